@@ -1,0 +1,85 @@
+// Keras EarlyStopping(monitor="val_loss", patience, restore_best_weights=True) for every model at once,
+// on the device: the host only reads the per-model `alive` flags and losses once per epoch.
+
+@group(0) @binding(3) var<storage, read_write> params: array<f32>;  // [M][P]
+@group(0) @binding(4) var<storage, read_write> best: array<f32>;    // [M][P]
+@group(0) @binding(5) var<storage, read_write> history: array<f32>; // [M][max_epochs][2]: train, val
+
+// Start of a fit (a split, for the seed protocol's carried-over model): early-stopping state is reset;
+// Adam moments, adam_t and epoch_serial carry over, as Keras' fit does with a compiled optimizer.
+@compute @workgroup_size(64)
+fn begin_fit(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m = gid.x;
+    if (m >= cfg.models) {
+        return;
+    }
+    states[m].alive = 1u;
+    states[m].epochs_run = 0u;
+    states[m].wait = 0u;
+    states[m].best_epoch = 0u;
+    states[m].stopped_early = 0u;
+    states[m].improved = 0u;
+    states[m].has_best = 0u;
+    states[m].best_val = bitcast<f32>(0x7f800000u); // +inf
+}
+
+// End of an epoch: record the losses, compare the validation loss with the best (strict improvement),
+// count patience, end the fit at `max_epochs`.
+@compute @workgroup_size(64)
+fn end_epoch(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m = gid.x;
+    if (m >= cfg.models) {
+        return;
+    }
+    var s = states[m];
+    s.improved = 0u;
+    if (s.alive == 1u) {
+        let train_loss = s.train_sse / f32(s.train_len);
+        let val_loss = s.eval_sse / f32(s.val_len);
+        let at = (m * cfg.max_epochs + s.epochs_run) * 2u;
+        history[at] = train_loss;
+        history[at + 1u] = val_loss;
+        if (val_loss < s.best_val) {
+            s.best_val = val_loss;
+            s.best_epoch = s.epochs_run;
+            s.wait = 0u;
+            s.improved = 1u;
+            s.has_best = 1u;
+        } else {
+            s.wait = s.wait + 1u;
+            if (s.wait >= cfg.patience) {
+                s.alive = 0u;
+                s.stopped_early = 1u;
+            }
+        }
+        s.epochs_run = s.epochs_run + 1u;
+        if (s.epochs_run >= cfg.max_epochs) {
+            s.alive = 0u;
+        }
+    }
+    states[m] = s;
+}
+
+// Copy the weights of every model whose epoch just improved.
+@compute @workgroup_size(256)
+fn save_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 256u;
+    if (idx >= cfg.models * cfg.param_count) {
+        return;
+    }
+    if (states[idx / cfg.param_count].improved == 1u) {
+        best[idx] = params[idx];
+    }
+}
+
+// End of a fit: restore the best weights (Keras 3 restores them whether or not it stopped early).
+@compute @workgroup_size(256)
+fn restore_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = gid.x + gid.y * nwg.x * 256u;
+    if (idx >= cfg.models * cfg.param_count) {
+        return;
+    }
+    if (states[idx / cfg.param_count].has_best == 1u) {
+        params[idx] = best[idx];
+    }
+}

@@ -1,0 +1,128 @@
+//! The data pipeline: CSV file → cleaned, date-sorted [`Series`] → [`MinMax`] scaler → look-back samples
+//! → rolling or expanding [`Split`]s.
+//!
+//! - [`load`]: reads Nasdaq downloads, Yahoo-style files and any CSV with a date column and numeric columns.
+//! - [`dates`]: the date formats the loader accepts.
+//! - [`scaler`]: per-column min–max scaling to [0, 1] (sklearn `MinMaxScaler`).
+//! - [`splits`]: which samples each split trains and validates on.
+//! - [`sample`]: the public-domain Apple series compiled into the crate.
+//!
+//! Every error is a [`DataError`] whose message names the file, the 1-based line and column and the text
+//! that could not be used, so a user can open the file and fix it.
+
+pub mod dates;
+pub mod load;
+pub mod sample;
+pub mod scaler;
+pub mod splits;
+
+pub use load::{load_csv, load_csv_str};
+pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME};
+pub use scaler::MinMax;
+pub use splits::{make_splits, n_samples, scaler_rows, Split, SplitConfig, SplitRule, WindowKind};
+
+/// How to read a CSV file. The default reads every numeric column as a feature, predicts `Close` (or
+/// Nasdaq's `Close/Last`) and adjusts Yahoo-style prices for splits and dividends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Name of the date column. `None`: the first column named `Date`, `Datetime` or `timestamp` (any case).
+    pub date_column: Option<String>,
+    /// Feature columns, in the order given. `None`: every numeric column in file order.
+    pub features: Option<Vec<String>>,
+    /// Column to predict. `None`: `Close` or `Close/Last` (any case).
+    pub target: Option<String>,
+    /// When the file has both `Close` and `Adj Close`: scale Open/High/Low/Close by `Adj Close / Close`
+    /// of their row and drop `Adj Close`. When false, raw prices are kept and `Adj Close` is an ordinary
+    /// column.
+    pub adjust: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            date_column: None,
+            features: None,
+            target: None,
+            adjust: true,
+        }
+    }
+}
+
+/// Which kind of file the header looked like. Only informational: every format goes through the same
+/// loader, the format decides nothing except what is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SourceFormat {
+    /// Nasdaq "historical data" download: `Date,Close/Last,Volume,Open,High,Low`.
+    Nasdaq,
+    /// Yahoo style: `Date,Open,High,Low,Close[,Adj Close],Volume` (any column order).
+    Yahoo,
+    /// Anything else with a date column and numeric columns.
+    Generic,
+}
+
+/// A cleaned time series: one row per date, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The file path as given, or [`SAMPLE_NAME`] for the embedded sample.
+    pub source: String,
+    pub format: SourceFormat,
+    /// Oldest first, strictly increasing.
+    pub dates: Vec<chrono::NaiveDate>,
+    /// Names of the feature columns as spelled in the file header.
+    pub feature_names: Vec<String>,
+    /// `features[row][feature]`.
+    pub features: Vec<Vec<f64>>,
+    /// Name of the target column as spelled in the file header.
+    pub target_name: String,
+    /// `target[row]`.
+    pub target: Vec<f64>,
+    /// True when prices were scaled by `Adj Close / Close`.
+    pub adjusted: bool,
+}
+
+impl Series {
+    /// Number of rows (dates).
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// True when the series has no rows (the loader never returns one, but a caller may build one).
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+}
+
+/// Everything that can go wrong between a file on disk and a list of splits. The `Display` text is the
+/// complete message meant for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be read (missing, unreadable, not UTF-8).
+    #[error("{path}: cannot read the file: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One cell is unusable. `line` and `column` are 1-based; the header is line 1.
+    #[error("{file}:{line}:{column} (column \"{name}\"): {problem}")]
+    Cell {
+        file: String,
+        line: u64,
+        column: usize,
+        name: String,
+        problem: String,
+    },
+    /// A whole line is unusable (a header problem, a row with extra fields). `line` is 1-based.
+    #[error("{file}:{line}: {problem}")]
+    Line {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    /// The file as a whole is unusable (for example empty).
+    #[error("{file}: {problem}")]
+    File { file: String, problem: String },
+    /// The look-back, window and step settings do not fit the data.
+    #[error("{0}")]
+    Splits(String),
+}

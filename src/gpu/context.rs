@@ -1,0 +1,251 @@
+//! The wgpu device: adapter choice, the adapter's real limits, and a blocking readback helper.
+
+use std::sync::mpsc;
+
+use bytemuck::Pod;
+use wgpu::util::DeviceExt;
+
+use thiserror::Error;
+
+/// Why the GPU backend could not start or failed; every message says what the user can do.
+#[derive(Debug, Error)]
+pub enum GpuError {
+    #[error(
+        "no GPU adapter found{}; install a Vulkan/Metal/DX12 driver (on Linux without a GPU: \
+         `apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe software adapter) or use `--backend cpu`",
+        .filter.as_ref().map(|f| format!(" matching --adapter \"{f}\"")).unwrap_or_default()
+    )]
+    NoAdapter { filter: Option<String> },
+    #[error("could not open the GPU device on {adapter}: {message}")]
+    Device { adapter: String, message: String },
+    #[error("GPU {what} failed: {message}")]
+    Validation { what: String, message: String },
+    #[error("the model does not fit this adapter: {0}")]
+    TooLarge(String),
+    #[error("reading results back from the GPU failed: {0}")]
+    Readback(String),
+}
+
+/// A short description of one adapter, for `gpulstm devices` and for reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroup_storage_size: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_storage_buffers_per_shader_stage: u32,
+    pub timestamp_queries: bool,
+}
+
+impl AdapterSummary {
+    fn of(adapter: &wgpu::Adapter) -> AdapterSummary {
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        AdapterSummary {
+            name: info.name,
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+            max_buffer_size: limits.max_buffer_size,
+            max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
+            max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+            max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
+            timestamp_queries: adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
+        }
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
+    wgpu::Instance::new(desc)
+}
+
+/// Every adapter wgpu can see (Vulkan, Metal, DX12), best first.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let mut adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    adapters.sort_by_key(|a| preference(a.get_info().device_type));
+    adapters.iter().map(AdapterSummary::of).collect()
+}
+
+/// Lower is better: a discrete GPU first, a CPU rasteriser (lavapipe) last.
+fn preference(kind: wgpu::DeviceType) -> u8 {
+    match kind {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// An open device with the adapter's own limits (not the WebGPU defaults, which cap a storage binding at
+/// 128 MiB and would split 988 models into needless chunks).
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub summary: AdapterSummary,
+    pub limits: wgpu::Limits,
+    pub timestamps: bool,
+}
+
+impl Gpu {
+    /// Opens the preferred adapter, or the first whose name contains `filter` (case-insensitive).
+    pub fn new(filter: Option<&str>) -> Result<Gpu, GpuError> {
+        let instance = instance();
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        adapters.sort_by_key(|a| preference(a.get_info().device_type));
+        let adapter = adapters
+            .into_iter()
+            .find(|a| match filter {
+                Some(f) => a.get_info().name.to_lowercase().contains(&f.to_lowercase()),
+                None => true,
+            })
+            .ok_or_else(|| GpuError::NoAdapter {
+                filter: filter.map(str::to_string),
+            })?;
+        let summary = AdapterSummary::of(&adapter);
+        let limits = adapter.limits();
+        let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let features = if timestamps {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gpulstm"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| GpuError::Device {
+            adapter: summary.name.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Gpu {
+            device,
+            queue,
+            summary,
+            limits,
+            timestamps,
+        })
+    }
+
+    /// Runs `f` (which creates pipelines or resources) inside a validation error scope, so a bad shader
+    /// or an over-limit buffer becomes an error instead of wgpu's default panic.
+    pub fn checked<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let out = f();
+        match pollster::block_on(scope.pop()) {
+            None => Ok(out),
+            Some(e) => Err(GpuError::Validation {
+                what: what.to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Blocks until the GPU has finished all submitted work.
+    pub fn wait(&self) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback(e.to_string()))
+    }
+
+    /// Copies `len` bytes of `src` from `offset` into a fresh staging buffer and returns them: the only
+    /// way results come back, used once per epoch at most.
+    pub fn read_bytes(
+        &self,
+        src: &wgpu::Buffer,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, GpuError> {
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: len,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(src, offset, &staging, 0, len);
+        self.queue.submit(Some(encoder.finish()));
+        let (tx, rx) = mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let view = staging
+            .get_mapped_range(..)
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let bytes = view.to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(bytes)
+    }
+
+    pub fn read_f32(
+        &self,
+        src: &wgpu::Buffer,
+        offset_elems: u64,
+        len: usize,
+    ) -> Result<Vec<f32>, GpuError> {
+        let bytes = self.read_bytes(src, offset_elems * 4, len as u64 * 4)?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
+    /// A zeroed storage buffer of `elems` 4-byte elements (at least one, as wgpu needs).
+    pub fn storage(&self, label: &str, elems: usize) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (elems.max(1) * 4) as u64,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A storage buffer holding `data`.
+    pub fn storage_init<T: Pod>(&self, label: &str, data: &[T]) -> wgpu::Buffer {
+        let mut bytes: Vec<u8> = bytemuck::cast_slice(data).to_vec();
+        if bytes.is_empty() {
+            bytes.extend_from_slice(&[0; 4]);
+        }
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &bytes,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// A uniform buffer holding `value`.
+    pub fn uniform<T: Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+}

@@ -1,0 +1,18 @@
+//! gpulstm: stacked-LSTM time-series forecasters trained by WGSL compute shaders through wgpu,
+//! checked against a plain-Rust CPU reference.
+//!
+//! Module map (one job per file):
+//! - [`data`]: CSV → cleaned series → scaler → look-back samples → splits.
+//! - [`rng`]: the counter-based generator shared bit for bit with `shaders/rng.wgsl`.
+//! - [`model`]: layer spec, flat parameter layout, Keras-compatible seeded initialisation.
+//! - [`cpu`]: the reference: forward, BPTT, dropout, dense, MSE, Adam in plain f64 loops.
+//! - [`gpu`]: device, pipelines and the batched-model engine.
+//! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
+
+pub mod cpu;
+pub mod data;
+pub mod gpu;
+pub mod metrics;
+pub mod model;
+pub mod rng;
+pub mod train;

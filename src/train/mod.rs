@@ -1,0 +1,173 @@
+//! Training runs: the two protocols (walk-forward and the report's seed protocol) on top of a
+//! [`Trainer`] backend, the CPU reference ([`cpu::CpuTrainer`]) or the GPU engine
+//! ([`gpu::GpuTrainer`]). The protocol code decides what is trained on what; a backend only fits models.
+
+pub mod cpu;
+pub mod gpu;
+pub mod protocol;
+
+use crate::cpu::fit::{FitReport, Hyper, ScaledSeries, Window};
+use crate::data::MinMax;
+use crate::model::ParamLayout;
+
+pub use protocol::{run, Forecast, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
+
+/// The raw series every model reads, uploaded once: features `[rows][F]` and the target `[rows]`.
+#[derive(Debug, Clone)]
+pub struct RawData {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub features: usize,
+    pub lookback: usize,
+}
+
+impl RawData {
+    pub fn rows(&self) -> usize {
+        self.y.len()
+    }
+}
+
+/// One model's min–max scalers: one per feature, and the target's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scaling {
+    pub features: MinMax,
+    pub target: MinMax,
+}
+
+impl Scaling {
+    /// Fits both scalers on the rows `rows` of `raw`.
+    pub fn fit(raw: &RawData, rows: std::ops::Range<usize>) -> Scaling {
+        let f = raw.features;
+        let feature_rows: Vec<Vec<f64>> = rows
+            .clone()
+            .map(|r| raw.x[r * f..(r + 1) * f].to_vec())
+            .collect();
+        Scaling {
+            features: MinMax::fit(&feature_rows),
+            target: MinMax::fit_column(&raw.y[rows]),
+        }
+    }
+
+    /// The scaled series as the model sees it.
+    pub fn apply(&self, raw: &RawData) -> ScaledSeries {
+        let f = raw.features;
+        let mut x = Vec::with_capacity(raw.x.len());
+        for row in raw.x.chunks(f) {
+            for (j, &v) in row.iter().enumerate() {
+                x.push(self.features.transform_value(j, v));
+            }
+        }
+        let y = raw
+            .y
+            .iter()
+            .map(|&v| self.target.transform_value(0, v))
+            .collect();
+        ScaledSeries {
+            x,
+            y,
+            features: f,
+            lookback: raw.lookback,
+        }
+    }
+
+    /// `(min, 1/range)` per feature then the target, as the GPU gather kernel reads them. A constant
+    /// column has range 1 (sklearn's convention), so it maps to 0.
+    pub fn gpu_params(&self) -> Vec<f32> {
+        let mut out = Vec::new();
+        let mut push = |lo: f64, hi: f64| {
+            let range = if hi > lo { hi - lo } else { 1.0 };
+            out.push(lo as f32);
+            out.push((1.0 / range) as f32);
+        };
+        for j in 0..self.features.min.len() {
+            push(self.features.min[j], self.features.max[j]);
+        }
+        push(self.target.min[0], self.target.max[0]);
+        out
+    }
+
+    /// Scaled target value back to price units.
+    pub fn target_to_price(&self, scaled: f64) -> f64 {
+        self.target.inverse_value(0, scaled)
+    }
+}
+
+/// One independent fit (a walk-forward split's model).
+#[derive(Debug, Clone)]
+pub struct FitJob {
+    pub model_id: u32,
+    pub scaling: Scaling,
+    pub train: Window,
+    pub val: Window,
+    pub init: Vec<f64>,
+}
+
+/// What a fit produced: its history, the restored weights, and their predictions (scaled units) on the
+/// job's training and validation windows.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    pub report: FitReport,
+    pub params: Vec<f64>,
+    pub train_pred: Vec<f64>,
+    pub val_pred: Vec<f64>,
+}
+
+/// Predictions of fixed weights on two windows (the seed protocol's final model on every split).
+#[derive(Debug, Clone)]
+pub struct PredictJob {
+    pub scaling: Scaling,
+    pub train: Window,
+    pub val: Window,
+}
+
+/// A progress report from a backend: `done` of `total` units (epochs of models, or splits).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub stage: &'static str,
+    pub done: usize,
+    pub total: usize,
+    /// Mean validation loss of the models that reported in this update, when known.
+    pub val_loss: Option<f64>,
+}
+
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
+/// A training backend.
+pub trait Trainer {
+    /// Human-readable backend description (for reports): "cpu (2 threads)" or the adapter.
+    fn describe(&self) -> String;
+
+    /// Independent fits, each from its own initial weights with fresh Adam state.
+    fn fit_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        jobs: &[FitJob],
+        progress: ProgressFn,
+    ) -> anyhow::Result<Vec<FitOutcome>>;
+
+    /// One model fitted on each (train, validation) window pair in order, weights, Adam state and
+    /// early-stopping best carried over (the report's loop). Returns each fit's report and the final
+    /// weights.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_sequence(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        scaling: &Scaling,
+        init: Vec<f64>,
+        windows: &[(Window, Window)],
+        progress: ProgressFn,
+    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)>;
+
+    /// Predictions (scaled units) of `params` on each job's training and validation windows.
+    fn predict_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        params: &[f64],
+        jobs: &[PredictJob],
+    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>>;
+}

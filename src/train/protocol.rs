@@ -1,0 +1,300 @@
+//! The two protocols of DESIGN.md §2, independent of the backend.
+//!
+//! - walk-forward (default): every split trains its own model from its own seeded initialisation, with a
+//!   scaler fitted on that split's training rows only; all splits go to the backend as one batch.
+//! - seed: the report's script — one model carried across the splits in order (weights, Adam state and
+//!   the early-stopping best carry over), a scaler fitted on the whole series, and every table computed
+//!   from the final model.
+
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::{FitJob, PredictJob, ProgressFn, RawData, Scaling, Trainer};
+use crate::cpu::fit::{EpochLoss, Hyper, Window};
+use crate::cpu::network::forward;
+use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
+use crate::model::{init_params, ParamLayout};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    WalkForward,
+    Seed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScalerMode {
+    /// Fitted on each split's training rows (no look-ahead).
+    Train,
+    /// Fitted on the whole series (the report's leak).
+    Global,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub protocol: Protocol,
+    pub layout: ParamLayout,
+    pub hyper: Hyper,
+    /// `rule` is overridden by the protocol (walk-forward: every split that fits; seed: the report's
+    /// loop, which skips the last).
+    pub splits: SplitConfig,
+    pub scaler: ScalerMode,
+    /// Start every model from these weights instead of the seeded initialisation.
+    pub init_weights: Option<Vec<f64>>,
+    /// Walk-forward forecast: ensemble of the last K splits' models.
+    pub ensemble_last: usize,
+}
+
+/// One split's model (walk-forward) or the final model on one split (seed).
+#[derive(Debug, Clone)]
+pub struct SplitOutcome {
+    pub split: Split,
+    pub model_id: u32,
+    /// Per-epoch losses of this split's fit (scaled units).
+    pub history: Vec<EpochLoss>,
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+    /// The scaler the predictions are in.
+    pub scaling: Scaling,
+    /// Predictions and targets on the training and validation windows, scaled units.
+    pub train_pred: Vec<f64>,
+    pub val_pred: Vec<f64>,
+    pub train_actual: Vec<f64>,
+    pub val_actual: Vec<f64>,
+}
+
+/// The next-day forecast: one prediction per model used.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Forecast {
+    /// Split index (= model id) and predicted close in price units.
+    pub members: Vec<(u32, f64)>,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Population standard deviation of the members (0 for one model).
+    pub std: f64,
+}
+
+/// A model kept for the forecast (and the checkpoint).
+#[derive(Debug, Clone)]
+pub struct KeptModel {
+    pub model_id: u32,
+    pub params: Vec<f64>,
+    pub scaling: Scaling,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub protocol: Protocol,
+    pub backend: String,
+    pub splits: Vec<SplitOutcome>,
+    pub forecast: Forecast,
+    pub forecast_models: Vec<KeptModel>,
+    pub wall_seconds: f64,
+}
+
+/// The raw numbers of a series, as every backend reads them.
+pub fn raw_data(series: &Series, lookback: usize) -> RawData {
+    RawData {
+        x: series.features.iter().flatten().copied().collect(),
+        y: series.target.clone(),
+        features: series.feature_names.len(),
+        lookback,
+    }
+}
+
+fn targets(scaled: &[f64], lookback: usize, w: Window) -> Vec<f64> {
+    (w.start..w.start + w.len)
+        .map(|s| scaled[s + lookback])
+        .collect()
+}
+
+fn windows(split: &Split) -> (Window, Window) {
+    (
+        Window {
+            start: split.train_start,
+            len: split.train_len,
+        },
+        Window {
+            start: split.val_start,
+            len: split.val_len,
+        },
+    )
+}
+
+/// Runs the protocol of `spec` on `series` with `trainer`.
+pub fn run(
+    series: &Series,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    progress: ProgressFn,
+) -> anyhow::Result<RunResult> {
+    let started = Instant::now();
+    let lookback = spec.splits.lookback;
+    let raw = raw_data(series, lookback);
+    let mut split_cfg = spec.splits.clone();
+    split_cfg.rule = match spec.protocol {
+        Protocol::WalkForward => SplitRule::AllThatFit,
+        Protocol::Seed => SplitRule::ReportSkipsLast,
+    };
+    let splits = make_splits(raw.rows(), &split_cfg)?;
+    let layout = &spec.layout;
+    let global = Scaling::fit(&raw, 0..raw.rows());
+    let scaling_of = |split: &Split| match spec.scaler {
+        ScalerMode::Global => global.clone(),
+        ScalerMode::Train => Scaling::fit(&raw, scaler_rows(split, lookback)),
+    };
+    let init_of = |model: u32| match &spec.init_weights {
+        Some(w) => w.clone(),
+        None => init_params(layout, spec.hyper.seed, model),
+    };
+
+    let (outcomes, kept) = match spec.protocol {
+        Protocol::WalkForward => {
+            let jobs: Vec<FitJob> = splits
+                .iter()
+                .map(|s| {
+                    let (train, val) = windows(s);
+                    FitJob {
+                        model_id: s.index as u32,
+                        scaling: scaling_of(s),
+                        train,
+                        val,
+                        init: init_of(s.index as u32),
+                    }
+                })
+                .collect();
+            let fits = trainer
+                .fit_many(&raw, layout, &spec.hyper, &jobs, progress)
+                .context("training the walk-forward models")?;
+            let mut outcomes = Vec::with_capacity(splits.len());
+            for ((split, job), fit) in splits.iter().zip(&jobs).zip(&fits) {
+                let scaled = job.scaling.apply(&raw);
+                outcomes.push(SplitOutcome {
+                    split: split.clone(),
+                    model_id: job.model_id,
+                    history: fit.report.history.clone(),
+                    best_epoch: fit.report.best_epoch,
+                    stopped_early: fit.report.stopped_early,
+                    scaling: job.scaling.clone(),
+                    train_pred: fit.train_pred.clone(),
+                    val_pred: fit.val_pred.clone(),
+                    train_actual: targets(&scaled.y, lookback, job.train),
+                    val_actual: targets(&scaled.y, lookback, job.val),
+                });
+            }
+            let k = spec.ensemble_last.clamp(1, fits.len().max(1));
+            let kept = jobs
+                .iter()
+                .zip(&fits)
+                .skip(fits.len().saturating_sub(k))
+                .map(|(j, f)| KeptModel {
+                    model_id: j.model_id,
+                    params: f.params.clone(),
+                    scaling: j.scaling.clone(),
+                })
+                .collect();
+            (outcomes, kept)
+        }
+        Protocol::Seed => {
+            let scaling = global.clone();
+            let wins: Vec<(Window, Window)> = splits.iter().map(windows).collect();
+            let (reports, final_params) = trainer
+                .fit_sequence(
+                    &raw,
+                    layout,
+                    &spec.hyper,
+                    &scaling,
+                    init_of(0),
+                    &wins,
+                    progress,
+                )
+                .context("training the seed-protocol model")?;
+            let jobs: Vec<PredictJob> = wins
+                .iter()
+                .map(|&(train, val)| PredictJob {
+                    scaling: scaling.clone(),
+                    train,
+                    val,
+                })
+                .collect();
+            let preds = trainer
+                .predict_many(&raw, layout, &final_params, &jobs)
+                .context("evaluating the final model on every split")?;
+            let scaled = scaling.apply(&raw);
+            let outcomes = splits
+                .iter()
+                .zip(reports)
+                .zip(preds)
+                .map(|((split, report), (train_pred, val_pred))| {
+                    let (train, val) = windows(split);
+                    SplitOutcome {
+                        split: split.clone(),
+                        model_id: 0,
+                        history: report.history,
+                        best_epoch: report.best_epoch,
+                        stopped_early: report.stopped_early,
+                        scaling: scaling.clone(),
+                        train_pred,
+                        val_pred,
+                        train_actual: targets(&scaled.y, lookback, train),
+                        val_actual: targets(&scaled.y, lookback, val),
+                    }
+                })
+                .collect();
+            let kept = vec![KeptModel {
+                model_id: 0,
+                params: final_params,
+                scaling,
+            }];
+            (outcomes, kept)
+        }
+    };
+    let forecast = forecast(&raw, layout, &kept)?;
+    Ok(RunResult {
+        protocol: spec.protocol,
+        backend: trainer.describe(),
+        splits: outcomes,
+        forecast,
+        forecast_models: kept,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Each kept model on the last `lookback` rows (the day after the data ends), in price units.
+pub fn forecast(
+    raw: &RawData,
+    layout: &ParamLayout,
+    models: &[KeptModel],
+) -> anyhow::Result<Forecast> {
+    let (t, f) = (raw.lookback, raw.features);
+    anyhow::ensure!(
+        raw.rows() >= t,
+        "the series has fewer rows ({}) than the look-back ({t})",
+        raw.rows()
+    );
+    let mut members = Vec::with_capacity(models.len());
+    for km in models {
+        let scaled = km.scaling.apply(raw);
+        let first = raw.rows() - t;
+        // x is [T][R][F] with R = 1.
+        let x: Vec<f64> = scaled.x[first * f..(first + t) * f].to_vec();
+        let cache = forward(layout, &km.params, &x, t, 1, None);
+        members.push((km.model_id, km.scaling.target_to_price(cache.pred[0])));
+    }
+    let n = members.len().max(1) as f64;
+    let mean = members.iter().map(|m| m.1).sum::<f64>() / n;
+    let var = members.iter().map(|m| (m.1 - mean).powi(2)).sum::<f64>() / n;
+    Ok(Forecast {
+        mean,
+        min: members.iter().map(|m| m.1).fold(f64::INFINITY, f64::min),
+        max: members
+            .iter()
+            .map(|m| m.1)
+            .fold(f64::NEG_INFINITY, f64::max),
+        std: var.sqrt(),
+        members,
+    })
+}

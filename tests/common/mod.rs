@@ -1,0 +1,24 @@
+//! Shared by the GPU tests: open the adapter, or skip with a printed reason, or fail loudly when
+//! GPULSTM_REQUIRE_GPU=1 (CI sets it, so the GPU tests can never silently not run there).
+
+use gpulstm::gpu::Gpu;
+
+pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
+    let required = std::env::var("GPULSTM_REQUIRE_GPU")
+        .map(|v| v == "1")
+        .unwrap_or(false);
+    match Gpu::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()) {
+        Ok(gpu) => {
+            eprintln!(
+                "{test}: running on adapter \"{}\" ({}, {})",
+                gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
+            );
+            Some(gpu)
+        }
+        Err(e) if required => panic!("{test}: GPULSTM_REQUIRE_GPU=1 but no adapter: {e}"),
+        Err(e) => {
+            eprintln!("{test}: SKIPPED, no GPU adapter ({e}); set GPULSTM_REQUIRE_GPU=1 to make this a failure");
+            None
+        }
+    }
+}
