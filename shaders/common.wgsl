@@ -57,7 +57,7 @@ struct StepParams {
     eval_train_window: u32, // evaluation: 1 = the training window, 0 = the validation window
     chunk: u32,         // evaluation: which chunk of `batch` rows
     only_alive: u32,    // evaluation: skip models whose fit has ended
-    pad0: u32,
+    carry_best: u32,    // begin_fit: keep the best validation loss of earlier fits (seed protocol)
     pad1: u32,
     pad2: u32,
 }

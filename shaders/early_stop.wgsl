@@ -6,7 +6,9 @@
 @group(0) @binding(5) var<storage, read_write> history: array<f32>; // [M][max_epochs][2]: train, val
 
 // Start of a fit (a split, for the seed protocol's carried-over model): early-stopping state is reset;
-// Adam moments, adam_t and epoch_serial carry over, as Keras' fit does with a compiled optimizer.
+// Adam moments, adam_t and epoch_serial carry over, as Keras' fit does with a compiled optimizer. With
+// `step.carry_best` = 1 the best validation loss is kept: the report's script reused one EarlyStopping
+// object, and Keras 3 before 3.7 never reset its `best` between fits.
 @compute @workgroup_size(64)
 fn begin_fit(@builtin(global_invocation_id) gid: vec3<u32>) {
     let m = gid.x;
@@ -20,7 +22,9 @@ fn begin_fit(@builtin(global_invocation_id) gid: vec3<u32>) {
     states[m].stopped_early = 0u;
     states[m].improved = 0u;
     states[m].has_best = 0u;
-    states[m].best_val = bitcast<f32>(0x7f800000u); // +inf
+    if (step.carry_best == 0u) {
+        states[m].best_val = bitcast<f32>(0x7f800000u); // +inf
+    }
 }
 
 // End of an epoch: record the losses, compare the validation loss with the best (strict improvement),
@@ -39,18 +43,22 @@ fn end_epoch(@builtin(global_invocation_id) gid: vec3<u32>) {
         let at = (m * cfg.max_epochs + s.epochs_run) * 2u;
         history[at] = train_loss;
         history[at + 1u] = val_loss;
+        // Keras 3 on_epoch_end: the first epoch's weights are the fallback best of this fit; then strict
+        // improvement resets the wait; patience never stops the first epoch.
+        if (s.has_best == 0u) {
+            s.improved = 1u;
+            s.has_best = 1u;
+            s.best_epoch = s.epochs_run;
+        }
+        s.wait = s.wait + 1u;
         if (val_loss < s.best_val) {
             s.best_val = val_loss;
             s.best_epoch = s.epochs_run;
             s.wait = 0u;
             s.improved = 1u;
-            s.has_best = 1u;
-        } else {
-            s.wait = s.wait + 1u;
-            if (s.wait >= cfg.patience) {
-                s.alive = 0u;
-                s.stopped_early = 1u;
-            }
+        } else if (s.wait >= cfg.patience && s.epochs_run > 0u) {
+            s.alive = 0u;
+            s.stopped_early = 1u;
         }
         s.epochs_run = s.epochs_run + 1u;
         if (s.epochs_run >= cfg.max_epochs) {

@@ -428,7 +428,7 @@ pub fn check_training_step(gpu: &Gpu) -> Result<Vec<CheckResult>, GpuError> {
     let mut engine = pb.engine(gpu, 3, &optim)?;
     let (t, b, f) = (pb.lookback, pb.batch, pb.features);
     let p = pb.layout.total;
-    engine.begin_fit();
+    engine.begin_fit(false);
     engine.begin_epoch();
     let perm_gpu = engine.read_perm()?;
     let stride = engine.shape.max_train_len;
@@ -634,7 +634,7 @@ pub fn check_fit(gpu: &Gpu, epochs: usize) -> Result<Vec<CheckResult>, GpuError>
     let patience = 2;
     let optim = pb.optim(patience);
     let mut engine = pb.engine(gpu, epochs, &optim)?;
-    let states = engine.fit(|_, _| {})?;
+    let states = engine.fit(false, |_, _| {})?;
     let history = engine.read_history()?;
     let params_gpu = engine.read_params()?;
     engine.evaluate(false, false);

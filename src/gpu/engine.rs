@@ -134,6 +134,8 @@ pub struct Engine<'g> {
     restore_best: Launch,
     /// Dispatches issued so far (the bench reports dispatches per step from this).
     pub dispatches: u64,
+    /// Longest training and validation windows of the loaded models (batches and evaluation chunks).
+    longest: (usize, usize),
     /// Named intermediate buffers, for the kernel checks.
     probes: Vec<(String, wgpu::Buffer)>,
 }
@@ -813,6 +815,7 @@ impl<'g> Engine<'g> {
             save_best,
             restore_best,
             dispatches: 0,
+            longest: (shape.max_train_len, shape.max_eval_len),
             probes,
             shape,
         })
@@ -869,6 +872,10 @@ impl<'g> Engine<'g> {
             params.extend_from_slice(&s.params);
             scaler.extend_from_slice(&s.scaler);
         }
+        self.longest = (
+            setups.iter().map(|s| s.train_len).max().unwrap_or(0),
+            setups.iter().map(|s| s.val_len).max().unwrap_or(0),
+        );
         let q = &self.gpu.queue;
         q.write_buffer(&self.states, 0, bytemuck::cast_slice(&states));
         q.write_buffer(&self.params, 0, bytemuck::cast_slice(&params));
@@ -888,6 +895,10 @@ impl<'g> Engine<'g> {
         windows: &[(usize, usize, usize, usize)],
     ) -> Result<(), GpuError> {
         let mut states = self.read_states()?;
+        self.longest = (
+            windows.iter().map(|w| w.1).max().unwrap_or(0),
+            windows.iter().map(|w| w.3).max().unwrap_or(0),
+        );
         for (s, w) in states.iter_mut().zip(windows) {
             s.train_start = u32_of(w.0);
             s.train_len = u32_of(w.1);
@@ -907,10 +918,15 @@ impl<'g> Engine<'g> {
         self.dispatches += submit(self.gpu, launches) as u64;
     }
 
-    /// Resets early stopping for a new fit (Keras `fit`): Adam state and counters carry over.
-    pub fn begin_fit(&mut self) {
+    /// Resets early stopping for a new fit (Keras `fit`): Adam state and counters carry over, and with
+    /// `carry_best` the best validation loss of earlier fits too (see early_stop.wgsl).
+    pub fn begin_fit(&mut self, carry_best: bool) {
         let l = self.begin_fit.clone();
-        self.run(StepParams::default(), &[&l]);
+        let step = StepParams {
+            carry_best: u32::from(carry_best),
+            ..Default::default()
+        };
+        self.run(step, &[&l]);
     }
 
     /// New shuffle for every live model; resets the epoch's training-loss sum.
@@ -964,9 +980,9 @@ impl<'g> Engine<'g> {
     /// leaving Σ squared error in each state and the predictions in the prediction buffer.
     pub fn evaluate(&mut self, train_window: bool, only_alive: bool) {
         let longest = if train_window {
-            self.shape.max_train_len
+            self.longest.0
         } else {
-            self.shape.max_eval_len
+            self.longest.1
         };
         let chunks = longest.div_ceil(self.shape.batch).max(1);
         let mut launches = vec![self.begin_eval.clone(), self.gather.clone()];
@@ -992,7 +1008,7 @@ impl<'g> Engine<'g> {
     /// Returns the states read back after it (the only readback of the epoch).
     pub fn run_epoch(&mut self) -> Result<Vec<ModelState>, GpuError> {
         self.begin_epoch();
-        let batches = self.shape.max_train_len.div_ceil(self.shape.batch);
+        let batches = self.longest.0.div_ceil(self.shape.batch);
         for bi in 0..batches {
             self.train_step(bi);
         }
@@ -1006,9 +1022,10 @@ impl<'g> Engine<'g> {
     /// weights restored. `on_epoch` sees the states after every epoch.
     pub fn fit(
         &mut self,
+        carry_best: bool,
         mut on_epoch: impl FnMut(usize, &[ModelState]),
     ) -> Result<Vec<ModelState>, GpuError> {
-        self.begin_fit();
+        self.begin_fit(carry_best);
         let mut states = Vec::new();
         for epoch in 0..self.shape.epochs {
             states = self.run_epoch()?;

@@ -65,7 +65,7 @@ pub struct StepParams {
     pub eval_train_window: u32,
     pub chunk: u32,
     pub only_alive: u32,
-    pub pad0: u32,
+    pub carry_best: u32,
     pub pad1: u32,
     pub pad2: u32,
 }

@@ -1,1 +1,280 @@
-//! placeholder
+//! The GPU engine as a training backend: all walk-forward models in one batch (split into chunks only
+//! where the adapter's buffer limits require), the seed protocol's single model fitted split after split.
+
+use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use crate::cpu::fit::{EpochLoss, FitReport, Hyper, Window};
+use crate::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
+use crate::gpu::{AdapterSummary, Gpu, GpuError};
+use crate::model::ParamLayout;
+
+pub struct GpuTrainer {
+    gpu: Gpu,
+}
+
+fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+fn optim(hyper: &Hyper) -> Optim {
+    Optim {
+        lr: hyper.adam.lr,
+        beta1: hyper.adam.beta1,
+        beta2: hyper.adam.beta2,
+        epsilon: hyper.adam.epsilon,
+        patience: hyper.patience,
+        seed: hyper.seed,
+    }
+}
+
+/// Everything one chunk of models needs: per-model windows, scalers and weights.
+struct Chunk<'a> {
+    ids: Vec<u32>,
+    windows: Vec<(Window, Window)>,
+    scalings: Vec<&'a Scaling>,
+    params: Vec<Vec<f32>>,
+}
+
+impl GpuTrainer {
+    pub fn new(adapter_filter: Option<&str>) -> Result<GpuTrainer, GpuError> {
+        Ok(GpuTrainer {
+            gpu: Gpu::new(adapter_filter)?,
+        })
+    }
+
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.gpu.summary
+    }
+
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    fn engine(
+        &self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        chunk: &Chunk,
+    ) -> Result<Engine<'_>, GpuError> {
+        let max_train_len = chunk.windows.iter().map(|w| w.0.len).max().unwrap_or(1);
+        let max_val_len = chunk.windows.iter().map(|w| w.1.len).max().unwrap_or(1);
+        let shape = EngineShape {
+            models: chunk.ids.len(),
+            batch: hyper.batch_size,
+            lookback: raw.lookback,
+            features: raw.features,
+            max_train_len,
+            max_eval_len: max_train_len.max(max_val_len),
+            epochs: hyper.epochs,
+        };
+        let mut engine = Engine::new(
+            &self.gpu,
+            layout,
+            shape,
+            &optim(hyper),
+            &to_f32(&raw.x),
+            &to_f32(&raw.y),
+        )?;
+        let setups: Vec<ModelSetup> = (0..chunk.ids.len())
+            .map(|m| ModelSetup {
+                model_id: chunk.ids[m],
+                train_start: chunk.windows[m].0.start,
+                train_len: chunk.windows[m].0.len,
+                val_start: chunk.windows[m].1.start,
+                val_len: chunk.windows[m].1.len,
+                params: chunk.params[m].clone(),
+                scaler: chunk.scalings[m].gpu_params(),
+            })
+            .collect();
+        engine.load_models(&setups)?;
+        Ok(engine)
+    }
+
+    fn chunk_size(&self, layout: &ParamLayout, hyper: &Hyper, raw: &RawData) -> usize {
+        max_models_per_engine(&self.gpu, layout, hyper.batch_size, raw.lookback).max(1)
+    }
+}
+
+/// Predictions of every model of an engine on its training and validation windows.
+fn window_predictions(
+    engine: &mut Engine,
+    windows: &[(Window, Window)],
+) -> Result<Vec<(Vec<f64>, Vec<f64>)>, GpuError> {
+    let stride = engine.shape.max_eval_len;
+    engine.evaluate(true, false);
+    let train = engine.read_predictions()?;
+    engine.evaluate(false, false);
+    let val = engine.read_predictions()?;
+    Ok(windows
+        .iter()
+        .enumerate()
+        .map(|(m, (tw, vw))| {
+            let t = train[m * stride..m * stride + tw.len]
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
+            let v = val[m * stride..m * stride + vw.len]
+                .iter()
+                .map(|&v| v as f64)
+                .collect();
+            (t, v)
+        })
+        .collect())
+}
+
+fn report_of(
+    state: &crate::gpu::layout::ModelState,
+    history: &[f32],
+    m: usize,
+    epochs: usize,
+) -> FitReport {
+    let run = state.epochs_run as usize;
+    FitReport {
+        history: (0..run)
+            .map(|e| EpochLoss {
+                train: history[(m * epochs + e) * 2] as f64,
+                val: history[(m * epochs + e) * 2 + 1] as f64,
+            })
+            .collect(),
+        best_epoch: state.best_epoch as usize,
+        stopped_early: state.stopped_early == 1,
+    }
+}
+
+impl Trainer for GpuTrainer {
+    fn describe(&self) -> String {
+        let s = &self.gpu.summary;
+        format!("gpu: {} ({}, {})", s.name, s.backend, s.device_type)
+    }
+
+    fn fit_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        jobs: &[FitJob],
+        progress: ProgressFn,
+    ) -> anyhow::Result<Vec<FitOutcome>> {
+        let per = self.chunk_size(layout, hyper, raw);
+        let n_chunks = jobs.len().div_ceil(per);
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (ci, group) in jobs.chunks(per).enumerate() {
+            let chunk = Chunk {
+                ids: group.iter().map(|j| j.model_id).collect(),
+                windows: group.iter().map(|j| (j.train, j.val)).collect(),
+                scalings: group.iter().map(|j| &j.scaling).collect(),
+                params: group.iter().map(|j| to_f32(&j.init)).collect(),
+            };
+            let mut engine = self.engine(raw, layout, hyper, &chunk)?;
+            let states = engine.fit(false, |epoch, states| {
+                let live: Vec<f64> = states
+                    .iter()
+                    .filter(|s| s.epochs_run as usize == epoch + 1)
+                    .map(|s| s.eval_sse as f64 / s.val_len.max(1) as f64)
+                    .collect();
+                progress(Progress {
+                    stage: "epochs",
+                    done: ci * hyper.epochs + epoch + 1,
+                    total: n_chunks * hyper.epochs,
+                    val_loss: (!live.is_empty())
+                        .then(|| live.iter().sum::<f64>() / live.len() as f64),
+                });
+            })?;
+            let history = engine.read_history()?;
+            let params = engine.read_params()?;
+            let preds = window_predictions(&mut engine, &chunk.windows)?;
+            let p = layout.total;
+            for (m, (train_pred, val_pred)) in preds.into_iter().enumerate() {
+                outcomes.push(FitOutcome {
+                    report: report_of(&states[m], &history, m, hyper.epochs),
+                    params: params[m * p..(m + 1) * p]
+                        .iter()
+                        .map(|&v| v as f64)
+                        .collect(),
+                    train_pred,
+                    val_pred,
+                });
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn fit_sequence(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        scaling: &Scaling,
+        init: Vec<f64>,
+        windows: &[(Window, Window)],
+        progress: ProgressFn,
+    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+        let Some(&first) = windows.first() else {
+            return Ok((Vec::new(), init));
+        };
+        // The engine's buffers are sized by the first window pair; the longest windows size them.
+        let longest = (
+            Window {
+                start: first.0.start,
+                len: windows.iter().map(|w| w.0.len).max().unwrap_or(1),
+            },
+            Window {
+                start: first.1.start,
+                len: windows.iter().map(|w| w.1.len).max().unwrap_or(1),
+            },
+        );
+        let chunk = Chunk {
+            ids: vec![0],
+            windows: vec![longest],
+            scalings: vec![scaling],
+            params: vec![to_f32(&init)],
+        };
+        let mut engine = self.engine(raw, layout, hyper, &chunk)?;
+        let mut reports = Vec::with_capacity(windows.len());
+        for (i, &(train, val)) in windows.iter().enumerate() {
+            engine.set_windows(&[(train.start, train.len, val.start, val.len)])?;
+            let states = engine.fit(i > 0, |_, _| {})?;
+            let history = engine.read_history()?;
+            let report = report_of(&states[0], &history, 0, hyper.epochs);
+            progress(Progress {
+                stage: "splits",
+                done: i + 1,
+                total: windows.len(),
+                val_loss: report.history.last().map(|h| h.val),
+            });
+            reports.push(report);
+        }
+        let params = engine.read_params()?.iter().map(|&v| v as f64).collect();
+        Ok((reports, params))
+    }
+
+    fn predict_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        params: &[f64],
+        jobs: &[PredictJob],
+    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
+        let hyper = Hyper {
+            epochs: 1,
+            batch_size: 64,
+            patience: 1,
+            adam: Default::default(),
+            seed: 0,
+        };
+        let per = self.chunk_size(layout, &hyper, raw);
+        let weights = to_f32(params);
+        let mut out = Vec::with_capacity(jobs.len());
+        for group in jobs.chunks(per) {
+            let chunk = Chunk {
+                ids: (0..group.len() as u32).collect(),
+                windows: group.iter().map(|j| (j.train, j.val)).collect(),
+                scalings: group.iter().map(|j| &j.scaling).collect(),
+                params: vec![weights.clone(); group.len()],
+            };
+            let mut engine = self.engine(raw, layout, &hyper, &chunk)?;
+            out.extend(window_predictions(&mut engine, &chunk.windows)?);
+        }
+        Ok(out)
+    }
+}
