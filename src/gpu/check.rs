@@ -10,7 +10,7 @@
 use super::context::{Gpu, GpuError};
 use super::engine::{Engine, EngineShape, ModelSetup, Optim};
 use super::kernels::gemm_family;
-use super::layout::{GemmParams, GEMM_ACCUMULATE, GEMM_ADD_BIAS};
+use super::layout::{gemm_grid, GemmParams, GEMM_ACCUMULATE, GEMM_ADD_BIAS};
 use crate::cpu::adam::{adam_step, AdamConfig, AdamState};
 use crate::cpu::dropout::DropoutKey;
 use crate::cpu::fit::{
@@ -222,8 +222,7 @@ pub fn check_gemm(gpu: &Gpu) -> Result<Vec<CheckResult>, GpuError> {
             c_col: 1,
             bias_off: 0,
             bias_model: n as u32,
-            a_k_major: u32::from(!at),
-            b_k_major: u32::from(bt),
+            ..Default::default()
         };
         let ubuf = gpu.uniform("gemm check", &p);
         let abuf = gpu.storage_init("a", &to_f32(&a));
@@ -231,12 +230,7 @@ pub fn check_gemm(gpu: &Gpu) -> Result<Vec<CheckResult>, GpuError> {
         let cbuf = gpu.storage_init("c", &to_f32(&c0));
         let biasbuf = gpu.storage_init("bias", &to_f32(&bias));
         let bg = family.bind(gpu, &[&ubuf, &abuf, &bbuf, &cbuf, &biasbuf]);
-        let launch = super::kernel::Launch::new(
-            &family,
-            "main",
-            bg,
-            [n.div_ceil(16) as u32, m.div_ceil(16) as u32, models as u32],
-        );
+        let launch = super::kernel::Launch::new(&family, "main", bg, gemm_grid(m, n, models));
         super::kernel::submit(gpu, &[&launch]);
         let got = gpu.read_f32(&cbuf, 0, models * m * n)?;
         out.push(compare(

@@ -12,7 +12,8 @@ use super::context::{Gpu, GpuError};
 use super::kernel::{grid_1d, submit, Family, Launch};
 use super::kernels::{Kernels, LstmKernels};
 use super::layout::{
-    DropoutParams, GemmParams, LstmParams, ModelState, RunConfig, StepParams, GEMM_ADD_BIAS,
+    gemm_grid, DropoutParams, GemmParams, LstmParams, ModelState, RunConfig, StepParams,
+    GEMM_ADD_BIAS,
 };
 use crate::model::{LayerPlan, ParamLayout};
 
@@ -192,20 +193,14 @@ impl Builder<'_, '_> {
             c_col: u32_of(c.col),
             bias_off: bias.map(|x| u32_of(x.1)).unwrap_or(0),
             bias_model: bias.map(|x| u32_of(x.2)).unwrap_or(0),
-            a_k_major: u32::from(a.col == 1),
-            b_k_major: u32::from(b.row == 1 && b.col != 1),
+            ..Default::default()
         };
         let ubuf = self.gpu.uniform(label, &p);
         let bias_buf = bias.map(|x| x.0).unwrap_or(b.buf);
         let bg = self
             .gemm
             .bind(self.gpu, &[&ubuf, a.buf, b.buf, c.buf, bias_buf]);
-        let mut launch = Launch::new(
-            self.gemm,
-            "main",
-            bg,
-            [u32_of(n.div_ceil(16)), u32_of(m.div_ceil(16)), self.models],
-        );
+        let mut launch = Launch::new(self.gemm, "main", bg, gemm_grid(m, n, self.models as usize));
         launch.label = label;
         launch
     }
@@ -965,7 +960,8 @@ impl<'g> Engine<'g> {
         self.dispatches += submit(self.gpu, &refs) as u64;
     }
 
-    fn step_launches(&self, with_update: bool) -> Vec<Launch> {
+    /// The dispatches of one training step (with the backward pass and Adam when `with_update`), in order.
+    pub fn step_launches(&self, with_update: bool) -> Vec<Launch> {
         let mut v = vec![self.begin_step.clone(), self.gather.clone()];
         v.extend(self.forward.iter().cloned());
         v.push(self.loss.clone());

@@ -93,8 +93,20 @@ pub struct GemmParams {
     pub c_col: u32,
     pub bias_off: u32,
     pub bias_model: u32,
-    pub a_k_major: u32,
-    pub b_k_major: u32,
+    pub pad0: u32,
+    pub pad1: u32,
+}
+
+/// Output tile of one GEMM workgroup (8×8 invocations × 4×4 blocks): the grid is
+/// `[⌈n/32⌉, ⌈m/32⌉, models]`.
+pub const GEMM_TILE: usize = 32;
+
+pub fn gemm_grid(m: usize, n: usize, models: usize) -> [u32; 3] {
+    [
+        n.div_ceil(GEMM_TILE) as u32,
+        m.div_ceil(GEMM_TILE) as u32,
+        models as u32,
+    ]
 }
 
 pub const GEMM_ADD_BIAS: u32 = 1;
