@@ -9,10 +9,14 @@
 //! - [`gpu`]: device, pipelines and the batched-model engine.
 //! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
 
+pub mod checkpoint;
+pub mod cli;
 pub mod cpu;
 pub mod data;
 pub mod gpu;
 pub mod metrics;
 pub mod model;
+pub mod progress;
+pub mod report;
 pub mod rng;
 pub mod train;

@@ -1,0 +1,810 @@
+//! The `gpulstm` command line: clap definitions and what each subcommand does.
+//!
+//! Exit codes: 0 success; 2 for anything the user can fix in the command or the input (a bad flag value,
+//! a malformed CSV cell, an output directory that already holds results, no GPU adapter when one is
+//! required); 1 for failures while running (a backend error, a file that cannot be written, a failed
+//! GPU check). [`Failure`] carries the distinction to `main`, which prints the message.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cpu::adam::AdamConfig;
+use crate::cpu::fit::Hyper;
+use crate::data::{self, LoadOptions, Series, SplitConfig, SplitRule, WindowKind};
+use crate::gpu::{self, AdapterSummary, GpuError};
+use crate::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
+use crate::progress::{Mode, Reporter};
+use crate::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig};
+use crate::report::{files, summary};
+use crate::train::cpu::CpuTrainer;
+use crate::train::protocol::{self, Protocol, RunResult, RunSpec, ScalerMode};
+use crate::train::{Progress, Trainer};
+
+/// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
+/// enough that a batch's activations stay within a GPU storage binding.
+pub const MAX_BATCH_SIZE: usize = 4096;
+/// Largest `--epochs`: keeps the seed protocol's epoch counter (epochs × splits, the shuffle stream) well
+/// inside 32 bits.
+pub const MAX_EPOCHS: usize = 100_000;
+
+/// Why a command failed, and so which exit code it gets.
+#[derive(Debug)]
+pub enum Failure {
+    /// The user's command or input is wrong (exit 2).
+    Usage(anyhow::Error),
+    /// Running failed (exit 1).
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Runtime(_) => 1,
+        }
+    }
+
+    pub fn error(&self) -> &anyhow::Error {
+        match self {
+            Failure::Usage(e) | Failure::Runtime(e) => e,
+        }
+    }
+
+    /// The error and its causes on one line, "what we did: why it failed". A cause whose text the
+    /// message already contains is skipped: several error types (the data loader's I/O error among
+    /// them) put their source into their own message and would otherwise print it twice.
+    pub fn message(&self) -> String {
+        let mut message = String::new();
+        for cause in self.error().chain() {
+            let text = cause.to_string();
+            if message.contains(&text) {
+                continue;
+            }
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+        message
+    }
+}
+
+fn usage(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::Usage(e.into())
+}
+
+fn runtime(e: impl Into<anyhow::Error>) -> Failure {
+    Failure::Runtime(e.into())
+}
+
+/// Stacked-LSTM forecasters trained by WGSL compute shaders (wgpu), checked against a CPU reference.
+#[derive(Debug, Parser)]
+#[command(name = "gpulstm", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train on rolling or expanding windows and write metrics, tables and the next-day forecast.
+    Train(Box<TrainArgs>),
+    /// List the GPU adapters wgpu can see and their limits.
+    Devices,
+    /// Run every GPU kernel against the CPU reference and print the differences.
+    Check(CheckArgs),
+    /// Print the next-day forecast of a saved model on a data file.
+    Predict(PredictArgs),
+}
+
+/// Which CSV to read and how (shared by `train` and `predict`).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// CSV file (Nasdaq download, Yahoo style, or any file with a date column and numeric columns).
+    /// Default: the embedded public-domain AAPL 2000-2013 sample.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Name of the date column (default: Date, Datetime or timestamp).
+    #[arg(long, value_name = "NAME")]
+    pub date_column: Option<String>,
+    /// Feature columns in the order the model reads them (default: every numeric column).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Column to predict (default: Close or Close/Last).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Keep raw prices when the file has an Adj Close column (default: adjust for splits/dividends).
+    #[arg(long)]
+    pub no_adjust: bool,
+}
+
+impl DataArgs {
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            date_column: self.date_column.clone(),
+            features: self
+                .features
+                .as_ref()
+                .map(|f| f.iter().map(|s| s.trim().to_string()).collect()),
+            target: self.target.clone(),
+            adjust: !self.no_adjust,
+        }
+    }
+
+    /// Loads the file, or the embedded sample without `--data`. Errors are the user's to fix.
+    pub fn load(&self, opts: &LoadOptions) -> Result<Series, Failure> {
+        match &self.data {
+            Some(path) => data::load_csv(path, opts).map_err(usage),
+            None => data::load_sample(opts).map_err(usage),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WindowArg {
+    Rolling,
+    Expanding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScalerArg {
+    /// Fitted on each split's training rows (no look-ahead).
+    Train,
+    /// Fitted on the whole series (the report's; leaks the future range).
+    Global,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// Every split trains its own model (default).
+    WalkForward,
+    /// The report's loop: one model carried across the splits.
+    Seed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// The GPU if an adapter is found, else the CPU reference.
+    Auto,
+    /// The CPU reference (f64, all cores).
+    Cpu,
+    /// The GPU; fail if there is no adapter.
+    Gpu,
+}
+
+/// A parser for whole numbers in `[min, max]` whose errors say what is allowed. Negative numbers reach
+/// it (the flags set `allow_negative_numbers`) so that `--epochs -1` is reported as out of range rather
+/// than as an unknown flag.
+fn whole(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let value: i128 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+        if value < min as i128 {
+            Err(format!("must be at least {min}"))
+        } else if value > max as i128 {
+            Err(format!("must be at most {max}"))
+        } else {
+            Ok(value as u64)
+        }
+    }
+}
+
+fn count(
+    min: usize,
+    max: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    let parse = whole(min as u64, max as u64);
+    move |text: &str| parse(text).map(|v| v as usize)
+}
+
+fn learning_rate(text: &str) -> Result<f64, String> {
+    let lr: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number such as 0.001".to_string())?;
+    if !lr.is_finite() || lr <= 0.0 {
+        return Err("must be a finite number greater than 0".to_string());
+    }
+    Ok(lr)
+}
+
+/// `gpulstm train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Rows of history per sample.
+    #[arg(long, default_value_t = 60, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub lookback: usize,
+    /// Training samples per split.
+    #[arg(long, default_value_t = 200, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub train_window: usize,
+    /// Validation samples per split.
+    #[arg(long, default_value_t = 10, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub val_window: usize,
+    /// Samples between the starts of consecutive splits.
+    #[arg(long, default_value_t = 1, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub step: usize,
+    /// Training window shape.
+    #[arg(long, value_enum, default_value_t = WindowArg::Rolling)]
+    pub window: WindowArg,
+    /// Run only the first N splits.
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub max_splits: Option<usize>,
+    /// Scaler fit [default: train; global with --protocol seed].
+    #[arg(long, value_enum)]
+    pub scaler: Option<ScalerArg>,
+    /// What is trained on what.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
+    pub protocol: ProtocolArg,
+    /// Layer stack: lstm:UNITS[:seq], dropout:RATE, dense:UNITS, ending with dense:1.
+    #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
+    pub layers: String,
+    /// Most epochs per split.
+    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_EPOCHS), allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Samples per Adam step.
+    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.001, value_parser = learning_rate, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Early stopping: epochs without a validation improvement before stopping.
+    #[arg(long, default_value_t = 5, value_parser = count(0, MAX_EPOCHS), allow_negative_numbers = true)]
+    pub patience: usize,
+    /// Seed of every random choice (initial weights, shuffles, dropout).
+    #[arg(long, default_value_t = 42, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Walk-forward forecast: ensemble of the last K splits' models.
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub ensemble_last: usize,
+    /// Training backend.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+    /// Start every model from this checkpoint's weights instead of the seeded initialisation.
+    #[arg(long, value_name = "FILE")]
+    pub init_weights: Option<PathBuf>,
+    /// Output directory [default: runs/<YYYYmmdd-HHMMSS>-<protocol>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite the result files of an earlier run in --out (nothing else there is touched).
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `gpulstm check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+}
+
+/// `gpulstm predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A model.safetensors written by `gpulstm train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Train(args) => train(&args),
+        Command::Devices => devices(),
+        Command::Check(args) => check(&args),
+        Command::Predict(args) => predict(&args),
+    }
+}
+
+/// Prints to stdout; a closed stdout (`gpulstm devices | head -1`) is not an error worth a panic.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Prints one line to stderr, ignoring a closed stderr.
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// train
+
+fn protocol_of(p: ProtocolArg) -> Protocol {
+    match p {
+        ProtocolArg::WalkForward => Protocol::WalkForward,
+        ProtocolArg::Seed => Protocol::Seed,
+    }
+}
+
+fn protocol_slug(p: ProtocolArg) -> &'static str {
+    protocol_name(protocol_of(p))
+}
+
+/// The protocol as `--protocol` spells it (and as metrics.json and the checkpoint record it).
+fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::WalkForward => "walk-forward",
+        Protocol::Seed => "seed",
+    }
+}
+
+/// Everything `train` decided before training: the spec, the notes to show, where to write.
+struct Plan {
+    series: Series,
+    config: RunConfig,
+    out_dir: PathBuf,
+    split_count: usize,
+}
+
+fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
+    let mut notes = Vec::new();
+    let protocol = protocol_of(args.protocol);
+    let scaler = match (args.scaler, protocol) {
+        // The seed protocol carries one model across the splits with one scaler fitted on the whole
+        // series (train::protocol always uses the global one there), so a per-split scaler would be
+        // reported but not used.
+        (Some(ScalerArg::Train), Protocol::Seed) => {
+            return Err(usage(anyhow!(
+                "--scaler train is not available with --protocol seed: the seed protocol carries one \
+                 model across the splits with one scaler fitted on the whole series; drop --scaler or \
+                 use --protocol walk-forward"
+            )))
+        }
+        (Some(ScalerArg::Train), Protocol::WalkForward) => ScalerMode::Train,
+        (Some(ScalerArg::Global), _) => ScalerMode::Global,
+        (None, Protocol::WalkForward) => ScalerMode::Train,
+        (None, Protocol::Seed) => {
+            notes.push(
+                "--protocol seed uses the report's global scaler (fitted on the whole series, so every \
+                 training window sees the future price range); --protocol walk-forward fits each split's scaler \
+                 on its own training rows"
+                    .to_string(),
+            );
+            ScalerMode::Global
+        }
+    };
+
+    let series = args.data.load(&args.data.options())?;
+    let model = ModelSpec::parse(&args.layers, series.feature_names.len()).map_err(usage)?;
+    let layout = ParamLayout::new(&model);
+
+    let splits = SplitConfig {
+        lookback: args.lookback,
+        train_window: args.train_window,
+        val_window: args.val_window,
+        step: args.step,
+        kind: match args.window {
+            WindowArg::Rolling => WindowKind::Rolling,
+            WindowArg::Expanding => WindowKind::Expanding,
+        },
+        rule: match protocol {
+            Protocol::WalkForward => SplitRule::AllThatFit,
+            Protocol::Seed => SplitRule::ReportSkipsLast,
+        },
+        max_splits: args.max_splits,
+    };
+    // The protocol makes the same splits again; doing it here turns "too few rows" into a usage error
+    // before any backend starts.
+    let split_count = data::make_splits(series.len(), &splits)
+        .map_err(usage)?
+        .len();
+
+    let init_weights = match &args.init_weights {
+        Some(path) => {
+            Some(load_init_weights(path, &layout).map_err(|e| usage(e.context("--init-weights")))?)
+        }
+        None => None,
+    };
+
+    let out_dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => files::default_out_dir(
+            Path::new(""),
+            chrono::Local::now().naive_local(),
+            protocol_slug(args.protocol),
+        ),
+    };
+    files::check_out_dir(&out_dir, args.force).map_err(usage)?;
+
+    let spec = RunSpec {
+        protocol,
+        layout,
+        hyper: Hyper {
+            epochs: args.epochs,
+            batch_size: args.batch_size,
+            patience: args.patience,
+            adam: AdamConfig {
+                lr: args.lr,
+                ..AdamConfig::default()
+            },
+            seed: args.seed,
+        },
+        splits,
+        scaler,
+        init_weights,
+        ensemble_last: args.ensemble_last,
+    };
+    Ok(Plan {
+        series,
+        config: RunConfig {
+            spec,
+            init_weights: args.init_weights.clone(),
+            notes,
+        },
+        out_dir,
+        split_count,
+    })
+}
+
+/// The weights `--init-weights` names, checked against the layout of `--layers`.
+fn load_init_weights(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>> {
+    crate::checkpoint::load_params(path, layout)
+}
+
+/// Opens the GPU trainer on the adapter matching `filter`.
+fn open_gpu_trainer(filter: Option<&str>) -> Result<Box<dyn Trainer>, GpuError> {
+    Ok(Box::new(crate::train::gpu::GpuTrainer::new(filter)?))
+}
+
+/// The backend `--backend` asks for; with `auto`, the CPU reference when no GPU can be opened (the
+/// reason is printed and added to `notes`).
+fn pick_trainer(
+    backend: BackendArg,
+    adapter: Option<&str>,
+    notes: &mut Vec<String>,
+    quiet: bool,
+) -> Result<Box<dyn Trainer>, Failure> {
+    match backend {
+        BackendArg::Cpu => Ok(Box::new(CpuTrainer)),
+        BackendArg::Gpu => open_gpu_trainer(adapter).map_err(|e| match e {
+            GpuError::NoAdapter { .. } => usage(e),
+            other => runtime(other),
+        }),
+        BackendArg::Auto => match open_gpu_trainer(adapter) {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                let reason = match &e {
+                    GpuError::NoAdapter { filter: Some(f) } => {
+                        format!("no GPU adapter matching --adapter \"{f}\"")
+                    }
+                    GpuError::NoAdapter { filter: None } => {
+                        "no GPU adapter (none found through Vulkan, Metal or DX12)".to_string()
+                    }
+                    other => format!("GPU unavailable ({other})"),
+                };
+                let note = format!(
+                    "{reason}: running the CPU reference; use --backend gpu to require one"
+                );
+                if !quiet {
+                    warn(&note);
+                }
+                notes.push(note);
+                Ok(Box::new(CpuTrainer))
+            }
+        },
+    }
+}
+
+fn train(args: &TrainArgs) -> Result<(), Failure> {
+    let Plan {
+        series,
+        mut config,
+        out_dir,
+        split_count,
+    } = plan(args)?;
+    if !args.quiet {
+        for note in &config.notes {
+            warn(&format!("note: {note}"));
+        }
+    }
+    let mut trainer = pick_trainer(
+        args.backend,
+        args.adapter.as_deref(),
+        &mut config.notes,
+        args.quiet,
+    )?;
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))
+        .map_err(usage)?;
+    if !args.quiet {
+        warn(&format!(
+            "training {split_count} split{} ({}) on {} ...",
+            if split_count == 1 { "" } else { "s" },
+            protocol_slug(args.protocol),
+            trainer.describe()
+        ));
+    }
+
+    let reporter = Reporter::new(Mode::detect(args.quiet));
+    let on_progress = |p: Progress| reporter.update(p);
+    let result = protocol::run(&series, &config.spec, trainer.as_mut(), &on_progress);
+    reporter.finish();
+    let result = result.map_err(runtime)?;
+
+    let evaluation = evaluate(&series, &config, &result).map_err(runtime)?;
+    let mut written: Vec<String> = files::write_all(&out_dir, &evaluation)
+        .map_err(runtime)?
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    written.extend(
+        write_extras(&out_dir, &series, &evaluation, &result, &config, args.force)
+            .map_err(runtime)?,
+    );
+
+    say(&summary::render(&evaluation, &out_dir, &written));
+    Ok(())
+}
+
+/// The human-facing outputs beside the machine-readable files: report.md, the checkpoint and the plots.
+/// Returns the names of the files written.
+fn write_extras(
+    dir: &Path,
+    series: &Series,
+    evaluation: &Evaluation,
+    result: &RunResult,
+    config: &RunConfig,
+    overwrite: bool,
+) -> anyhow::Result<Vec<String>> {
+    let name = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let mut names = Vec::new();
+    names.extend(name(&crate::report::markdown::write(
+        dir, evaluation, config,
+    )?));
+    let spec = &config.spec;
+    crate::checkpoint::save(
+        &dir.join(files::MODEL_SAFETENSORS),
+        &spec.layout,
+        spec.splits.lookback,
+        &series.feature_names,
+        &series.target_name,
+        protocol_name(spec.protocol),
+        &result.forecast_models,
+        overwrite,
+    )?;
+    names.push(files::MODEL_SAFETENSORS.to_string());
+    names.extend(
+        crate::report::plots::write_all(dir, evaluation)?
+            .iter()
+            .filter_map(name),
+    );
+    Ok(names)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// devices, check
+
+fn bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    if n >= KIB * KIB * KIB && n.is_multiple_of(KIB * KIB * KIB) {
+        format!("{} GiB", n / (KIB * KIB * KIB))
+    } else if n >= KIB * KIB {
+        format!("{:.0} MiB", n as f64 / (KIB * KIB) as f64)
+    } else if n >= KIB {
+        format!("{:.0} KiB", n as f64 / KIB as f64)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// The `gpulstm devices` table (also used by tests through the binary).
+pub fn devices_table(adapters: &[AdapterSummary]) -> String {
+    if adapters.is_empty() {
+        return "no adapters found: install a Vulkan, Metal or DX12 driver (on Linux without a GPU: \
+                `apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe software adapter); \
+                `gpulstm train --backend cpu` runs without one\n"
+            .to_string();
+    }
+    let header = [
+        "#",
+        "name",
+        "backend",
+        "type",
+        "max storage binding",
+        "workgroup storage",
+        "timestamps",
+    ];
+    let rows: Vec<[String; 7]> = adapters
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            [
+                i.to_string(),
+                a.name.clone(),
+                a.backend.clone(),
+                a.device_type.clone(),
+                bytes(a.max_storage_buffer_binding_size),
+                bytes(a.max_compute_workgroup_storage_size as u64),
+                if a.timestamp_queries { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(header.to_vec());
+    for r in &rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn devices() -> Result<(), Failure> {
+    say(&devices_table(&gpu::list_adapters()));
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> Result<(), Failure> {
+    let gpu = gpu::Gpu::new(args.adapter.as_deref()).map_err(|e| match e {
+        GpuError::NoAdapter { .. } => usage(e),
+        other => runtime(other),
+    })?;
+    say(&format!(
+        "adapter: {} ({}, {})\n",
+        gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
+    ));
+    let results = gpu::check::run_all(&gpu).map_err(runtime)?;
+    // Column widths from the longest entry, so the numbers line up whatever the check names are.
+    let kernel_w = results
+        .iter()
+        .map(|r| r.kernel.chars().count())
+        .max()
+        .unwrap_or(0);
+    let what_w = results
+        .iter()
+        .map(|r| r.what.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for r in &results {
+        text.push_str(&format!(
+            "{:<4} {:<kernel_w$}  {:<what_w$}  n={:<7} max_abs {:<9} max_rel {:<9} (tol abs {:.0e}, rel {:.0e})\n",
+            if r.pass { "ok" } else { "FAIL" },
+            r.kernel,
+            r.what,
+            r.elements,
+            format!("{:.2e}", r.max_abs),
+            format!("{:.2e}", r.max_rel),
+            r.abs_tol,
+            r.rel_tol
+        ));
+    }
+    let failed = results.iter().filter(|r| !r.pass).count();
+    text.push_str(&format!(
+        "{} passed, {failed} failed\n",
+        results.len() - failed
+    ));
+    say(&text);
+    if failed > 0 {
+        return Err(runtime(anyhow!(
+            "{failed} of {} GPU checks failed on {}",
+            results.len(),
+            gpu.summary.name
+        )));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// predict
+
+fn predict(args: &PredictArgs) -> Result<(), Failure> {
+    let loaded = crate::checkpoint::load_models(&args.model).map_err(usage)?;
+    // Without explicit column flags, read the columns the models were trained on, in their order.
+    let mut opts = args.data.options();
+    let implied = opts.features.is_none() || opts.target.is_none();
+    if opts.features.is_none() {
+        opts.features = Some(loaded.feature_names.clone());
+    }
+    if opts.target.is_none() {
+        opts.target = Some(loaded.target_name.clone());
+    }
+    let series = args.data.load(&opts).map_err(|f| match f {
+        Failure::Usage(e) if implied => usage(e.context(format!(
+            "reading the columns the models were trained on (features {}; target {}; pass --features \
+             and --target to read columns named differently)",
+            loaded.feature_names.join(","),
+            loaded.target_name
+        ))),
+        other => other,
+    })?;
+    let inputs = loaded.layout.spec.input_size;
+    if series.feature_names.len() != inputs {
+        return Err(usage(anyhow!(
+            "{}: the models read {inputs} features ({}) but --features selects {} ({})",
+            args.model.display(),
+            loaded.feature_names.join(", "),
+            series.feature_names.len(),
+            series.feature_names.join(", ")
+        )));
+    }
+    if series.len() < loaded.lookback {
+        return Err(usage(anyhow!(
+            "{}: {} rows, but the models need the last {} rows (their look-back)",
+            series.source,
+            series.len(),
+            loaded.lookback
+        )));
+    }
+    let raw = protocol::raw_data(&series, loaded.lookback);
+    let forecast = protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
+
+    let last = series.len() - 1;
+    let ids: Vec<String> = loaded
+        .models
+        .iter()
+        .map(|m| m.model_id.to_string())
+        .collect();
+    let mut text = format!(
+        "model: {} ({} protocol, {} model{} [split {}], layers {}, look-back {}, gpulstm {})\n",
+        args.model.display(),
+        loaded.protocol,
+        loaded.models.len(),
+        if loaded.models.len() == 1 { "" } else { "s" },
+        ids.join(", "),
+        loaded.layout.spec.to_spec_string(),
+        loaded.lookback,
+        loaded.gpulstm_version
+    );
+    text.push_str(&format!(
+        "data:  {} ({} .. {}, {} rows); last {} {:.2} on {}\n",
+        series.source,
+        series.dates[0],
+        series.dates[last],
+        series.len(),
+        series.target_name,
+        series.target[last],
+        series.dates[last]
+    ));
+    text.push_str(&format!(
+        "forecast for {} (next weekday; exchange holidays not modelled): {:.2}",
+        next_trading_day(series.dates[last]),
+        forecast.mean
+    ));
+    if forecast.members.len() > 1 {
+        text.push_str(&format!(
+            " (mean of {}: min {:.2}, max {:.2}, std {:.3})",
+            forecast.members.len(),
+            forecast.min,
+            forecast.max,
+            forecast.std
+        ));
+    }
+    text.push('\n');
+    say(&text);
+    Ok(())
+}

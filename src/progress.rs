@@ -1,0 +1,177 @@
+//! Training progress on stderr: an indicatif bar when stderr is a terminal, a plain line every few
+//! seconds otherwise (logs, CI, pipes), nothing with `--quiet`.
+//!
+//! Progress goes to stderr so stdout carries only the summary: `gpulstm train > summary.txt` still shows
+//! the bar on the terminal. Backends call [`Reporter::update`] from worker threads, possibly out of
+//! order (two threads finishing together), so the reporter only ever moves forward.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::train::Progress;
+
+/// How often the plain mode prints a line (besides the first and the last update).
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Quiet,
+    Bar,
+    Plain,
+}
+
+impl Mode {
+    /// `Quiet` if asked, `Bar` when stderr is a terminal, `Plain` otherwise.
+    pub fn detect(quiet: bool) -> Mode {
+        if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bar
+        } else {
+            Mode::Plain
+        }
+    }
+}
+
+struct PlainState {
+    /// Highest `done` seen per stage, so late out-of-order updates are dropped.
+    stage: &'static str,
+    done: usize,
+    last_print: Option<Instant>,
+}
+
+enum Inner {
+    Quiet,
+    Bar(ProgressBar),
+    Plain(Mutex<PlainState>),
+}
+
+/// Receives [`Progress`] updates from a backend and shows them.
+pub struct Reporter {
+    inner: Inner,
+    started: Instant,
+}
+
+/// Seconds as `1h02m`, `3m05s` or `12s`.
+pub fn human_duration(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "?".to_string();
+    }
+    let s = secs.round() as u64;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+impl Reporter {
+    pub fn new(mode: Mode) -> Reporter {
+        let inner = match mode {
+            Mode::Quiet => Inner::Quiet,
+            Mode::Plain => Inner::Plain(Mutex::new(PlainState {
+                stage: "",
+                done: 0,
+                last_print: None,
+            })),
+            Mode::Bar => {
+                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+                // The template is a constant; if indicatif ever rejected it, the default style is fine.
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{prefix:>7} [{bar:32}] {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                Inner::Bar(bar)
+            }
+        };
+        Reporter {
+            inner,
+            started: Instant::now(),
+        }
+    }
+
+    /// Shows one update. Safe to call from several threads at once.
+    pub fn update(&self, p: Progress) {
+        let loss = p
+            .val_loss
+            .filter(|v| v.is_finite())
+            .map(|v| format!("val loss {v:.3e}"))
+            .unwrap_or_default();
+        match &self.inner {
+            Inner::Quiet => {}
+            Inner::Bar(bar) => {
+                if bar.length() != Some(p.total as u64) {
+                    bar.set_length(p.total as u64);
+                }
+                bar.set_prefix(p.stage);
+                // Never move backwards when a slower thread reports an older count.
+                if p.done as u64 >= bar.position() {
+                    bar.set_position(p.done as u64);
+                    bar.set_message(loss);
+                }
+            }
+            Inner::Plain(state) => {
+                // A poisoned lock only means another reporting thread panicked; keep reporting.
+                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                if st.stage == p.stage && p.done <= st.done {
+                    return;
+                }
+                if st.stage != p.stage {
+                    st.stage = p.stage;
+                    st.last_print = None;
+                }
+                st.done = p.done;
+                let now = Instant::now();
+                let due = st
+                    .last_print
+                    .is_none_or(|t| now.duration_since(t) >= PLAIN_EVERY);
+                if !(due || p.done == p.total) {
+                    return;
+                }
+                st.last_print = Some(now);
+                let elapsed = now.duration_since(self.started).as_secs_f64();
+                let eta = if p.done > 0 && p.done < p.total {
+                    format!(
+                        ", ETA {}",
+                        human_duration(elapsed / p.done as f64 * (p.total - p.done) as f64)
+                    )
+                } else {
+                    String::new()
+                };
+                let pct = if p.total > 0 {
+                    100.0 * p.done as f64 / p.total as f64
+                } else {
+                    100.0
+                };
+                let loss = if loss.is_empty() {
+                    loss
+                } else {
+                    format!(", {loss}")
+                };
+                // A closed stderr must not stop training.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "[{}] {} {}/{} ({pct:.0}%){loss}{eta}",
+                    human_duration(elapsed),
+                    p.stage,
+                    p.done,
+                    p.total
+                );
+            }
+        }
+    }
+
+    /// Removes the bar (the summary follows on stdout).
+    pub fn finish(&self) {
+        if let Inner::Bar(bar) = &self.inner {
+            bar.finish_and_clear();
+        }
+    }
+}

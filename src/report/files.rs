@@ -1,0 +1,261 @@
+//! The output directory and the machine-readable files in it: `metrics.json` (the [`Evaluation`]),
+//! `splits.csv`, `history.csv`, `predictions.csv`.
+//!
+//! CSV numbers are Rust's shortest round-trip decimal (reading them back gives the same f64); NaN is
+//! written as `NaN` (pandas reads it as NaN); an absent value (the naive prediction of a training row) is
+//! an empty cell. Dates are ISO `YYYY-MM-DD`.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval};
+use crate::metrics::Regression;
+
+pub const METRICS_JSON: &str = "metrics.json";
+pub const SPLITS_CSV: &str = "splits.csv";
+pub const HISTORY_CSV: &str = "history.csv";
+pub const PREDICTIONS_CSV: &str = "predictions.csv";
+pub const REPORT_MD: &str = "report.md";
+pub const MODEL_SAFETENSORS: &str = "model.safetensors";
+
+/// Files a run writes; a directory holding any of them holds results, which `--force` must confirm
+/// before they are overwritten. Nothing else in the directory is ever touched.
+pub const OUTPUT_FILES: [&str; 6] = [
+    METRICS_JSON,
+    SPLITS_CSV,
+    HISTORY_CSV,
+    PREDICTIONS_CSV,
+    REPORT_MD,
+    MODEL_SAFETENSORS,
+];
+
+/// Why the output directory cannot be used. Both are the user's to fix (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum OutDirError {
+    #[error(
+        "{dir} already holds results ({files}); choose another --out directory or pass --force to \
+         overwrite them (other files in it are left alone)"
+    )]
+    HoldsResults { dir: String, files: String },
+    #[error("{dir} exists and is not a directory; choose another --out")]
+    NotADirectory { dir: String },
+}
+
+/// The output files already present in `dir` (empty if `dir` does not exist).
+pub fn existing_outputs(dir: &Path) -> Vec<&'static str> {
+    OUTPUT_FILES
+        .iter()
+        .copied()
+        .filter(|f| dir.join(f).exists())
+        .collect()
+}
+
+/// Checks that results may be written to `dir`: it does not exist, or it is a directory holding none of
+/// [`OUTPUT_FILES`], or `force` is set.
+pub fn check_out_dir(dir: &Path, force: bool) -> Result<(), OutDirError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(OutDirError::NotADirectory {
+            dir: dir.display().to_string(),
+        });
+    }
+    let found = existing_outputs(dir);
+    if !found.is_empty() && !force {
+        return Err(OutDirError::HoldsResults {
+            dir: dir.display().to_string(),
+            files: found.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// `runs/<YYYYmmdd-HHMMSS>-<protocol>` under `base`; if two runs start in the same second, `-2`, `-3`,
+/// ... is appended so the second never collides with the first's results.
+pub fn default_out_dir(base: &Path, now: chrono::NaiveDateTime, protocol: &str) -> PathBuf {
+    let stem = format!("{}-{protocol}", now.format("%Y%m%d-%H%M%S"));
+    let runs = base.join("runs");
+    let mut dir = runs.join(&stem);
+    let mut n = 2;
+    while dir.exists() {
+        dir = runs.join(format!("{stem}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
+/// Writes the four machine-readable files into `dir` (which must exist) and returns their paths.
+pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(vec![
+        write_metrics_json(dir, eval)?,
+        write_splits_csv(dir, &eval.splits)?,
+        write_history_csv(dir, &eval.history)?,
+        write_predictions_csv(dir, &eval.predictions)?,
+    ])
+}
+
+pub fn write_metrics_json(dir: &Path, eval: &Evaluation) -> anyhow::Result<PathBuf> {
+    let path = dir.join(METRICS_JSON);
+    let file =
+        fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, eval)
+        .and_then(|()| writeln!(out).map_err(serde_json::Error::io))
+        .and_then(|()| out.flush().map_err(serde_json::Error::io))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// The five metric names, in the order of every CSV group.
+const METRIC_NAMES: [&str; 5] = ["mse", "rmse", "mae", "r2", "evs"];
+
+/// Metric groups of `splits.csv`, in column order: each gives five columns `<group>_<metric>`.
+const SPLIT_METRIC_GROUPS: [&str; 6] = [
+    "train_scaled",
+    "val_scaled",
+    "train_price",
+    "val_price",
+    "naive_val_price",
+    "naive_val_scaled",
+];
+
+/// The header of `splits.csv`.
+pub fn splits_header() -> Vec<String> {
+    let mut h: Vec<String> = [
+        "split",
+        "model_id",
+        "train_first_date",
+        "train_last_date",
+        "val_first_date",
+        "val_last_date",
+        "train_samples",
+        "val_samples",
+        "epochs_run",
+        "best_epoch",
+        "stopped_early",
+        "best_val_loss",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for group in SPLIT_METRIC_GROUPS {
+        h.extend(METRIC_NAMES.iter().map(|m| format!("{group}_{m}")));
+    }
+    h.push("skill".to_string());
+    h.push("directional_accuracy".to_string());
+    h
+}
+
+pub const HISTORY_HEADER: [&str; 4] = ["split", "epoch", "train_loss", "val_loss"];
+pub const PREDICTIONS_HEADER: [&str; 6] =
+    ["split", "window", "date", "actual", "predicted", "naive"];
+
+fn num(x: f64) -> String {
+    x.to_string()
+}
+
+fn metric_cells(m: &Regression) -> [String; 5] {
+    [num(m.mse), num(m.rmse), num(m.mae), num(m.r2), num(m.evs)]
+}
+
+fn split_record(s: &SplitEval) -> Vec<String> {
+    let mut r = vec![
+        s.index.to_string(),
+        s.model_id.to_string(),
+        s.train_first_date.clone(),
+        s.train_last_date.clone(),
+        s.val_first_date.clone(),
+        s.val_last_date.clone(),
+        s.train_samples.to_string(),
+        s.val_samples.to_string(),
+        s.epochs_run.to_string(),
+        s.best_epoch.to_string(),
+        s.stopped_early.to_string(),
+        s.best_val_loss.map(num).unwrap_or_default(),
+    ];
+    // Same order as SPLIT_METRIC_GROUPS.
+    for m in [
+        &s.train_scaled,
+        &s.val_scaled,
+        &s.train_price,
+        &s.val_price,
+        &s.naive_val_price,
+        &s.naive_val_scaled,
+    ] {
+        r.extend(metric_cells(m));
+    }
+    r.push(num(s.skill));
+    r.push(num(s.directional_accuracy));
+    r
+}
+
+fn csv_writer(path: &Path) -> anyhow::Result<csv::Writer<BufWriter<fs::File>>> {
+    let file =
+        fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(csv::Writer::from_writer(BufWriter::new(file)))
+}
+
+/// Writes `header` then `rows` to `dir/name`.
+fn write_csv<I, R>(dir: &Path, name: &str, header: &[String], rows: I) -> anyhow::Result<PathBuf>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = String>,
+{
+    let path = dir.join(name);
+    let mut w = csv_writer(&path)?;
+    let io =
+        |e: csv::Error| anyhow::Error::new(e).context(format!("cannot write {}", path.display()));
+    w.write_record(header).map_err(io)?;
+    for row in rows {
+        w.write_record(row).map_err(io)?;
+    }
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+pub fn write_splits_csv(dir: &Path, splits: &[SplitEval]) -> anyhow::Result<PathBuf> {
+    write_csv(
+        dir,
+        SPLITS_CSV,
+        &splits_header(),
+        splits.iter().map(split_record),
+    )
+}
+
+pub fn write_history_csv(dir: &Path, rows: &[HistoryRow]) -> anyhow::Result<PathBuf> {
+    let header: Vec<String> = HISTORY_HEADER.iter().map(|s| s.to_string()).collect();
+    write_csv(
+        dir,
+        HISTORY_CSV,
+        &header,
+        rows.iter().map(|h| {
+            [
+                h.split.to_string(),
+                h.epoch.to_string(),
+                num(h.train_loss),
+                num(h.val_loss),
+            ]
+        }),
+    )
+}
+
+pub fn write_predictions_csv(dir: &Path, rows: &[PredictionRow]) -> anyhow::Result<PathBuf> {
+    let header: Vec<String> = PREDICTIONS_HEADER.iter().map(|s| s.to_string()).collect();
+    write_csv(
+        dir,
+        PREDICTIONS_CSV,
+        &header,
+        rows.iter().map(|p| {
+            [
+                p.split.to_string(),
+                p.window.as_str().to_string(),
+                p.date.format("%Y-%m-%d").to_string(),
+                num(p.actual),
+                num(p.predicted),
+                p.naive.map(num).unwrap_or_default(),
+            ]
+        }),
+    )
+}

@@ -1,0 +1,949 @@
+//! `report.md`: the run explained for a person. It leads with the honest answer (how the model did
+//! against tomorrow = today, in dollars, and what it says about the next day), then gives the run's
+//! configuration, the reference report's Tables 1–3 in scaled units (with the report's own numbers
+//! beside ours for the seed protocol), the same in price units, the persistence baseline, the forecast,
+//! the known weaknesses of the reference experiment, and the plots.
+//!
+//! Everything here is formatted from the [`Evaluation`]; nothing is computed that `metrics.json` does not
+//! also hold, except counts and comparisons derived directly from its per-split rows.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::evaluate::{Evaluation, MetricDescribe, RunConfig, RunInfo};
+use super::files::REPORT_MD;
+use crate::metrics::{Describe, Regression};
+use crate::model::DEFAULT_LAYERS;
+
+/// The reference report's published numbers, copied as printed from its section VII ("Results from my
+/// LSTM-RNN model"): `../shared/reference/000_1719b1e6e84934bc.txt` in the project's shared folder,
+/// Tables 1, 2 and 3 and the forecast paragraph. Kept as the printed text, so no digits are invented.
+pub mod reference {
+    /// Columns of every table: MSE, RMSE, MAE, R², explained variance score (scaled units).
+    pub const METRICS: [&str; 5] = ["MSE", "RMSE", "MAE", "R²", "EVS"];
+    /// Table 1, "Metrics calculated on the entire training and validation sets": training row.
+    pub const TABLE1_TRAIN: [&str; 5] =
+        ["0.000228", "0.015099", "0.011256", "0.959285", "0.962397"];
+    /// Table 1: validation row.
+    pub const TABLE1_VAL: [&str; 5] = ["0.000312", "0.017653", "0.015108", "0.657239", "0.663785"];
+    /// Row labels of Tables 2 and 3 (pandas `describe`).
+    pub const STATS: [&str; 8] = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"];
+    /// Table 2, "Train Metrics per Split": `[statistic][metric]`.
+    pub const TABLE2: [[&str; 5]; 8] = [
+        ["988", "988", "988", "988", "988"],
+        ["0.00025", "0.01551", "0.01207", "0.94086", "0.94924"],
+        ["0.00010", "0.00305", "0.00247", "0.02939", "0.02395"],
+        ["0.00010", "0.01000", "0.00777", "0.80233", "0.88142"],
+        ["0.00017", "0.01288", "0.00996", "0.92241", "0.93281"],
+        ["0.00024", "0.01545", "0.01201", "0.94263", "0.94942"],
+        ["0.00031", "0.01770", "0.01383", "0.96583", "0.97119"],
+        ["0.00092", "0.03033", "0.02280", "0.98576", "0.98629"],
+    ];
+    /// Table 3, "Validation Metrics per Split": `[statistic][metric]`.
+    pub const TABLE3: [[&str; 5]; 8] = [
+        ["988", "988", "988", "988", "988"],
+        ["0.00042", "0.01821", "0.01514", "-0.7441", "0.02609"],
+        ["0.00069", "0.00939", "0.00840", "2.10490", "0.84053"],
+        ["0.00002", "0.00422", "0.00308", "-22.363", "-7.4521"],
+        ["0.00016", "0.01253", "0.01018", "-0.9936", "-0.2316"],
+        ["0.00027", "0.01631", "0.01337", "-0.1744", "0.22226"],
+        ["0.00047", "0.02164", "0.01805", "0.31715", "0.55399"],
+        ["0.00995", "0.09978", "0.08710", "0.87861", "0.97429"],
+    ];
+    /// The forecast paragraph: predicted close, and the "actual" close it was compared with, which is
+    /// the close of 07/26/2024, the last row of the data (the day the inputs end, not the day forecast).
+    pub const FORECAST: f64 = 217.29;
+    pub const ACTUAL: f64 = 217.96;
+    pub const ACTUAL_DATE: &str = "2024-07-26";
+    /// Splits the report's loop ran (the last possible split skipped).
+    pub const SPLITS: usize = 988;
+    /// The report's run settings, to say where this run differs.
+    pub const ROWS: usize = 1258;
+    pub const FIRST_DATE: &str = "2019-07-29";
+    pub const LAST_DATE: &str = "2024-07-26";
+    pub const LOOKBACK: usize = 60;
+    pub const TRAIN_WINDOW: usize = 200;
+    pub const VAL_WINDOW: usize = 10;
+    pub const STEP: usize = 1;
+    pub const EPOCHS: usize = 10;
+    pub const BATCH: usize = 10;
+    pub const PATIENCE: usize = 5;
+    pub const LR: f64 = 0.001;
+}
+
+/// Writes `report.md` into `dir` (which must exist) and returns its path. The plots are linked by
+/// their file names, so they should be written into the same directory.
+pub fn write(dir: &Path, eval: &Evaluation, config: &RunConfig) -> anyhow::Result<PathBuf> {
+    let path = dir.join(REPORT_MD);
+    std::fs::write(&path, render(eval, config))
+        .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    Ok(path)
+}
+
+/// The report text (Markdown, ends with a newline).
+pub fn render(eval: &Evaluation, config: &RunConfig) -> String {
+    let mut md = String::new();
+    let r = &eval.run;
+    let seed = r.protocol == "seed";
+    // Writing into a String cannot fail; the results of `writeln!` are ignored for that reason.
+    let _ = writeln!(md, "# gpulstm run report\n");
+    let _ = writeln!(
+        md,
+        "{} protocol, {} split{} of {} ({} to {}), trained on {} in {}. Generated by gpulstm {}.\n",
+        r.protocol,
+        r.splits,
+        plural(r.splits),
+        esc(&r.data_file),
+        r.first_date,
+        r.last_date,
+        esc(&r.backend),
+        duration(r.wall_seconds),
+        r.gpulstm_version
+    );
+    in_short(&mut md, eval);
+    configuration(&mut md, eval, config);
+    table1(&mut md, eval);
+    describe_tables(&mut md, eval);
+    price_units(&mut md, eval);
+    baseline(&mut md, eval);
+    forecast(&mut md, eval);
+    weaknesses(&mut md, eval);
+    plots(&mut md, seed);
+    files(&mut md);
+    md
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sections.
+
+fn in_short(md: &mut String, eval: &Evaluation) {
+    let r = &eval.run;
+    let p = &eval.pooled;
+    let wins = model_wins(eval);
+    let n = eval.splits.len();
+    let (first, last) = validation_span(eval);
+    let _ = writeln!(md, "## In short\n");
+    let verdict = if !p.skill.is_finite() {
+        "the comparison is undefined (the naive error is zero)".to_string()
+    } else if p.skill > 0.0 {
+        format!(
+            "the model **beat** the naive forecast by {} of its error",
+            pct(p.skill)
+        )
+    } else {
+        format!(
+            "the model was **worse** than the naive forecast: its error was {} larger",
+            pct(-p.skill)
+        )
+    };
+    let _ = writeln!(
+        md,
+        "- On {} validation prediction{} ({} to {}), the model's one-day-ahead {} was off by {} \
+         (RMSE; MAE {}). Repeating the last close (the naive forecast, tomorrow = today) was off by \
+         {} (MAE {}): {verdict}.",
+        p.predictions,
+        plural(p.predictions),
+        first,
+        last,
+        esc(&r.target),
+        money(p.model_rmse),
+        money(p.model_mae),
+        money(p.naive_rmse),
+        money(p.naive_mae),
+    );
+    let _ = writeln!(
+        md,
+        "- Split by split, the model had the lower validation RMSE on {wins} of {n} split{} ({}).",
+        plural(n),
+        pct(wins as f64 / n.max(1) as f64)
+    );
+    let _ = writeln!(
+        md,
+        "- It predicted the direction of the next move (up or down from the last close) correctly on {} \
+         of the days; a coin flip gets about 50%.",
+        pct(p.directional_accuracy)
+    );
+    let f = &eval.forecast;
+    let members = if f.members.len() > 1 {
+        format!(
+            ", the mean of {} models ranging {} to {}",
+            f.members.len(),
+            money(f.min),
+            money(f.max)
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        md,
+        "- Forecast for {}: **{}**{members} (last close {} on {}).",
+        f.next_trading_day,
+        money(f.mean),
+        money(f.last_close),
+        f.last_date
+    );
+    if r.protocol == "seed" {
+        let _ = writeln!(
+            md,
+            "- Seed protocol: one model carried through all splits and scored at the end, as the \
+             reference report did. Its \"validation\" windows were mostly trained on by later splits, so \
+             these scores are not out-of-sample (see [Known weaknesses](#known-weaknesses-of-the-reference-experiment))."
+        );
+    }
+    if r.scaler == "global" {
+        let _ = writeln!(
+            md,
+            "- The scaler was fitted on the whole series (`--scaler global`), which leaks the future \
+             price range into every model."
+        );
+    }
+    md.push('\n');
+}
+
+fn configuration(md: &mut String, eval: &Evaluation, config: &RunConfig) {
+    let r = &eval.run;
+    let adam = &config.spec.hyper.adam;
+    let _ = writeln!(md, "## Run configuration\n");
+    let _ = writeln!(md, "| setting | value |\n|---|---|");
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(md, "| {k} | {v} |");
+    };
+    row(
+        "data",
+        format!(
+            "`{}` ({} format{}), {} rows, {} to {}",
+            esc(&r.data_file),
+            r.data_format,
+            if r.adjusted {
+                ", prices adjusted by Adj Close / Close"
+            } else {
+                ""
+            },
+            r.rows,
+            r.first_date,
+            r.last_date
+        ),
+    );
+    row(
+        "features",
+        r.features
+            .iter()
+            .map(|f| format!("`{}`", esc(f)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    row("target", format!("`{}`", esc(&r.target)));
+    row(
+        "protocol",
+        if r.protocol == "seed" {
+            "seed: the reference report's loop, one model trained through the splits in order (weights \
+             and Adam state carried over), scored at the end"
+                .to_string()
+        } else {
+            "walk-forward: every split trains its own model from its own seeded initialisation and is \
+             scored on the days after its training window"
+                .to_string()
+        },
+    );
+    row(
+        "windows",
+        format!(
+            "{}: look-back {} rows; train {} samples, validate on the next {}; step {}",
+            r.window, r.lookback, r.train_window, r.val_window, r.step
+        ),
+    );
+    row(
+        "splits",
+        match r.max_splits {
+            Some(max) => format!("{} (`--max-splits {max}`)", r.splits),
+            None => format!(
+                "{} (every split{})",
+                r.splits,
+                if r.protocol == "seed" {
+                    " of the report's loop, which skips the last one"
+                } else {
+                    " that fits"
+                }
+            ),
+        },
+    );
+    row(
+        "scaler",
+        if r.scaler == "global" {
+            "global: min–max fitted on the whole series (the report's choice; leaks the future range)"
+                .to_string()
+        } else {
+            "train: min–max fitted on each split's training rows only".to_string()
+        },
+    );
+    row(
+        "layers",
+        format!("`{}` ({} parameters)", r.layers, r.parameters),
+    );
+    row(
+        "training",
+        format!(
+            "up to {} epochs, batch {}, Adam lr {} (β1 {}, β2 {}, ε {:e}), MSE loss; early stopping on \
+             validation loss with patience {}, best weights restored",
+            r.epochs, r.batch_size, r.lr, adam.beta1, adam.beta2, adam.epsilon, r.patience
+        ),
+    );
+    row("seed", r.seed.to_string());
+    row(
+        "initial weights",
+        match &r.init_weights {
+            Some(p) => format!("from `{}`", esc(p)),
+            None => "seeded Keras-default initialisation".to_string(),
+        },
+    );
+    if r.protocol == "walk-forward" {
+        row(
+            "forecast ensemble",
+            format!(
+                "last {} splits' models (`--ensemble-last`)",
+                r.ensemble_last
+            ),
+        );
+    }
+    row("backend", esc(&r.backend));
+    row("wall time", duration(r.wall_seconds));
+    for note in &r.notes {
+        row("note", esc(note));
+    }
+    md.push('\n');
+}
+
+fn table1(md: &mut String, eval: &Evaluation) {
+    let t = &eval.table1;
+    let seed = eval.run.protocol == "seed";
+    let _ = writeln!(
+        md,
+        "## Table 1: train and validation metrics (scaled units)\n"
+    );
+    let _ = writeln!(md, "What it is: {}.\n", esc(&t.definition));
+    let _ = writeln!(
+        md,
+        "- train: {}\n- validation: {}\n",
+        what_with_count(&t.train.what, t.train.predictions),
+        what_with_count(&t.val.what, t.val.predictions)
+    );
+    let ours_train = metric_values(&t.train.scaled);
+    let ours_val = metric_values(&t.val.scaled);
+    if seed {
+        let _ = writeln!(
+            md,
+            "| metric | train | train (report) | validation | validation (report) |\n|---|---:|---:|---:|---:|"
+        );
+        for (k, name) in reference::METRICS.iter().enumerate() {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | *{}* | {} | *{}* |",
+                num(ours_train[k]),
+                reference::TABLE1_TRAIN[k],
+                num(ours_val[k]),
+                reference::TABLE1_VAL[k]
+            );
+        }
+        let _ = writeln!(md, "\n*Italics: the reference report's Table 1.*\n");
+        report_differences(md, &eval.run);
+    } else {
+        let _ = writeln!(md, "| metric | train | validation |\n|---|---:|---:|");
+        for (k, name) in reference::METRICS.iter().enumerate() {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} |",
+                num(ours_train[k]),
+                num(ours_val[k])
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nThe reference report's Table 1 (validation RMSE 0.017653) measured a different thing \
+             (one model trained through every split, scored on the last split's windows); run \
+             `--protocol seed` to compare with it."
+        );
+    }
+    md.push('\n');
+}
+
+fn describe_tables(md: &mut String, eval: &Evaluation) {
+    let seed = eval.run.protocol == "seed";
+    let d = &eval.describe.scaled;
+    let intro = if seed {
+        "The final model on every split's windows, summarised over the splits with pandas `describe`. \
+         Italic rows are the reference report's numbers."
+    } else {
+        "Each split's own model on its own windows, summarised over the splits with pandas `describe`."
+    };
+    let days = eval.run.val_window;
+    let _ = writeln!(
+        md,
+        "## Tables 2 and 3: metrics per split (scaled units)\n\n{intro} R² and EVS of a {days}-day \
+         validation window compare the errors with the variation inside those {days} days, so they \
+         swing wildly and are often negative even when the dollar error is small.\n"
+    );
+    let reference_table2 = seed.then_some(&reference::TABLE2);
+    let reference_table3 = seed.then_some(&reference::TABLE3);
+    let _ = writeln!(md, "### Table 2: training windows\n");
+    describe_table(md, &d.train, reference_table2, num);
+    let _ = writeln!(md, "### Table 3: validation windows\n");
+    describe_table(md, &d.val, reference_table3, num);
+}
+
+fn price_units(md: &mut String, eval: &Evaluation) {
+    let t = &eval.table1;
+    let _ = writeln!(
+        md,
+        "## The same in price units\n\nThe report gave only scaled numbers, whose size depends on the \
+         scaler's range; these are in the target's own units ({}). MSE is in squared units.\n",
+        esc(&eval.run.target)
+    );
+    let _ = writeln!(md, "### Table 1 in price units\n");
+    let _ = writeln!(md, "| metric | train | validation |\n|---|---:|---:|");
+    let train = metric_values(&t.train.price);
+    let val = metric_values(&t.val.price);
+    for (k, name) in reference::METRICS.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} |",
+            price_metric(k, train[k]),
+            price_metric(k, val[k])
+        );
+    }
+    md.push('\n');
+    let _ = writeln!(md, "### Table 2 in price units: training windows\n");
+    describe_table_by_metric(md, &eval.describe.price.train);
+    let _ = writeln!(md, "### Table 3 in price units: validation windows\n");
+    describe_table_by_metric(md, &eval.describe.price.val);
+}
+
+fn baseline(md: &mut String, eval: &Evaluation) {
+    let d = &eval.describe;
+    let p = &eval.pooled;
+    let wins = model_wins(eval);
+    let n = eval.splits.len();
+    let _ = writeln!(
+        md,
+        "## Against the naive forecast (tomorrow = today)\n\nThe naive forecast predicts each day's close \
+         as the previous day's close. On daily prices it is hard to beat, and the reference report never \
+         compared with it. Both are scored on the same validation days, in price units. Skill = \
+         1 − RMSE(model) / RMSE(naive): above 0 the model is better.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| | model | naive |\n|---|---:|---:|\n\
+         | RMSE, all validation predictions pooled | {} | {} |\n\
+         | MAE, pooled | {} | {} |\n\
+         | RMSE, mean over splits | {} | {} |\n\
+         | RMSE, median over splits | {} | {} |\n\
+         | MAE, mean over splits | {} | {} |\n",
+        money(p.model_rmse),
+        money(p.naive_rmse),
+        money(p.model_mae),
+        money(p.naive_mae),
+        money(d.price.val.rmse.mean),
+        money(d.naive_val_price.rmse.mean),
+        money(d.price.val.rmse.q50),
+        money(d.naive_val_price.rmse.q50),
+        money(d.price.val.mae.mean),
+        money(d.naive_val_price.mae.mean),
+    );
+    let _ = writeln!(
+        md,
+        "- Skill, pooled: **{}**; per split: mean {}, median {}, from {} to {}.",
+        signed(p.skill),
+        signed(d.skill.mean),
+        signed(d.skill.q50),
+        signed(d.skill.min),
+        signed(d.skill.max)
+    );
+    let _ = writeln!(
+        md,
+        "- The model had the lower validation RMSE on {wins} of {n} split{} ({}).",
+        plural(n),
+        pct(wins as f64 / n.max(1) as f64)
+    );
+    let _ = writeln!(
+        md,
+        "- Directional accuracy (share of validation days where the predicted move from the last close \
+         has the sign of the actual move): {} pooled over {} predictions; per split mean {}, from {} to \
+         {}. The naive forecast predicts no move, so it has no direction to score.\n",
+        pct(p.directional_accuracy),
+        p.predictions,
+        pct(d.directional_accuracy.mean),
+        pct(d.directional_accuracy.min),
+        pct(d.directional_accuracy.max)
+    );
+    if p.distinct_dates < p.predictions {
+        let _ = writeln!(
+            md,
+            "Validation windows overlap (step {} < window {}), so the {} pooled predictions cover {} \
+             different days; each day is counted once per split that predicted it.\n",
+            eval.run.step, eval.run.val_window, p.predictions, p.distinct_dates
+        );
+    }
+    let _ = writeln!(
+        md,
+        "### The naive forecast's validation metrics per split (price units)\n"
+    );
+    describe_table_by_metric(md, &d.naive_val_price);
+}
+
+fn forecast(md: &mut String, eval: &Evaluation) {
+    let f = &eval.forecast;
+    let seed = eval.run.protocol == "seed";
+    let _ = writeln!(md, "## Next-day forecast\n");
+    let _ = writeln!(
+        md,
+        "| | |\n|---|---|\n\
+         | date forecast | {} ({}) |\n\
+         | predicted {} | **{}** |\n\
+         | last observed | {} on {} |\n\
+         | method | {} |",
+        f.next_trading_day,
+        esc(&f.calendar),
+        esc(&eval.run.target),
+        money(f.mean),
+        money(f.last_close),
+        f.last_date,
+        esc(&f.method)
+    );
+    if f.members.len() > 1 {
+        let _ = writeln!(
+            md,
+            "| spread of the {} models | min {}, max {}, std {} |",
+            f.members.len(),
+            money(f.min),
+            money(f.max),
+            money(f.std)
+        );
+    }
+    md.push('\n');
+    if f.members.len() > 1 {
+        let _ = writeln!(md, "| model of split | predicted |\n|---:|---:|");
+        for m in &f.members {
+            let _ = writeln!(md, "| {} | {} |", m.split, money(m.price));
+        }
+        md.push('\n');
+    }
+    if seed {
+        let _ = writeln!(
+            md,
+            "> **The report's \"average\" was a no-op.** The reference script collected one prediction \
+             per split ({} of them in the report) and averaged them, but every one came from the same \
+             final model on the same last {} rows, so all were identical and the average is just that \
+             one prediction. This run's single prediction is the whole forecast.",
+            reference::SPLITS,
+            eval.run.lookback
+        );
+        if let Some(note) = &f.note {
+            let _ = writeln!(md, ">\n> {}", esc(note));
+        }
+        let _ = writeln!(
+            md,
+            ">\n> The report predicted {} and compared it with an \"actual\" close of {}, which is the \
+             close of {}, the last row of its data: the day its inputs end, not the day it forecast. \
+             This run's forecast is {} for {}.\n",
+            money(reference::FORECAST),
+            money(reference::ACTUAL),
+            reference::ACTUAL_DATE,
+            money(f.mean),
+            f.next_trading_day
+        );
+    }
+}
+
+fn weaknesses(md: &mut String, eval: &Evaluation) {
+    let r = &eval.run;
+    let seed = r.protocol == "seed";
+    let _ = writeln!(md, "## Known weaknesses of the reference experiment\n");
+    let _ = writeln!(
+        md,
+        "The reference report's method has flaws that this engine exposes instead of copying silently:\n"
+    );
+    let leak = if r.scaler == "global" {
+        "**This run used it (`--scaler global`), so its scores are optimistic.**"
+    } else {
+        "This run did not: each split's scaler was fitted on its training rows only (`--scaler train`)."
+    };
+    let _ = writeln!(
+        md,
+        "- **Scaler leakage.** The report fitted its min–max scaler on the whole series, so every model \
+         was fed inputs scaled with the future's minimum and maximum. {leak}"
+    );
+    let skipped = if seed {
+        format!(
+            "The seed protocol reproduces this, so this run has {} split{} where {} would fit.",
+            r.splits,
+            plural(r.splits),
+            r.splits + 1
+        )
+    } else {
+        "Walk-forward runs every split that fits, the last one included.".to_string()
+    };
+    let _ = writeln!(
+        md,
+        "- **The last split skipped.** The report's loop stops one split early (it requires the \
+         validation window to end before the last sample instead of at it), so its final, most recent \
+         window was never trained or scored. {skipped}"
+    );
+    let _ = writeln!(
+        md,
+        "- **No naive baseline.** Daily closes move little from one day to the next, so small scaled \
+         errors can still lose to repeating the last close. The report never checked; here the model's \
+         pooled RMSE is {} against the naive {} (skill {}).",
+        money(eval.pooled.model_rmse),
+        money(eval.pooled.naive_rmse),
+        signed(eval.pooled.skill)
+    );
+    let _ = writeln!(
+        md,
+        "- **Scaled units only.** A scaled RMSE means nothing in dollars until multiplied by the \
+         scaler's range; the price-unit tables above give the dollar errors."
+    );
+    let _ = writeln!(
+        md,
+        "- **In-sample \"validation\".** In the report's loop one model keeps training through the \
+         splits, and Tables 1–3 score that final model: every validation window but the last few was \
+         part of a later split's training window, and early stopping chose the weights by the very \
+         validation windows it then scores. {}",
+        if seed {
+            "This run's Tables 1–3 follow the report and share the flaw."
+        } else {
+            "Walk-forward scores each split's model only on days after its training window."
+        }
+    );
+    let _ = writeln!(
+        md,
+        "- **The no-op average.** The forecast \"averaged\" {} identical predictions of one model.{}\n",
+        reference::SPLITS,
+        if seed {
+            ""
+        } else {
+            " Walk-forward averages genuinely different models (the last splits'), and reports their spread."
+        }
+    );
+}
+
+fn plots(md: &mut String, seed: bool) {
+    let _ = writeln!(md, "## Plots\n");
+    let items = [
+        (
+            "loss_mse",
+            "Train (blue) and validation (orange) MSE per epoch, every split's epochs in split order, \
+             log scale (the report's Fig. 4); grey lines mark split starts.",
+        ),
+        (
+            "loss_rmse",
+            "The same in RMSE on a linear scale (the report's Fig. 5).",
+        ),
+        (
+            "predictions",
+            if seed {
+                "Predicted and actual close on the validation days (the final model), with the naive \
+                 forecast, and both errors below."
+            } else {
+                "Predicted and actual close on the validation days (each day predicted by the latest \
+                 split's model), with the naive forecast, both errors below, and the next-day forecast \
+                 when it follows the plotted days."
+            },
+        ),
+        (
+            "split_rmse",
+            "Validation RMSE of each split in price units, model against naive.",
+        ),
+    ];
+    for (name, what) in items {
+        let _ = writeln!(md, "{what} ([SVG]({name}.svg))\n\n![{name}]({name}.png)\n");
+    }
+}
+
+fn files(md: &mut String) {
+    let _ = writeln!(
+        md,
+        "## Files\n\n\
+         - `metrics.json`: every number in this report, machine-readable.\n\
+         - `splits.csv`: one row per split: window dates, model and naive metrics, epochs run, best epoch.\n\
+         - `history.csv`: train and validation loss per split and epoch.\n\
+         - `predictions.csv`: every prediction with its date, the actual value and the naive forecast.\n\
+         - `model.safetensors`: the forecast models' weights (Keras layout and names), scalers and \
+           layer spec.\n\
+         - `*.png`, `*.svg`: the plots above."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tables and formatting.
+
+fn metric_values(m: &Regression) -> [f64; 5] {
+    [m.mse, m.rmse, m.mae, m.r2, m.evs]
+}
+
+fn stat_values(d: &Describe) -> [f64; 8] {
+    [
+        d.count as f64,
+        d.mean,
+        d.std,
+        d.min,
+        d.q25,
+        d.q50,
+        d.q75,
+        d.max,
+    ]
+}
+
+/// A describe table with one row per metric and one column per statistic (transposed from pandas so
+/// each of our rows can sit right above the report's). `reference` is `[statistic][metric]`.
+fn describe_table(
+    md: &mut String,
+    d: &MetricDescribe,
+    reference: Option<&[[&str; 5]; 8]>,
+    fmt: fn(f64) -> String,
+) {
+    let _ = writeln!(
+        md,
+        "| | {} |\n|---|{}",
+        reference::STATS.join(" | "),
+        "---:|".repeat(reference::STATS.len())
+    );
+    let columns = [&d.mse, &d.rmse, &d.mae, &d.r2, &d.evs];
+    for (k, (name, desc)) in reference::METRICS.iter().zip(columns).enumerate() {
+        let values = stat_values(desc);
+        let cells: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if i == 0 {
+                    desc.count.to_string()
+                } else {
+                    fmt(v)
+                }
+            })
+            .collect();
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+        if let Some(table) = reference {
+            let cells: Vec<String> = table.iter().map(|row| format!("*{}*", row[k])).collect();
+            let _ = writeln!(md, "| *{name} (report)* | {} |", cells.join(" | "));
+        }
+    }
+    md.push('\n');
+}
+
+/// A describe table in price units: money for the error metrics, plain numbers for R² and EVS.
+fn describe_table_by_metric(md: &mut String, d: &MetricDescribe) {
+    let _ = writeln!(
+        md,
+        "| | {} |\n|---|{}",
+        reference::STATS.join(" | "),
+        "---:|".repeat(reference::STATS.len())
+    );
+    let columns = [&d.mse, &d.rmse, &d.mae, &d.r2, &d.evs];
+    for (k, (name, desc)) in reference::METRICS.iter().zip(columns).enumerate() {
+        let cells: Vec<String> = stat_values(desc)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                if i == 0 {
+                    desc.count.to_string()
+                } else {
+                    price_metric(k, v)
+                }
+            })
+            .collect();
+        let _ = writeln!(md, "| {name} | {} |", cells.join(" | "));
+    }
+    md.push('\n');
+}
+
+/// Metric `k` (0 MSE, 1 RMSE, 2 MAE, 3 R², 4 EVS) in price units.
+fn price_metric(k: usize, v: f64) -> String {
+    match k {
+        0 => num(v),
+        1 | 2 => money(v),
+        _ => num(v),
+    }
+}
+
+/// Where this seed run's settings differ from the report's, so a reader knows how far the italic
+/// numbers are comparable.
+fn report_differences(md: &mut String, r: &RunInfo) {
+    let mut diffs = Vec::new();
+    let mut check = |what: &str, ours: String, theirs: String| {
+        if ours != theirs {
+            diffs.push(format!("{what} {ours} (report: {theirs})"));
+        }
+    };
+    check(
+        "splits",
+        r.splits.to_string(),
+        reference::SPLITS.to_string(),
+    );
+    check("rows", r.rows.to_string(), reference::ROWS.to_string());
+    check(
+        "dates",
+        format!("{}..{}", r.first_date, r.last_date),
+        format!("{}..{}", reference::FIRST_DATE, reference::LAST_DATE),
+    );
+    check("layers", r.layers.clone(), DEFAULT_LAYERS.to_string());
+    check(
+        "look-back",
+        r.lookback.to_string(),
+        reference::LOOKBACK.to_string(),
+    );
+    check(
+        "train window",
+        r.train_window.to_string(),
+        reference::TRAIN_WINDOW.to_string(),
+    );
+    check(
+        "validation window",
+        r.val_window.to_string(),
+        reference::VAL_WINDOW.to_string(),
+    );
+    check("step", r.step.to_string(), reference::STEP.to_string());
+    check(
+        "epochs",
+        r.epochs.to_string(),
+        reference::EPOCHS.to_string(),
+    );
+    check(
+        "batch",
+        r.batch_size.to_string(),
+        reference::BATCH.to_string(),
+    );
+    check(
+        "patience",
+        r.patience.to_string(),
+        reference::PATIENCE.to_string(),
+    );
+    check("lr", r.lr.to_string(), reference::LR.to_string());
+    check("scaler", r.scaler.clone(), "global".to_string());
+    if diffs.is_empty() {
+        let _ = writeln!(
+            md,
+            "This run used the report's data and settings; differences come from the random draws \
+             (initial weights, shuffles, dropout), which Keras and this engine make differently."
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "This run differs from the report's in: {}. Compare with care.",
+            diffs.join("; ")
+        );
+    }
+}
+
+/// A Table 1 window's description, with its prediction count unless the text already gives it.
+fn what_with_count(what: &str, predictions: usize) -> String {
+    if what.contains("prediction") {
+        esc(what)
+    } else {
+        format!("{} ({predictions} predictions)", esc(what))
+    }
+}
+
+/// Number of splits where the model's validation RMSE was below the naive one.
+fn model_wins(eval: &Evaluation) -> usize {
+    eval.splits
+        .iter()
+        .filter(|s| s.val_price.rmse < s.naive_val_price.rmse)
+        .count()
+}
+
+/// First and last validation day over all splits.
+fn validation_span(eval: &Evaluation) -> (String, String) {
+    let first = eval
+        .splits
+        .iter()
+        .map(|s| s.val_first_date.as_str())
+        .min()
+        .unwrap_or("?");
+    let last = eval
+        .splits
+        .iter()
+        .map(|s| s.val_last_date.as_str())
+        .max()
+        .unwrap_or("?");
+    (first.to_string(), last.to_string())
+}
+
+/// Four significant digits in plain decimal (scaled MSEs around 1e-4 stay readable beside the report's
+/// fixed-point numbers); scientific only for very small or large values.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "n/a".to_string()
+        } else {
+            x.to_string()
+        };
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-6..7).contains(&magnitude) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - magnitude).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// `$12.34` (negative as `−$1.20`), `n/a` when undefined.
+fn money(x: f64) -> String {
+    if !x.is_finite() {
+        "n/a".to_string()
+    } else if x < 0.0 {
+        format!("−${:.2}", -x)
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.1}%", 100.0 * x)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+/// A skill value with its sign, three decimals.
+fn signed(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:+.3}")
+    } else {
+        "n/a".to_string()
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "n/a".to_string();
+    }
+    if seconds < 120.0 {
+        format!("{seconds:.1} s")
+    } else if seconds < 7200.0 {
+        format!(
+            "{:.0} min {:.0} s",
+            (seconds / 60.0).floor(),
+            seconds % 60.0
+        )
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
+
+/// Text from files and the command line, made safe inside a Markdown table cell.
+fn esc(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}

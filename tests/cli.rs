@@ -1,0 +1,225 @@
+//! The `gpulstm` binary end to end, on the embedded sample with tiny settings (each run well under a
+//! second on the CPU backend): the files and their shapes, the overwrite guard, exit codes and messages
+//! for malformed input, `devices`, the seed protocol and `predict` on the checkpoint a run wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
+
+/// Tiny run: 2 splits of 30 training and 5 validation samples, one epoch of a 4-unit LSTM.
+const TINY: [&str; 14] = [
+    "--backend",
+    "cpu",
+    "--max-splits",
+    "2",
+    "--epochs",
+    "1",
+    "--layers",
+    "lstm:4,dense:1",
+    "--train-window",
+    "30",
+    "--val-window",
+    "5",
+    "--lookback",
+    "10",
+];
+
+/// A fresh, empty directory path under the system temp dir, unique to this test process and `name`.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpulstm-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn gpulstm(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the gpulstm binary runs")
+}
+
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--quiet", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(&TINY);
+    args.extend_from_slice(extra);
+    gpulstm(&args)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Exit code 2 and a message on stderr containing every one of `needles`.
+fn assert_usage_error(out: &Output, needles: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn train_writes_the_files_then_guards_them() {
+    let dir = scratch("files");
+    let out = train(&dir, &[]);
+    assert!(
+        out.status.success(),
+        "stderr: {}\nstdout: {}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().count() < 25, "{stdout}");
+    assert!(stdout.contains("forecast: 2013-03-04"), "{stdout}");
+    assert!(stdout.contains("naive"), "{stdout}");
+
+    // splits.csv: header + one row per split.
+    let splits = lines(&dir.join("splits.csv"));
+    assert_eq!(splits.len(), 3);
+    assert!(splits[0].starts_with("split,model_id,train_first_date,train_last_date,val_first_date"));
+    assert!(splits[0].ends_with(",skill,directional_accuracy"));
+    // history.csv: one row per split and epoch (1 epoch each).
+    let history = lines(&dir.join("history.csv"));
+    assert_eq!(history[0], "split,epoch,train_loss,val_loss");
+    assert_eq!(history.len(), 1 + 2);
+    // predictions.csv: 2 splits × (30 train + 5 val).
+    let predictions = lines(&dir.join("predictions.csv"));
+    assert_eq!(predictions[0], "split,window,date,actual,predicted,naive");
+    assert_eq!(predictions.len(), 1 + 2 * 35);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["run"]["splits"], 2);
+    assert_eq!(metrics["run"]["protocol"], "walk-forward");
+    assert_eq!(
+        metrics["run"]["backend"]
+            .as_str()
+            .map(|b| b.starts_with("cpu")),
+        Some(true)
+    );
+    assert_eq!(metrics["splits"].as_array().map(Vec::len), Some(2));
+    assert!(metrics["pooled"]["naive_rmse"].as_f64().unwrap() > 0.0);
+    assert!(dir.join("model.safetensors").exists());
+    assert!(dir.join("report.md").exists());
+
+    // A second run into the same directory is refused, naming the directory and --force.
+    let keep = dir.join("notes.txt");
+    std::fs::write(&keep, "mine").unwrap();
+    let again = train(&dir, &[]);
+    assert_usage_error(&again, &[dir.to_str().unwrap(), "--force"]);
+    // With --force it runs, and a file that is not an output is left alone.
+    let forced = train(&dir, &["--force"]);
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "mine");
+
+    // predict on the checkpoint this run wrote gives the same next-day date.
+    let model = dir.join("model.safetensors");
+    let p = gpulstm(&["predict", "--model", model.to_str().unwrap()]);
+    assert!(p.status.success(), "{}", text(&p.stderr));
+    assert!(
+        text(&p.stdout).contains("forecast for 2013-03-04"),
+        "{}",
+        text(&p.stdout)
+    );
+
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn seed_protocol_runs_with_the_global_scaler() {
+    let dir = scratch("seed");
+    let mut args = vec![
+        "train",
+        "--out",
+        dir.to_str().unwrap(),
+        "--protocol",
+        "seed",
+    ];
+    args.extend_from_slice(&TINY);
+    let out = gpulstm(&args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Not quiet: the implied scaler is announced.
+    assert!(stderr.contains("global scaler"), "{stderr}");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["run"]["protocol"], "seed");
+    assert_eq!(metrics["run"]["scaler"], "global");
+    assert_eq!(
+        metrics["forecast"]["members"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(metrics["forecast"]["note"].is_string());
+    assert!(metrics["table1"]["definition"]
+        .as_str()
+        .unwrap()
+        .contains("final model"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_inputs_exit_2_with_a_message_naming_the_place() {
+    let dir = scratch("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+
+    // 1. A non-numeric price: line 3, column 2.
+    let bad_cell = dir.join("bad_cell.csv");
+    std::fs::write(&bad_cell, "Date,Close\n2024-01-02,10\n2024-01-03,ten\n").unwrap();
+    let r = gpulstm(&["train", "--data", bad_cell.to_str().unwrap(), "--out", out]);
+    assert_usage_error(&r, &[&format!("{}:3:2", bad_cell.display()), "ten"]);
+
+    // 2. An impossible date: line 2, column 1.
+    let bad_date = dir.join("bad_date.csv");
+    std::fs::write(&bad_date, "Date,Close\n2024-13-45,10\n2024-01-03,11\n").unwrap();
+    let r = gpulstm(&["train", "--data", bad_date.to_str().unwrap(), "--out", out]);
+    assert_usage_error(&r, &[&format!("{}:2:1", bad_date.display()), "2024-13-45"]);
+
+    // 3. A layer spec error names --layers and the item.
+    let r = gpulstm(&["train", "--layers", "lstm:0,dense:1", "--out", out]);
+    assert_usage_error(&r, &["--layers", "lstm:0"]);
+
+    // 4. Zero and negative epochs name the flag.
+    let r = gpulstm(&["train", "--epochs", "0", "--out", out]);
+    assert_usage_error(&r, &["--epochs", "at least 1"]);
+    let r = gpulstm(&["train", "--epochs", "-3", "--out", out]);
+    assert_usage_error(&r, &["--epochs", "at least 1"]);
+
+    // 5. A missing file is named.
+    let missing = dir.join("no_such_file.csv");
+    let r = gpulstm(&["train", "--data", missing.to_str().unwrap(), "--out", out]);
+    assert_usage_error(&r, &["no_such_file.csv", "cannot read"]);
+
+    // More flags: learning rate, batch-size cap, windows that do not fit the data.
+    let r = gpulstm(&["train", "--lr", "nan", "--out", out]);
+    assert_usage_error(&r, &["--lr", "finite"]);
+    let r = gpulstm(&["train", "--batch-size", "5000", "--out", out]);
+    assert_usage_error(&r, &["--batch-size", "4096"]);
+    let r = gpulstm(&["train", "--lookback", "5000", "--out", out]);
+    assert_usage_error(&r, &["too few rows", "--lookback 5000"]);
+
+    // Nothing was written for any of them.
+    assert!(!Path::new(out).join("metrics.json").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn devices_lists_or_explains_and_exits_0() {
+    let out = gpulstm(&["devices"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("#  name") || stdout.starts_with("no adapters found"),
+        "{stdout}"
+    );
+}
