@@ -393,6 +393,7 @@ impl Problem {
 
 /// Rows `< rows` of a GPU tensor `[steps][cap][width]` of model `m` (`per_model` elements a model,
 /// starting at `off`), as a tight `[steps][rows][width]`.
+#[allow(clippy::too_many_arguments)]
 fn slice_rows(
     v: &[f32],
     m: usize,

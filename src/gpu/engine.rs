@@ -95,8 +95,10 @@ pub fn max_models_per_engine(
     lookback: usize,
 ) -> usize {
     let per_model = largest_per_model_bytes(layout, batch, lookback).max(1);
-    let binding =
-        (gpu.limits.max_storage_buffer_binding_size as u64).min(gpu.limits.max_buffer_size);
+    let binding = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
     let by_memory = (binding / per_model) as usize;
     let by_grid = gpu.limits.max_compute_workgroups_per_dimension as usize;
     by_memory.min(by_grid)

@@ -95,11 +95,14 @@ impl GpuTrainer {
     }
 }
 
+/// Per model: predictions on the training window, then on the validation window (scaled units).
+type WindowPredictions = Vec<(Vec<f64>, Vec<f64>)>;
+
 /// Predictions of every model of an engine on its training and validation windows.
 fn window_predictions(
     engine: &mut Engine,
     windows: &[(Window, Window)],
-) -> Result<Vec<(Vec<f64>, Vec<f64>)>, GpuError> {
+) -> Result<WindowPredictions, GpuError> {
     let stride = engine.shape.max_eval_len;
     engine.evaluate(true, false);
     let train = engine.read_predictions()?;

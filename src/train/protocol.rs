@@ -173,7 +173,7 @@ pub fn run(
             for ((split, job), fit) in splits.iter().zip(&jobs).zip(&fits) {
                 let scaled = job.scaling.apply(&raw);
                 outcomes.push(SplitOutcome {
-                    split: split.clone(),
+                    split: *split,
                     model_id: job.model_id,
                     history: fit.report.history.clone(),
                     best_epoch: fit.report.best_epoch,
@@ -231,7 +231,7 @@ pub fn run(
                 .map(|((split, report), (train_pred, val_pred))| {
                     let (train, val) = windows(split);
                     SplitOutcome {
-                        split: split.clone(),
+                        split: *split,
                         model_id: 0,
                         history: report.history,
                         best_epoch: report.best_epoch,
