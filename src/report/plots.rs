@@ -346,13 +346,7 @@ impl DateAxis {
 fn month_starts(start: NaiveDate, end: NaiveDate, step: u32) -> Vec<NaiveDate> {
     let mut out = Vec::new();
     let (mut y, mut m) = (start.year(), start.month());
-    loop {
-        let Some(d) = NaiveDate::from_ymd_opt(y, m, 1) else {
-            break;
-        };
-        if d > end {
-            break;
-        }
+    while let Some(d) = NaiveDate::from_ymd_opt(y, m, 1).filter(|d| *d <= end) {
         if d >= start && (m - 1) % step == 0 && (step < 12 || y % (step as i32 / 12) == 0) {
             out.push(d);
         }
@@ -691,6 +685,9 @@ fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Dr
     ))
 }
 
+/// A line over dates.
+type DatedPoints = Vec<(NaiveDate, f64)>;
+
 /// Largest gap in calendar days between the last validation day and the forecast day for the forecast
 /// to be drawn on the same axis (a weekend plus a holiday is 4).
 const FORECAST_GAP_DAYS: i64 = 7;
@@ -781,7 +778,7 @@ impl Plot for PredictionPlot {
         let series = |f: fn(&DayPoint) -> f64| -> Vec<(NaiveDate, f64)> {
             self.days.iter().map(|d| (d.date, f(d))).collect()
         };
-        let lines: [(&str, Vec<(NaiveDate, f64)>, ShapeStyle); 3] = [
+        let lines: [(&str, DatedPoints, ShapeStyle); 3] = [
             ("actual", series(|d| d.actual), DARK.stroke_width(2)),
             (
                 "naive (tomorrow = today)",
