@@ -43,29 +43,50 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     workgroupBarrier();
 
     for (var t = 0u; t < p.steps; t = t + 1u) {
-        // Gate pre-activations: column j of h_prev·U for all RB rows at once, so each weight read from
-        // memory (coalesced across j) is reused RB times.
-        for (var j = lid; j < g4; j = j + WG) {
-            var acc: array<f32, RB>;
-            for (var rr = 0u; rr < RB; rr = rr + 1u) {
-                acc[rr] = 0.0;
+        // Gate pre-activations h_prev·U, register-blocked: each invocation owns a block of 4 rows × 4
+        // columns, so every value it loads (4 of h_prev, 4 of U) feeds 16 multiply-adds. Rows and columns
+        // past the end are clamped on load and skipped on store.
+        let col_blocks = (g4 + 3u) / 4u;
+        let row_blocks = (RB + 3u) / 4u;
+        for (var blk = lid; blk < col_blocks * row_blocks; blk = blk + WG) {
+            let j0 = (blk % col_blocks) * 4u;
+            let rb = (blk / col_blocks) * 4u;
+            var acc: array<f32, 16>;
+            for (var x = 0u; x < 16u; x = x + 1u) {
+                acc[x] = 0.0;
             }
+            let r1 = min(rb + 1u, RB - 1u);
+            let r2 = min(rb + 2u, RB - 1u);
+            let r3 = min(rb + 3u, RB - 1u);
             for (var k = 0u; k < U; k = k + 1u) {
-                let w = params[w_base + k * g4 + j];
-                for (var rr = 0u; rr < RB; rr = rr + 1u) {
-                    acc[rr] = acc[rr] + h_prev[rr * U + k] * w;
+                let h0 = h_prev[rb * U + k];
+                let h1 = h_prev[r1 * U + k];
+                let h2 = h_prev[r2 * U + k];
+                let h3 = h_prev[r3 * U + k];
+                let w_row = w_base + k * g4;
+                for (var q = 0u; q < 4u; q = q + 1u) {
+                    let w = params[w_row + min(j0 + q, g4 - 1u)];
+                    acc[q] = acc[q] + h0 * w;
+                    acc[4u + q] = acc[4u + q] + h1 * w;
+                    acc[8u + q] = acc[8u + q] + h2 * w;
+                    acc[12u + q] = acc[12u + q] + h3 * w;
                 }
             }
-            let is_candidate = j >= 2u * U && j < 3u * U;
-            for (var rr = 0u; rr < n_rows; rr = rr + 1u) {
-                let at = gates_base + (t * p.rows + r0 + rr) * g4 + j;
-                let z = gates[at] + acc[rr];
-                var a = sigmoid(z);
-                if (is_candidate) {
-                    a = tanh_stable(z);
+            for (var i = 0u; i < 4u; i = i + 1u) {
+                let rr = rb + i;
+                for (var q = 0u; q < 4u; q = q + 1u) {
+                    let j = j0 + q;
+                    if (rr < n_rows && j < g4) {
+                        let at = gates_base + (t * p.rows + r0 + rr) * g4 + j;
+                        let z = gates[at] + acc[i * 4u + q];
+                        var a = sigmoid(z);
+                        if (j >= 2u * U && j < 3u * U) {
+                            a = tanh_stable(z);
+                        }
+                        gates[at] = a;
+                        act[rr * g4 + j] = a;
+                    }
                 }
-                gates[at] = a;
-                act[rr * g4 + j] = a;
             }
         }
         workgroupBarrier();
