@@ -292,6 +292,9 @@ pub struct CheckArgs {
     /// Use the first GPU adapter whose name contains this (case-insensitive).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
+    /// Seed of the random shapes (default: a fresh one, printed, so a failure can be rerun).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// `gpulstm predict`.
@@ -677,7 +680,17 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
         "adapter: {} ({}, {})\n",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
     ));
-    let results = gpu::check::run_all(&gpu).map_err(runtime)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() % 100_000)
+            .unwrap_or(0)
+    });
+    say(&format!(
+        "shapes (--seed {seed}): {}\n",
+        gpu::check::Problem::random(seed).describe()
+    ));
+    let results = gpu::check::run_all(&gpu, seed).map_err(runtime)?;
     // Column widths from the longest entry, so the numbers line up whatever the check names are.
     let kernel_w = results
         .iter()

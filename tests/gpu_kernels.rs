@@ -3,7 +3,7 @@
 
 mod common;
 
-use gpulstm::gpu::check::{self, CheckResult};
+use gpulstm::gpu::check::{self, CheckResult, Problem};
 
 fn assert_all_pass(results: &[CheckResult]) {
     assert!(!results.is_empty(), "no checks ran");
@@ -31,12 +31,17 @@ fn assert_all_pass(results: &[CheckResult]) {
     );
 }
 
+/// Shape seeds the tests pin (`gpulstm check` draws a fresh one each run and prints it).
+const SEEDS: [u64; 2] = [1, 2];
+
 #[test]
 fn gemm_matches_reference() {
     let Some(gpu) = common::gpu_or_skip("gemm_matches_reference") else {
         return;
     };
-    assert_all_pass(&check::check_gemm(&gpu).expect("gemm check ran"));
+    for seed in SEEDS {
+        assert_all_pass(&check::check_gemm(&gpu, seed).expect("gemm check ran"));
+    }
 }
 
 #[test]
@@ -44,10 +49,18 @@ fn training_step_matches_reference() {
     let Some(gpu) = common::gpu_or_skip("training_step_matches_reference") else {
         return;
     };
-    let results = check::check_training_step(&gpu).expect("training step check ran");
-    // 3 models × (shuffle, adam, and at 2 steps: 2 gather, 6 lstm, 2 dropout, 2 dense, loss, 10 gradients).
-    assert_eq!(results.len(), 3 * (2 + 2 * 23));
-    assert_all_pass(&results);
+    let problems = [
+        Problem::small(),
+        Problem::random(SEEDS[0]),
+        Problem::random(SEEDS[1]),
+    ];
+    for pb in &problems {
+        eprintln!("shapes: {}", pb.describe());
+        let results = check::check_training_step(&gpu, pb).expect("training step check ran");
+        // 3 models × (shuffle, adam, and at 2 steps: 2 gather, 6 lstm, 2 dropout, 2 dense, loss, 10 gradients).
+        assert_eq!(results.len(), 3 * (2 + 2 * 23));
+        assert_all_pass(&results);
+    }
 }
 
 #[test]
@@ -55,7 +68,10 @@ fn three_epochs_match_reference() {
     let Some(gpu) = common::gpu_or_skip("three_epochs_match_reference") else {
         return;
     };
-    let results = check::check_fit(&gpu, 3).expect("fit check ran");
-    assert_eq!(results.len(), 3 * 3);
-    assert_all_pass(&results);
+    for pb in [Problem::small(), Problem::random(SEEDS[0])] {
+        eprintln!("shapes: {}", pb.describe());
+        let results = check::check_fit(&gpu, &pb, 3).expect("fit check ran");
+        assert_eq!(results.len(), 3 * 3);
+        assert_all_pass(&results);
+    }
 }

@@ -38,6 +38,10 @@ fn series() -> Series {
 }
 
 fn synthetic(protocol: Protocol) -> (Evaluation, RunConfig) {
+    synthetic_with(protocol, None)
+}
+
+fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation, RunConfig) {
     let series = series();
     let seed = protocol == Protocol::Seed;
     let splits_cfg = SplitConfig {
@@ -51,7 +55,7 @@ fn synthetic(protocol: Protocol) -> (Evaluation, RunConfig) {
         } else {
             SplitRule::AllThatFit
         },
-        max_splits: None,
+        max_splits,
     };
     let splits = make_splits(ROWS, &splits_cfg).unwrap();
     // One scaler for every split keeps the arithmetic simple: prices 100..139 map to 0..1.
@@ -332,4 +336,47 @@ fn numbers_keep_four_significant_digits_in_plain_decimal() {
     assert_eq!(num(0.0), "0");
     assert_eq!(num(f64::NAN), "n/a");
     assert_eq!(num(3.2e-9), "3.200e-9");
+}
+
+#[test]
+fn a_forecast_from_models_far_from_the_data_end_is_flagged() {
+    let (eval, config) = synthetic_with(Protocol::WalkForward, Some(2));
+    let md = render(&eval, &config);
+    // Two splits end at row 24 (2024-01-25); the data runs to row 39.
+    has(
+        &md,
+        "- **Caution:** the forecast models' windows end on 2024-01-25, 15 rows before the data ends",
+    );
+    has(
+        &md,
+        "| last day the models trained or validated on | 2024-01-25 (15 rows before the data ends) |",
+    );
+    has(
+        &md,
+        "**Caution:** the forecast models' windows end on 2024-01-25, 15 rows before the data ends \
+         (`--max-splits`): they forecast from prices they were never trained near, with scalers \
+         fitted on older prices.",
+    );
+
+    // The seed protocol cut short by --max-splits: the skipped-split remark says so.
+    let (eval, config) = synthetic_with(Protocol::Seed, Some(2));
+    let md = render(&eval, &config);
+    has(
+        &md,
+        "The seed protocol reproduces this; this run was cut to its first 2 splits by `--max-splits` anyway.",
+    );
+    assert_eq!(
+        md.matches("identical").count(),
+        2,
+        "no-op said once in the call-out, once in weaknesses"
+    );
+    has(&md, "| splits | 2 (`--max-splits 2`) |");
+
+    let (eval, config) = synthetic(Protocol::WalkForward);
+    let md = render(&eval, &config);
+    assert!(!md.contains("**Caution:**"), "a full run is not flagged");
+    has(
+        &md,
+        "| last day the models trained or validated on | 2024-02-09 (0 rows before the data ends) |",
+    );
 }

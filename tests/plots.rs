@@ -213,3 +213,14 @@ fn nan_losses_and_a_single_split_do_not_break_the_plots() {
     let svg = std::fs::read_to_string(dir.join("loss_mse.svg")).unwrap();
     assert!(svg.contains("no finite values to plot"));
 }
+
+#[test]
+fn an_unwritable_directory_is_an_error_naming_the_file() {
+    let eval = tiny_run(Protocol::WalkForward, 2, 1);
+    let missing = scratch("missing").join("not-there");
+    let err = format!("{:#}", write_all(&missing, &eval).unwrap_err());
+    assert!(
+        err.contains(&missing.join("loss_mse.png").display().to_string()),
+        "{err}"
+    );
+}

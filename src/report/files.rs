@@ -44,11 +44,16 @@ pub enum OutDirError {
     NotADirectory { dir: String },
 }
 
-/// The output files already present in `dir` (empty if `dir` does not exist).
-pub fn existing_outputs(dir: &Path) -> Vec<&'static str> {
+/// The output files already present in `dir` (empty if `dir` does not exist): the data files and the
+/// PNG/SVG of every plot, so a directory holding only old plots is not overwritten silently either.
+pub fn existing_outputs(dir: &Path) -> Vec<String> {
+    let plots = crate::report::plots::PLOT_NAMES
+        .iter()
+        .flat_map(|p| [format!("{p}.png"), format!("{p}.svg")]);
     OUTPUT_FILES
         .iter()
-        .copied()
+        .map(|f| f.to_string())
+        .chain(plots)
         .filter(|f| dir.join(f).exists())
         .collect()
 }

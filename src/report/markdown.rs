@@ -184,6 +184,14 @@ fn in_short(md: &mut String, eval: &Evaluation) {
         money(f.last_close),
         f.last_date
     );
+    if stale(eval) {
+        let _ = writeln!(
+            md,
+            "- **Caution:** the forecast models' windows end on {}, {} rows before the data ends \
+             (`--max-splits`), so the forecast comes from models that never saw the recent prices.",
+            f.last_window_date, f.rows_after_last_window
+        );
+    }
     if r.protocol == "seed" {
         let _ = writeln!(
             md,
@@ -510,6 +518,13 @@ fn forecast(md: &mut String, eval: &Evaluation) {
         f.last_date,
         esc(&f.method)
     );
+    let _ = writeln!(
+        md,
+        "| last day the models trained or validated on | {} ({} row{} before the data ends) |",
+        f.last_window_date,
+        f.rows_after_last_window,
+        plural(f.rows_after_last_window)
+    );
     if f.members.len() > 1 {
         let _ = writeln!(
             md,
@@ -528,6 +543,22 @@ fn forecast(md: &mut String, eval: &Evaluation) {
         }
         md.push('\n');
     }
+    // The evaluation's note says the same as the caution and the seed call-out below; written here in
+    // full sentences instead of repeated.
+    if stale(eval) {
+        let _ = writeln!(
+            md,
+            "**Caution:** the forecast models' windows end on {}, {} rows before the data ends \
+             (`--max-splits`): they forecast from prices they were never trained near{}.\n",
+            f.last_window_date,
+            f.rows_after_last_window,
+            if eval.run.scaler == "train" {
+                ", with scalers fitted on older prices"
+            } else {
+                ""
+            }
+        );
+    }
     if seed {
         let _ = writeln!(
             md,
@@ -538,9 +569,6 @@ fn forecast(md: &mut String, eval: &Evaluation) {
             reference::SPLITS,
             eval.run.lookback
         );
-        if let Some(note) = &f.note {
-            let _ = writeln!(md, ">\n> {}", esc(note));
-        }
         let _ = writeln!(
             md,
             ">\n> The report predicted {} and compared it with an \"actual\" close of {}, which is the \
@@ -573,7 +601,14 @@ fn weaknesses(md: &mut String, eval: &Evaluation) {
         "- **Scaler leakage.** The report fitted its min–max scaler on the whole series, so every model \
          was fed inputs scaled with the future's minimum and maximum. {leak}"
     );
-    let skipped = if seed {
+    let skipped = if seed && r.max_splits.is_some_and(|m| m <= r.splits) {
+        format!(
+            "The seed protocol reproduces this; this run was cut to its first {} split{} by \
+             `--max-splits` anyway.",
+            r.splits,
+            plural(r.splits)
+        )
+    } else if seed {
         format!(
             "The seed protocol reproduces this, so this run has {} split{} where {} would fit.",
             r.splits,
@@ -842,6 +877,12 @@ fn what_with_count(what: &str, predictions: usize) -> String {
     } else {
         format!("{} ({predictions} predictions)", esc(what))
     }
+}
+
+/// True when the forecast models' windows end more than a validation window before the data does
+/// (a `--max-splits` run), the same rule as the evaluation's warning note.
+fn stale(eval: &Evaluation) -> bool {
+    eval.forecast.rows_after_last_window > eval.run.val_window
 }
 
 /// Number of splits where the model's validation RMSE was below the naive one.

@@ -278,6 +278,33 @@ fn finite_runs<X: Copy>(points: &[(X, f64)], keep: impl Fn(f64) -> bool) -> Vec<
     runs
 }
 
+/// Draws a line through `points`, leaving gaps where `keep` rejects a value or it is not finite.
+/// Lines wider than one pixel go segment by segment: plotters joins the segments of a wide polyline
+/// with unlimited miters, which shoot far outside the chart at the sharp reversals of a noisy series.
+fn draw_line<'a, DB, CT, X>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    points: &[(X, f64)],
+    style: ShapeStyle,
+    keep: impl Fn(f64) -> bool,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (X, f64)>,
+    X: Copy + 'static,
+{
+    for run in finite_runs(points, keep) {
+        if style.stroke_width > 1 && run.len() > 1 {
+            chart.draw_series(
+                run.windows(2)
+                    .map(|w| PathElement::new(vec![w[0], w[1]], style)),
+            )?;
+        } else {
+            chart.draw_series(LineSeries::new(run, style))?;
+        }
+    }
+    Ok(())
+}
+
 /// Compact tick label: plain for ordinary magnitudes, `1e-4` style for tiny or huge ones.
 fn tick(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
@@ -621,9 +648,7 @@ impl LossPlot<'_> {
         }
         // Validation first, so the steadier train line is not hidden under its spikes.
         for (points, color) in [(val, ORANGE), (train, BLUE)] {
-            for run in finite_runs(points, keep) {
-                chart.draw_series(LineSeries::new(run, color.stroke_width(width)))?;
-            }
+            draw_line(&mut chart, points, color.stroke_width(width), keep)?;
         }
         legend(&mut chart)
     }
@@ -684,6 +709,9 @@ fn no_data<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Dr
         font(20.0),
     ))
 }
+
+/// Validation days at or below which the price lines are drawn two pixels wide.
+const FEW_DAYS: usize = 250;
 
 /// A line over dates.
 type DatedPoints = Vec<(NaiveDate, f64)>;
@@ -778,24 +806,25 @@ impl Plot for PredictionPlot {
         let series = |f: fn(&DayPoint) -> f64| -> Vec<(NaiveDate, f64)> {
             self.days.iter().map(|d| (d.date, f(d))).collect()
         };
+        // Over many days wide lines merge into one band; thin ones keep the three apart.
+        let width = if self.days.len() <= FEW_DAYS { 2 } else { 1 };
         let lines: [(&str, DatedPoints, ShapeStyle); 3] = [
-            ("actual", series(|d| d.actual), DARK.stroke_width(2)),
+            ("actual", series(|d| d.actual), DARK.stroke_width(width)),
             (
                 "naive (tomorrow = today)",
                 series(|d| d.naive),
                 ORANGE.mix(0.9).stroke_width(1),
             ),
-            ("model", series(|d| d.predicted), BLUE.stroke_width(2)),
+            ("model", series(|d| d.predicted), BLUE.stroke_width(width)),
         ];
         for (label, points, style) in lines {
-            for (i, run) in finite_runs(&points, |_| true).into_iter().enumerate() {
-                let drawn = chart.draw_series(LineSeries::new(run, style))?;
-                if i == 0 {
-                    drawn.label(label).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 24, y)], style.stroke_width(3))
-                    });
-                }
-            }
+            draw_line(&mut chart, &points, style, |_| true)?;
+            chart
+                .draw_series(std::iter::empty::<PathElement<(NaiveDate, f64)>>())?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], style.stroke_width(3))
+                });
         }
         if let Some((date, mean, _, _)) = far {
             chart
@@ -883,9 +912,7 @@ impl Plot for PredictionPlot {
             (&naive_err, ORANGE.mix(0.9).stroke_width(1)),
             (&model_err, BLUE.stroke_width(1)),
         ] {
-            for run in finite_runs(points, |_| true) {
-                chart.draw_series(LineSeries::new(run, style))?;
-            }
+            draw_line(&mut chart, points, style, |_| true)?;
         }
         Ok(())
     }
@@ -972,11 +999,13 @@ impl Plot for SplitRmsePlot {
             } else {
                 color.mix(0.3).stroke_width(1)
             };
-            for run in finite_runs(&raw, |_| true) {
-                chart.draw_series(LineSeries::new(run.clone(), raw_style))?;
-                if few {
-                    chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-                }
+            draw_line(&mut chart, &raw, raw_style, |_| true)?;
+            if few {
+                chart.draw_series(
+                    raw.iter()
+                        .filter(|p| p.1.is_finite())
+                        .map(|&p| Circle::new(p, 3, color.filled())),
+                )?;
             }
             let (legend_label, legend_style) = if few {
                 (label.to_string(), color.stroke_width(3))
@@ -986,9 +1015,7 @@ impl Plot for SplitRmsePlot {
                     .copied()
                     .zip(trailing_mean(values, RUNNING_MEAN))
                     .collect();
-                for run in finite_runs(&smooth, |_| true) {
-                    chart.draw_series(LineSeries::new(run, color.stroke_width(3)))?;
-                }
+                draw_line(&mut chart, &smooth, color.stroke_width(3), |_| true)?;
                 (
                     format!(
                         "{label}: per split (faint), mean of last {RUNNING_MEAN} splits (bold)"
