@@ -80,3 +80,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
     }
 }
+
+// Bias gradients: C[model](0, j) = Σ_k B[model](k, j), the product with a row of ones without the 31 idle
+// rows a 32×32 tile would spend on it. One invocation per column, so consecutive invocations read
+// consecutive addresses of B.
+@compute @workgroup_size(64, 1, 1)
+fn column_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
+    let j = gid.x;
+    let model = wg.z;
+    if (j >= p.n) {
+        return;
+    }
+    let base = p.b_off + model * p.b_model + j * p.b_col;
+    var s = 0.0;
+    for (var k = 0u; k < p.k; k = k + 1u) {
+        s = s + b[base + k * p.b_row];
+    }
+    c[p.c_off + model * p.c_model + j * p.c_col] = s;
+}

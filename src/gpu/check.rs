@@ -289,6 +289,42 @@ pub fn check_gemm(gpu: &Gpu, shape_seed: u64) -> Result<Vec<CheckResult>, GpuErr
             tol_matmul(k),
         ));
     }
+    // The column-sum entry point (bias gradients): B is [M][k][n], C is [M][n].
+    let (n, k) = (1 + data.below(220), 1 + data.below(700));
+    let b = data.vec(models * k * n);
+    let want: Vec<f64> = (0..models * n)
+        .map(|x| (0..k).map(|kk| b[(x / n) * k * n + kk * n + x % n]).sum())
+        .collect();
+    let p = GemmParams {
+        m: 1,
+        n: n as u32,
+        k: k as u32,
+        b_model: (k * n) as u32,
+        b_row: n as u32,
+        b_col: 1,
+        c_model: n as u32,
+        c_col: 1,
+        ..Default::default()
+    };
+    let ubuf = gpu.uniform("column sum check", &p);
+    let bbuf = gpu.storage_init("b", &to_f32(&b));
+    let cbuf = gpu.storage("c", models * n);
+    let bg = family.bind(gpu, &[&ubuf, &bbuf, &bbuf, &cbuf, &bbuf]);
+    let launch = super::kernel::Launch::new(
+        &family,
+        "column_sum",
+        bg,
+        [n.div_ceil(64) as u32, 1, models as u32],
+    );
+    super::kernel::submit(gpu, &[&launch]);
+    let got = gpu.read_f32(&cbuf, 0, models * n)?;
+    out.push(compare(
+        "gemm::column_sum",
+        &format!("Σ_k B (bias gradient) n={n} k={k}, {models} models"),
+        &got,
+        &want,
+        tol_matmul(k),
+    ));
     Ok(out)
 }
 

@@ -206,6 +206,41 @@ impl Builder<'_, '_> {
         launch.label = label;
         launch
     }
+
+    /// C (1×n) = Σ over the k rows of B: bias gradients.
+    fn column_sum(
+        &self,
+        label: &'static str,
+        (n, k): (usize, usize),
+        b: Operand,
+        c: Operand,
+    ) -> Launch {
+        let p = GemmParams {
+            m: 1,
+            n: u32_of(n),
+            k: u32_of(k),
+            b_off: u32_of(b.off),
+            b_model: u32_of(b.model),
+            b_row: u32_of(b.row),
+            b_col: u32_of(b.col),
+            c_off: u32_of(c.off),
+            c_model: u32_of(c.model),
+            c_col: u32_of(c.col),
+            ..Default::default()
+        };
+        let ubuf = self.gpu.uniform(label, &p);
+        let bg = self
+            .gemm
+            .bind(self.gpu, &[&ubuf, b.buf, b.buf, c.buf, b.buf]);
+        let mut launch = Launch::new(
+            self.gemm,
+            "column_sum",
+            bg,
+            [u32_of(n.div_ceil(64)), 1, self.models],
+        );
+        launch.label = label;
+        launch
+    }
 }
 
 impl<'g> Engine<'g> {
@@ -279,7 +314,6 @@ impl<'g> Engine<'g> {
         let scaler = gpu.storage("scaler", m * (f + 1) * 2);
         let x = gpu.storage("x", m * t * b * f);
         let y = gpu.storage("y", m * b);
-        let ones = gpu.storage_init("ones", &vec![1.0f32; (t * b).max(b)]);
 
         let base = [&cfg_buf, &step_buf, &states];
         let per_model_grid = [u32_of(m.div_ceil(64)), 1, 1];
@@ -570,16 +604,9 @@ impl<'g> Engine<'g> {
                         },
                         None,
                     ));
-                    backward.push(builder.gemm(
+                    backward.push(builder.column_sum(
                         "dense db",
-                        (1, units, b),
-                        Operand {
-                            buf: &ones,
-                            off: 0,
-                            model: 0,
-                            row: 0,
-                            col: 1,
-                        },
+                        (units, b),
                         Operand {
                             buf: &grad,
                             off: 0,
@@ -594,7 +621,6 @@ impl<'g> Engine<'g> {
                             row: 0,
                             col: 1,
                         },
-                        None,
                     ));
                     if need_dx {
                         let dx = gpu.storage("dense dx", m * b * n_in);
@@ -732,16 +758,9 @@ impl<'g> Engine<'g> {
                         },
                         None,
                     ));
-                    backward.push(builder.gemm(
+                    backward.push(builder.column_sum(
                         "lstm db",
-                        (1, g4, t * b),
-                        Operand {
-                            buf: &ones,
-                            off: 0,
-                            model: 0,
-                            row: 0,
-                            col: 1,
-                        },
+                        (g4, t * b),
                         dg,
                         Operand {
                             buf: &grads,
@@ -750,7 +769,6 @@ impl<'g> Engine<'g> {
                             row: 0,
                             col: 1,
                         },
-                        None,
                     ));
                     if need_dx {
                         let dx = gpu.storage("lstm dx", m * t * b * n_in);

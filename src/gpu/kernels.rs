@@ -96,7 +96,7 @@ pub fn gemm_family(gpu: &Gpu) -> Result<Family, GpuError> {
         "gemm",
         shaders::assemble(&[], &[shaders::GEMM]),
         &[Uniform, Read, Read, ReadWrite, Read],
-        &["main"],
+        &["main", "column_sum"],
     )
 }
 
