@@ -913,22 +913,7 @@ fn validation_span(eval: &Evaluation) -> (String, String) {
 /// Four significant digits in plain decimal (scaled MSEs around 1e-4 stay readable beside the report's
 /// fixed-point numbers); scientific only for very small or large values.
 pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "n/a".to_string()
-        } else {
-            x.to_string()
-        };
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !(-6..7).contains(&magnitude) {
-        return format!("{x:.3e}");
-    }
-    let decimals = (3 - magnitude).max(0) as usize;
-    format!("{x:.decimals$}")
+    crate::report::summary::significant(x, 4, -6..7)
 }
 
 /// `$12.34` (negative as `−$1.20`), `n/a` when undefined.

@@ -11,6 +11,12 @@ use crate::metrics::Regression;
 /// `x` with `digits` significant digits, plain decimal for ordinary magnitudes and scientific notation
 /// for very small or large ones (a scaled MSE is often around 1e-4).
 pub fn sig(x: f64, digits: usize) -> String {
+    significant(x, digits, -3..6)
+}
+
+/// `x` with `digits` significant digits: plain decimals while its decimal exponent lies in `plain`,
+/// scientific notation outside; `n/a` for NaN. Shared by the summary and report.md.
+pub fn significant(x: f64, digits: usize, plain: std::ops::Range<i32>) -> String {
     if !x.is_finite() {
         return if x.is_nan() {
             "n/a".to_string()
@@ -22,7 +28,7 @@ pub fn sig(x: f64, digits: usize) -> String {
         return "0".to_string();
     }
     let magnitude = x.abs().log10().floor() as i32;
-    if !(-3..6).contains(&magnitude) {
+    if !plain.contains(&magnitude) {
         return format!("{:.*e}", digits.saturating_sub(1), x);
     }
     let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
