@@ -96,6 +96,9 @@ pub struct Gpu {
     pub summary: AdapterSummary,
     pub limits: wgpu::Limits,
     pub timestamps: bool,
+    /// Kernel families already compiled on this device, by name and full source, so every engine of a
+    /// run (one per chunk of models, the prediction engines) reuses the pipelines instead of recompiling.
+    pub(crate) families: std::sync::Mutex<Vec<(String, String, super::kernel::Family)>>,
 }
 
 impl Gpu {
@@ -139,6 +142,7 @@ impl Gpu {
             summary,
             limits,
             timestamps,
+            families: std::sync::Mutex::new(Vec::new()),
         })
     }
 

@@ -12,6 +12,7 @@ pub enum Slot {
 }
 
 /// A WGSL module and its pipelines, one per entry point.
+#[derive(Clone)]
 pub struct Family {
     pub name: &'static str,
     pub layout: wgpu::BindGroupLayout,
@@ -19,10 +20,37 @@ pub struct Family {
 }
 
 impl Family {
+    /// Compiles `source` (or returns the family compiled earlier on this device from the same source).
     pub fn build(
         gpu: &Gpu,
         name: &'static str,
         source: String,
+        slots: &[Slot],
+        entries: &[&'static str],
+    ) -> Result<Family, GpuError> {
+        // A poisoned lock only means another thread panicked mid-insert; the list itself is still valid.
+        let cached = {
+            let families = gpu.families.lock().unwrap_or_else(|e| e.into_inner());
+            families
+                .iter()
+                .find(|(n, s, _)| n == name && *s == source)
+                .map(|(_, _, f)| f.clone())
+        };
+        if let Some(family) = cached {
+            return Ok(family);
+        }
+        let family = Self::compile(gpu, name, &source, slots, entries)?;
+        gpu.families
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name.to_string(), source, family.clone()));
+        Ok(family)
+    }
+
+    fn compile(
+        gpu: &Gpu,
+        name: &'static str,
+        source: &str,
         slots: &[Slot],
         entries: &[&'static str],
     ) -> Result<Family, GpuError> {
@@ -31,7 +59,7 @@ impl Family {
                 .device
                 .create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
+                    source: wgpu::ShaderSource::Wgsl(source.to_string().into()),
                 });
             let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = slots
                 .iter()
