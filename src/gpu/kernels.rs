@@ -19,7 +19,7 @@ pub fn rows_per_workgroup(gpu: &Gpu, units: usize, batch: usize) -> Result<u32, 
     if fit == 0 {
         return Err(GpuError::TooLarge(format!(
             "an LSTM layer of {units} units needs {per_row} bytes of workgroup memory per row; \
-             this adapter offers {} bytes",
+             this adapter offers {} bytes; use fewer units or `--backend cpu`",
             gpu.limits.max_compute_workgroup_storage_size
         )));
     }
