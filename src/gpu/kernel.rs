@@ -163,7 +163,8 @@ impl Launch {
         grid: [u32; 3],
     ) -> Launch {
         Launch {
-            label: entry,
+            // Single-entry families are named by the family (dropout, loss, adam) in profiles.
+            label: if entry == "main" { family.name } else { entry },
             pipeline: family.pipeline(entry).clone(),
             bind_group,
             grid,
