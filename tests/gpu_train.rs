@@ -140,3 +140,23 @@ fn seed_protocol_3_splits_match_cpu_backend() {
     assert_eq!(g.splits.len(), 3);
     compare(&g, &c);
 }
+
+/// Expanding windows: models of one batch have different training lengths (50 … 85 samples here), so
+/// some models sit out the last batches of an epoch; each must still match its own CPU fit.
+#[test]
+fn expanding_windows_match_cpu_backend() {
+    let Some(_) = common::gpu_or_skip("expanding_windows_match_cpu_backend") else {
+        return;
+    };
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let mut s = spec(Protocol::WalkForward, 6);
+    s.splits.kind = WindowKind::Expanding;
+    let quiet = |_: gpulstm::train::Progress| {};
+    let mut gpu =
+        GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
+    let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
+    let c = run(&series, &s, &mut CpuTrainer, &quiet).expect("cpu run");
+    assert_eq!(g.splits.len(), 6);
+    assert_eq!(g.splits[5].split.train_len, 50 + 5 * 7);
+    compare(&g, &c);
+}
