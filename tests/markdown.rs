@@ -354,7 +354,7 @@ fn a_forecast_from_models_far_from_the_data_end_is_flagged() {
     has(
         &md,
         "**Caution:** the forecast models' windows end on 2024-01-25, 15 rows before the data ends \
-         (`--max-splits`): they forecast from prices they were never trained near, with scalers \
+         (`--max-splits`, or a `--step` that does not land on the last row): they forecast from prices they were never trained near, with scalers \
          fitted on older prices.",
     );
 
