@@ -729,6 +729,20 @@ struct PredictionPlot {
 }
 
 impl PredictionPlot {
+    /// `f` of every plotted day, with a NaN point (a break in the line) wherever consecutive days are
+    /// more than a week apart: validation windows that do not touch (a `--step` larger than the window)
+    /// are drawn as separate pieces instead of being joined across days nobody predicted.
+    fn with_gaps(&self, f: impl Fn(&DayPoint) -> f64) -> Vec<(NaiveDate, f64)> {
+        let mut out = Vec::with_capacity(self.days.len());
+        for (i, d) in self.days.iter().enumerate() {
+            if i > 0 && (d.date - self.days[i - 1].date).num_days() > 7 {
+                out.push((d.date, f64::NAN));
+            }
+            out.push((d.date, f(d)));
+        }
+        out
+    }
+
     fn new(eval: &Evaluation) -> PredictionPlot {
         let f = &eval.forecast;
         let forecast = NaiveDate::parse_from_str(&f.next_trading_day, "%Y-%m-%d")
@@ -803,9 +817,7 @@ impl Plot for PredictionPlot {
             .label_style(font(15.0))
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
-        let series = |f: fn(&DayPoint) -> f64| -> Vec<(NaiveDate, f64)> {
-            self.days.iter().map(|d| (d.date, f(d))).collect()
-        };
+        let series = |f: fn(&DayPoint) -> f64| self.with_gaps(f);
         // Over many days wide lines merge into one band; thin ones keep the three apart.
         let width = if self.days.len() <= FEW_DAYS { 2 } else { 1 };
         let lines: [(&str, DatedPoints, ShapeStyle); 3] = [
@@ -872,16 +884,8 @@ impl Plot for PredictionPlot {
             .draw()?;
 
         // Errors panel: how far each forecast was from the actual close.
-        let model_err: Vec<(NaiveDate, f64)> = self
-            .days
-            .iter()
-            .map(|d| (d.date, d.predicted - d.actual))
-            .collect();
-        let naive_err: Vec<(NaiveDate, f64)> = self
-            .days
-            .iter()
-            .map(|d| (d.date, d.naive - d.actual))
-            .collect();
+        let model_err = self.with_gaps(|d| d.predicted - d.actual);
+        let naive_err = self.with_gaps(|d| d.naive - d.actual);
         let err_range = padded_range(
             model_err.iter().chain(&naive_err).map(|p| p.1).chain([0.0]),
             0.05,
