@@ -108,7 +108,6 @@ pub struct Engine<'g> {
     gpu: &'g Gpu,
     pub shape: EngineShape,
     param_count: usize,
-    config: RunConfig,
     step_buf: wgpu::Buffer,
     states: wgpu::Buffer,
     params: wgpu::Buffer,
@@ -120,9 +119,6 @@ pub struct Engine<'g> {
     eval_pred: wgpu::Buffer,
     scaler: wgpu::Buffer,
     perm: wgpu::Buffer,
-    x: wgpu::Buffer,
-    y: wgpu::Buffer,
-    pred: View,
     begin_fit: Launch,
     shuffle: Launch,
     begin_step: Launch,
@@ -802,7 +798,6 @@ impl<'g> Engine<'g> {
         Ok(Engine {
             gpu,
             param_count: p,
-            config,
             step_buf,
             states,
             params,
@@ -814,9 +809,6 @@ impl<'g> Engine<'g> {
             eval_pred,
             scaler,
             perm,
-            x,
-            y,
-            pred,
             begin_fit,
             shuffle,
             begin_step,
@@ -838,11 +830,6 @@ impl<'g> Engine<'g> {
 
     pub fn param_count(&self) -> usize {
         self.param_count
-    }
-
-    /// Dispatches in one training step (independent of the sequence length by construction).
-    pub fn dispatches_per_step(&self) -> usize {
-        4 + self.forward.len() + self.backward.len()
     }
 
     /// Uploads every model's starting point: weights, scaler, windows; fresh Adam moments and counters.
@@ -965,21 +952,6 @@ impl<'g> Engine<'g> {
         self.dispatches += submit(self.gpu, &refs) as u64;
     }
 
-    /// The forward pass alone on batch `batch_index` in training mode (dropout on), for kernel checks.
-    pub fn train_forward(&mut self, batch_index: usize) {
-        let step = StepParams {
-            batch_index: u32_of(batch_index),
-            training: 1,
-            ..Default::default()
-        };
-        let launches = self.step_launches(false);
-        self.gpu
-            .queue
-            .write_buffer(&self.step_buf, 0, bytemuck::bytes_of(&step));
-        let refs: Vec<&Launch> = launches.iter().collect();
-        self.dispatches += submit(self.gpu, &refs) as u64;
-    }
-
     /// The dispatches of one training step (with the backward pass and Adam when `with_update`), in order.
     pub fn step_launches(&self, with_update: bool) -> Vec<Launch> {
         let mut v = vec![self.begin_step.clone(), self.gather.clone()];
@@ -1072,13 +1044,6 @@ impl<'g> Engine<'g> {
             .read_f32(&self.params, 0, self.shape.models * self.param_count)
     }
 
-    /// Overwrites all weights (used to evaluate one trained model on many windows at once).
-    pub fn write_params(&self, params: &[f32]) {
-        self.gpu
-            .queue
-            .write_buffer(&self.params, 0, bytemuck::cast_slice(params));
-    }
-
     pub fn read_grads(&self) -> Result<Vec<f32>, GpuError> {
         self.gpu
             .read_f32(&self.grads, 0, self.shape.models * self.param_count)
@@ -1108,24 +1073,6 @@ impl<'g> Engine<'g> {
             .map(|(_, b)| b.clone())
             .ok_or_else(|| GpuError::Readback(format!("no buffer named {name}")))?;
         self.gpu.read_f32(&buf, 0, (buf.size() / 4) as usize)
-    }
-
-    pub fn read_pred(&self) -> Result<Vec<f32>, GpuError> {
-        self.gpu
-            .read_f32(&self.pred.buf, 0, self.shape.models * self.shape.batch)
-    }
-
-    pub fn config(&self) -> &RunConfig {
-        &self.config
-    }
-
-    /// Buffers that only tests and probes need to reach.
-    pub fn x_buffer(&self) -> &wgpu::Buffer {
-        &self.x
-    }
-
-    pub fn y_buffer(&self) -> &wgpu::Buffer {
-        &self.y
     }
 }
 
