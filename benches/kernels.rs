@@ -5,7 +5,10 @@
 //! - wall time of one optimiser step of all M models (mean of `GPULSTM_BENCH_STEPS`, default 3, after one
 //!   warm-up step), FLOPs counted analytically, GFLOP/s, dispatches per step;
 //! - per-kernel GPU time of one step from timestamp queries, where the adapter supports them;
-//! - a plain matmul with the same GEMM kernel (1024×1024×1024) as the ceiling to compare against.
+//! - the ceiling to compare against, on 1024×1024×1024: the engine's GEMM kernel and a plain matmul with
+//!   16×16 register blocks (shaders/bench_probes.wgsl), the faster of the two being the ceiling; and the
+//!   adapter's arithmetic peak (the same FMAs with no memory traffic), which says how far loads are from
+//!   free on this adapter.
 //!
 //! Where M exceeds what one engine can hold on this adapter, the models are split into chunks exactly as
 //! training does, and one step means one step of every chunk.
@@ -14,9 +17,9 @@
 use std::time::Instant;
 
 use gpulstm::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
-use gpulstm::gpu::kernel::Launch;
-use gpulstm::gpu::kernels::gemm_family;
-use gpulstm::gpu::layout::{gemm_grid, GemmParams};
+use gpulstm::gpu::kernel::{Family, Launch};
+use gpulstm::gpu::kernels::{gemm_family, probe_family};
+use gpulstm::gpu::layout::{GemmParams, GEMM_TILE};
 use gpulstm::gpu::Gpu;
 use gpulstm::model::{init_params, LayerPlan, ModelSpec, ParamLayout, DEFAULT_LAYERS};
 
@@ -151,10 +154,9 @@ fn profile_step(gpu: &Gpu, launches: &[Launch]) -> Vec<(&'static str, f64)> {
     by_label
 }
 
-/// The same GEMM kernel on one large square product: the adapter's matmul ceiling for this kernel.
-fn matmul_ceiling(gpu: &Gpu) -> f64 {
+/// GFLOP/s of `entry` of `family` on one 1024³ product (mean of 3 runs after a warm-up).
+fn square_product_rate(gpu: &Gpu, family: &Family, entry: &'static str, tile: usize) -> f64 {
     let n = 1024usize;
-    let family = gemm_family(gpu).expect("gemm");
     let p = GemmParams {
         m: n as u32,
         n: n as u32,
@@ -172,7 +174,8 @@ fn matmul_ceiling(gpu: &Gpu) -> f64 {
     let b = gpu.storage_init("b", &vec![0.25f32; n * n]);
     let c = gpu.storage("c", n * n);
     let bg = family.bind(gpu, &[&u, &a, &b, &c, &a]);
-    let launch = Launch::new(&family, "main", bg, gemm_grid(n, n, 1));
+    let grid = [(n / tile) as u32, (n / tile) as u32, 1];
+    let launch = Launch::new(family, entry, bg, grid);
     gpulstm::gpu::kernel::submit(gpu, &[&launch]);
     gpu.wait().expect("wait");
     let reps = 3;
@@ -183,6 +186,18 @@ fn matmul_ceiling(gpu: &Gpu) -> f64 {
     gpu.wait().expect("wait");
     let secs = t0.elapsed().as_secs_f64() / reps as f64;
     2.0 * (n * n * n) as f64 / secs / 1e9
+}
+
+/// The engine's GEMM kernel, the wide-block matmul and the FMA peak (GFLOP/s), on 1024³.
+fn ceilings(gpu: &Gpu) -> (f64, f64, f64) {
+    let gemm = gemm_family(gpu).expect("gemm kernels");
+    let probes = probe_family(gpu).expect("probe kernels");
+    (
+        square_product_rate(gpu, &gemm, "main", GEMM_TILE),
+        square_product_rate(gpu, &probes, "matmul_wide", 128),
+        // fma_peak runs the FMAs of a 128×128 tile per workgroup too, without loading anything.
+        square_product_rate(gpu, &probes, "fma_peak", 128),
+    )
 }
 
 fn main() {
@@ -211,8 +226,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    let ceiling = matmul_ceiling(&gpu);
-    println!("plain matmul ceiling (gemm kernel, 1024³): {ceiling:.2} GFLOP/s");
+    let (gemm_rate, wide_rate, peak) = ceilings(&gpu);
+    let ceiling = gemm_rate.max(wide_rate);
+    println!("1024³ matmul: engine gemm kernel (4×4 blocks) {gemm_rate:.2} GFLOP/s, plain matmul with 16×16 blocks {wide_rate:.2} GFLOP/s → ceiling {ceiling:.2} GFLOP/s");
+    println!("arithmetic peak (same FMAs, no loads): {peak:.2} GFLOP/s");
     println!(
         "model {DEFAULT_LAYERS}, batch {B}, T {T}, {F} features: {:.1} MFLOP per model per step",
         flops_per_model_step(&layout) / 1e6

@@ -45,6 +45,16 @@ fn gemm_matches_reference() {
 }
 
 #[test]
+fn bench_probes_match_reference() {
+    let Some(gpu) = common::gpu_or_skip("bench_probes_match_reference") else {
+        return;
+    };
+    for seed in SEEDS {
+        assert_all_pass(&check::check_bench_probes(&gpu, seed).expect("probe check ran"));
+    }
+}
+
+#[test]
 fn training_step_matches_reference() {
     let Some(gpu) = common::gpu_or_skip("training_step_matches_reference") else {
         return;

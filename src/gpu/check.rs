@@ -9,7 +9,7 @@
 
 use super::context::{Gpu, GpuError};
 use super::engine::{Engine, EngineShape, ModelSetup, Optim};
-use super::kernels::gemm_family;
+use super::kernels::{gemm_family, probe_family};
 use super::layout::{gemm_grid, GemmParams, GEMM_ACCUMULATE, GEMM_ADD_BIAS};
 use crate::cpu::adam::{adam_step, AdamConfig, AdamState};
 use crate::cpu::dropout::DropoutKey;
@@ -859,10 +859,118 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
     Ok(out)
 }
 
+/// The bench's adapter probes: `matmul_wide` (the ceiling matmul) against the CPU product, and `fma_peak`
+/// against its closed form, so the numbers the bench prints come from kernels that compute what they claim.
+pub fn check_bench_probes(gpu: &Gpu, shape_seed: u64) -> Result<Vec<CheckResult>, GpuError> {
+    let family = probe_family(gpu)?;
+    let mut data = Data(shape_seed ^ 0x5851_f42d_4c95_7f2d);
+    let mut out = Vec::new();
+    // matmul_wide needs whole 128×128 tiles; k is free.
+    let (m, n, k) = (
+        128 * (1 + data.below(2)),
+        128 * (1 + data.below(2)),
+        1 + data.below(300),
+    );
+    let a = data.vec(m * k);
+    let b = data.vec(k * n);
+    let want: Vec<f64> = (0..m * n)
+        .map(|x| {
+            (0..k)
+                .map(|kk| a[(x / n) * k + kk] * b[kk * n + x % n])
+                .sum()
+        })
+        .collect();
+    let p = GemmParams {
+        m: m as u32,
+        n: n as u32,
+        k: k as u32,
+        a_row: k as u32,
+        a_col: 1,
+        b_row: n as u32,
+        b_col: 1,
+        c_row: n as u32,
+        c_col: 1,
+        ..Default::default()
+    };
+    let ubuf = gpu.uniform("matmul_wide check", &p);
+    let abuf = gpu.storage_init("a", &to_f32(&a));
+    let bbuf = gpu.storage_init("b", &to_f32(&b));
+    let cbuf = gpu.storage("c", m * n);
+    let bg = family.bind(gpu, &[&ubuf, &abuf, &bbuf, &cbuf, &abuf]);
+    let grid = [(n / 128) as u32, (m / 128) as u32, 1];
+    let launch = super::kernel::Launch::new(&family, "matmul_wide", bg, grid);
+    super::kernel::submit(gpu, &[&launch]);
+    let got = gpu.read_f32(&cbuf, 0, m * n)?;
+    out.push(compare(
+        "bench_probes::matmul_wide",
+        &format!("A·B m={m} n={n} k={k}"),
+        &got,
+        &want,
+        tol_matmul(k),
+    ));
+
+    // fma_peak: invocation (x, y) of a group holds a_r = a[x] + r (r < 16) and
+    // b_g = (b[y], b[y]/2, b[y]/4, b[y]/8) + g (g < 4), adds a_r·b_g to each of its 64 vec4 accumulators
+    // k times and writes the sum of all components.
+    let (groups, k) = (2usize, 1 + data.below(60));
+    let xa = to_f32(&data.vec(8));
+    let yb = to_f32(&data.vec(8));
+    let mut want = Vec::new();
+    let mut magnitude = 0.0f64;
+    for _group in 0..groups {
+        for &y in &yb {
+            for &x in &xa {
+                let (mut sum, mut abs) = (0.0f64, 0.0f64);
+                for r in 0..16 {
+                    let ar = (x + r as f32) as f64;
+                    for g in 0..4 {
+                        for e in 0..4 {
+                            let be = (y / (1 << e) as f32 + g as f32) as f64;
+                            sum += k as f64 * ar * be;
+                            abs += k as f64 * (ar * be).abs();
+                        }
+                    }
+                }
+                want.push(sum);
+                magnitude = magnitude.max(abs);
+            }
+        }
+    }
+    let p = GemmParams {
+        k: k as u32,
+        ..Default::default()
+    };
+    let ubuf = gpu.uniform("fma_peak check", &p);
+    let abuf = gpu.storage_init("a", &xa);
+    let bbuf = gpu.storage_init("b", &yb);
+    let cbuf = gpu.storage("c", groups * 64);
+    let bg = family.bind(gpu, &[&ubuf, &abuf, &bbuf, &cbuf, &abuf]);
+    let launch = super::kernel::Launch::new(&family, "fma_peak", bg, [groups as u32, 1, 1]);
+    super::kernel::submit(gpu, &[&launch]);
+    let got = gpu.read_f32(&cbuf, 0, groups * 64)?;
+    // Each accumulator is a chain of k f32 FMAs (rounding ≤ k·u of its magnitude) and the result a sum of
+    // 256 of them (≤ 256·u more), u = 2⁻²⁴; twice that bound (≤ 4·10⁻⁵ of the magnitude for k ≤ 60). An
+    // indexing mistake (a wrong r, g, component or invocation) moves the result by whole terms
+    // k·a_r·b_g, of order 1/256 of the magnitude, some 100× the bound.
+    let u = f32::EPSILON as f64 / 2.0;
+    out.push(compare(
+        "bench_probes::fma_peak",
+        &format!("closed form, {groups} groups, k={k}"),
+        &got,
+        &want,
+        Tol {
+            abs: 2.0 * (k + 256) as f64 * u * magnitude,
+            rel: 0.0,
+        },
+    ));
+    Ok(out)
+}
+
 /// Every check, in the order `gpulstm check` prints them, on shapes drawn from `shape_seed`.
 pub fn run_all(gpu: &Gpu, shape_seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let pb = Problem::random(shape_seed);
     let mut all = check_gemm(gpu, shape_seed)?;
+    all.extend(check_bench_probes(gpu, shape_seed)?);
     all.extend(check_training_step(gpu, &pb)?);
     all.extend(check_fit(gpu, &pb, 3)?);
     Ok(all)

@@ -100,6 +100,19 @@ pub fn gemm_family(gpu: &Gpu) -> Result<Family, GpuError> {
     )
 }
 
+/// The bench's adapter probes (`matmul_wide`, `fma_peak`), compiled with the GEMM module whose bindings
+/// they share.
+pub fn probe_family(gpu: &Gpu) -> Result<Family, GpuError> {
+    use Slot::*;
+    Family::build(
+        gpu,
+        "bench_probes",
+        shaders::assemble(&[], &[shaders::GEMM, shaders::BENCH_PROBES]),
+        &[Uniform, Read, Read, ReadWrite, Read],
+        &["matmul_wide", "fma_peak"],
+    )
+}
+
 /// The recurrent kernels are specialised per layer width (workgroup arrays need constant sizes).
 pub struct LstmKernels {
     pub forward: Family,

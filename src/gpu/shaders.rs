@@ -12,6 +12,7 @@ pub const DROPOUT: &str = include_str!("../../shaders/dropout.wgsl");
 pub const LOSS: &str = include_str!("../../shaders/loss.wgsl");
 pub const ADAM: &str = include_str!("../../shaders/adam.wgsl");
 pub const EARLY_STOP: &str = include_str!("../../shaders/early_stop.wgsl");
+pub const BENCH_PROBES: &str = include_str!("../../shaders/bench_probes.wgsl");
 
 /// `const NAME: u32 = value;` lines followed by the given sources, in order.
 pub fn assemble(constants: &[(&str, u32)], parts: &[&str]) -> String {
