@@ -223,3 +223,39 @@ fn devices_lists_or_explains_and_exits_0() {
         "{stdout}"
     );
 }
+
+/// `--backend auto` (the default): a hardware adapter → the GPU; only software rasterisers (lavapipe in
+/// CI) → the CPU reference, with a note naming them; no adapter at all → the CPU reference, with a note
+/// saying so.
+#[test]
+fn auto_backend_uses_hardware_gpus_only() {
+    let adapters = gpulstm::gpu::list_adapters();
+    if std::env::var("GPULSTM_REQUIRE_GPU").as_deref() == Ok("1") {
+        assert!(
+            !adapters.is_empty(),
+            "GPULSTM_REQUIRE_GPU=1 but wgpu sees no adapter"
+        );
+    }
+    let dir = scratch("auto");
+    let mut args = vec!["train", "--quiet", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(&["--backend", "auto"]);
+    args.extend_from_slice(&TINY[2..]);
+    let out = gpulstm(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let backend = metrics["run"]["backend"].as_str().unwrap_or_default();
+    let notes = metrics["run"]["notes"].to_string();
+    if adapters.is_empty() {
+        assert!(backend.starts_with("cpu"), "{backend}");
+        assert!(notes.contains("no GPU adapter"), "{notes}");
+    } else if adapters.iter().all(|a| a.software) {
+        assert!(backend.starts_with("cpu"), "{backend}");
+        assert!(notes.contains("software rasteriser"), "{notes}");
+        assert!(notes.contains(&adapters[0].name), "{notes}");
+        eprintln!("auto backend with only {}: {backend}", adapters[0].name);
+    } else {
+        assert!(!backend.starts_with("cpu"), "{backend}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -32,6 +32,8 @@ pub struct AdapterSummary {
     pub name: String,
     pub backend: String,
     pub device_type: String,
+    /// A CPU rasteriser (lavapipe, WARP, SwiftShader) rather than a GPU.
+    pub software: bool,
     pub driver: String,
     pub max_storage_buffer_binding_size: u64,
     pub max_buffer_size: u64,
@@ -50,6 +52,7 @@ impl AdapterSummary {
             name: info.name,
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
+            software: info.device_type == wgpu::DeviceType::Cpu,
             driver: format!("{} {}", info.driver, info.driver_info)
                 .trim()
                 .to_string(),
