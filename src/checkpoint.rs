@@ -270,7 +270,8 @@ pub fn load_models(path: &Path) -> anyhow::Result<Loaded> {
     })
 }
 
-/// The first model's weights, checked tensor by tensor against `layout` (for `--init-weights`).
+/// The newest model's weights — the last one the file lists, which for a walk-forward checkpoint is the
+/// last split's model — checked tensor by tensor against `layout` (for `--init-weights`).
 /// The file's layer spec is not required to match textually: only the weight tensors matter, so a
 /// checkpoint can seed a model with different dropout rates.
 pub fn load_params(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>> {
@@ -282,18 +283,18 @@ pub fn load_params(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>
     let prefix = match meta.get(KEY_PREFIXES) {
         Some(_) => json::<Vec<String>>(&meta, KEY_PREFIXES, path)?
             .into_iter()
-            .next()
+            .last()
             .ok_or_else(|| anyhow!("{file}: metadata `{KEY_PREFIXES}` lists no model"))?,
         None => String::new(),
     };
     let params = read_params(path, &st, layout, &prefix)?;
-    // Tensors of the first model that the layout has no place for mean a different (deeper) stack.
+    // Tensors of the chosen model that the layout has no place for mean a different (deeper) stack.
     let expected: BTreeSet<String> = layout
         .tensors
         .iter()
         .map(|t| format!("{prefix}{}", t.name))
         .collect();
-    let is_first_model = |name: &str| {
+    let is_chosen_model = |name: &str| {
         if prefix.is_empty() {
             !name.starts_with("split_")
         } else {
@@ -303,7 +304,7 @@ pub fn load_params(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>
     if let Some(extra) = st
         .names()
         .into_iter()
-        .find(|n| is_first_model(n) && !expected.contains(*n))
+        .find(|n| is_chosen_model(n) && !expected.contains(*n))
     {
         bail!(
             "{file}: tensor `{extra}` has no place in the model `{}`; the checkpoint was saved with \

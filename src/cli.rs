@@ -273,7 +273,8 @@ pub struct TrainArgs {
     /// Use the first GPU adapter whose name contains this (case-insensitive).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
-    /// Start every model from this checkpoint's weights instead of the seeded initialisation.
+    /// Start every model from this checkpoint's weights instead of the seeded initialisation (from a
+    /// walk-forward checkpoint: its newest model, the last split's; the checkpoint's scaler is not used).
     #[arg(long, value_name = "FILE")]
     pub init_weights: Option<PathBuf>,
     /// Output directory [default: runs/<YYYYmmdd-HHMMSS>-<protocol>].
