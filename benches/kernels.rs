@@ -157,18 +157,7 @@ fn profile_step(gpu: &Gpu, launches: &[Launch]) -> Vec<(&'static str, f64)> {
 /// GFLOP/s of `entry` of `family` on one 1024³ product (mean of 3 runs after a warm-up).
 fn square_product_rate(gpu: &Gpu, family: &Family, entry: &'static str, tile: usize) -> f64 {
     let n = 1024usize;
-    let p = GemmParams {
-        m: n as u32,
-        n: n as u32,
-        k: n as u32,
-        a_row: n as u32,
-        a_col: 1,
-        b_row: n as u32,
-        b_col: 1,
-        c_row: n as u32,
-        c_col: 1,
-        ..Default::default()
-    };
+    let p = GemmParams::row_major(n, n, n);
     let u = gpu.uniform("ceiling", &p);
     let a = gpu.storage_init("a", &vec![0.5f32; n * n]);
     let b = gpu.storage_init("b", &vec![0.25f32; n * n]);

@@ -880,18 +880,7 @@ pub fn check_bench_probes(gpu: &Gpu, shape_seed: u64) -> Result<Vec<CheckResult>
                 .sum()
         })
         .collect();
-    let p = GemmParams {
-        m: m as u32,
-        n: n as u32,
-        k: k as u32,
-        a_row: k as u32,
-        a_col: 1,
-        b_row: n as u32,
-        b_col: 1,
-        c_row: n as u32,
-        c_col: 1,
-        ..Default::default()
-    };
+    let p = GemmParams::row_major(m, n, k);
     let ubuf = gpu.uniform("matmul_wide check", &p);
     let abuf = gpu.storage_init("a", &to_f32(&a));
     let bbuf = gpu.storage_init("b", &to_f32(&b));

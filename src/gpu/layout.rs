@@ -97,6 +97,24 @@ pub struct GemmParams {
     pub pad1: u32,
 }
 
+impl GemmParams {
+    /// C = A·B for one model with every operand dense and row-major: A [m][k], B [k][n], C [m][n].
+    pub fn row_major(m: usize, n: usize, k: usize) -> GemmParams {
+        GemmParams {
+            m: m as u32,
+            n: n as u32,
+            k: k as u32,
+            a_row: k as u32,
+            a_col: 1,
+            b_row: n as u32,
+            b_col: 1,
+            c_row: n as u32,
+            c_col: 1,
+            ..Default::default()
+        }
+    }
+}
+
 /// Output tile of one GEMM workgroup (8×8 invocations × 4×4 blocks): the grid is
 /// `[⌈n/32⌉, ⌈m/32⌉, models]`.
 pub const GEMM_TILE: usize = 32;
