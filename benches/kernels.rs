@@ -251,7 +251,7 @@ fn main() {
             100.0 * rate / ceiling
         );
         if gpu.timestamps && profiled.is_none() && m >= 10 {
-            profiled = Some((m, profile_step(&gpu, &es[0].step_launches(true))));
+            profiled = Some((m, profile_step(&gpu, es[0].step_launches())));
         }
     }
     if let Some((m, rows)) = profiled {

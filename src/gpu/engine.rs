@@ -121,13 +121,10 @@ pub struct Engine<'g> {
     perm: wgpu::Buffer,
     begin_fit: Launch,
     shuffle: Launch,
-    begin_step: Launch,
-    begin_eval: Launch,
-    gather: Launch,
-    forward: Vec<Launch>,
-    loss: Launch,
-    backward: Vec<Launch>,
-    adam: Launch,
+    /// Every dispatch of one optimiser step, in order (built once; recorded per batch).
+    train_step: Vec<Launch>,
+    /// Every dispatch of one evaluation chunk: batch set-up, gather, forward, loss.
+    eval_chunk: Vec<Launch>,
     end_epoch: Launch,
     save_best: Launch,
     restore_best: Launch,
@@ -795,6 +792,16 @@ impl<'g> Engine<'g> {
         }
         probes.push(("dgates".into(), dgates.clone()));
 
+        // begin_step and begin_eval pick the rows of the batch; everything after is shared.
+        let mut train_step = vec![begin_step, gather.clone()];
+        train_step.extend(forward.iter().cloned());
+        train_step.push(loss.clone());
+        train_step.extend(backward);
+        train_step.push(adam);
+        let mut eval_chunk = vec![begin_eval, gather];
+        eval_chunk.extend(forward);
+        eval_chunk.push(loss);
+
         Ok(Engine {
             gpu,
             param_count: p,
@@ -811,13 +818,8 @@ impl<'g> Engine<'g> {
             perm,
             begin_fit,
             shuffle,
-            begin_step,
-            begin_eval,
-            gather,
-            forward,
-            loss,
-            backward,
-            adam,
+            train_step,
+            eval_chunk,
             end_epoch,
             save_best,
             restore_best,
@@ -913,28 +915,27 @@ impl<'g> Engine<'g> {
         Ok(())
     }
 
-    fn run(&mut self, step: StepParams, launches: &[&Launch]) {
+    /// Sets the step parameters and submits `launches` as one command buffer; returns the dispatch count.
+    fn submit_step(&self, step: StepParams, launches: &[&Launch]) -> u64 {
         self.gpu
             .queue
             .write_buffer(&self.step_buf, 0, bytemuck::bytes_of(&step));
-        self.dispatches += submit(self.gpu, launches) as u64;
+        submit(self.gpu, launches) as u64
     }
 
     /// Resets early stopping for a new fit (Keras `fit`): Adam state and counters carry over, and with
     /// `carry_best` the best validation loss of earlier fits too (see early_stop.wgsl).
     pub fn begin_fit(&mut self, carry_best: bool) {
-        let l = self.begin_fit.clone();
         let step = StepParams {
             carry_best: u32::from(carry_best),
             ..Default::default()
         };
-        self.run(step, &[&l]);
+        self.dispatches += self.submit_step(step, &[&self.begin_fit]);
     }
 
     /// New shuffle for every live model; resets the epoch's training-loss sum.
     pub fn begin_epoch(&mut self) {
-        let l = self.shuffle.clone();
-        self.run(StepParams::default(), &[&l]);
+        self.dispatches += self.submit_step(StepParams::default(), &[&self.shuffle]);
     }
 
     /// One optimiser step on batch `batch_index` of the epoch, for every model that has that batch.
@@ -944,24 +945,13 @@ impl<'g> Engine<'g> {
             training: 1,
             ..Default::default()
         };
-        let launches = self.step_launches(true);
-        self.gpu
-            .queue
-            .write_buffer(&self.step_buf, 0, bytemuck::bytes_of(&step));
-        let refs: Vec<&Launch> = launches.iter().collect();
-        self.dispatches += submit(self.gpu, &refs) as u64;
+        let refs: Vec<&Launch> = self.train_step.iter().collect();
+        self.dispatches += self.submit_step(step, &refs);
     }
 
-    /// The dispatches of one training step (with the backward pass and Adam when `with_update`), in order.
-    pub fn step_launches(&self, with_update: bool) -> Vec<Launch> {
-        let mut v = vec![self.begin_step.clone(), self.gather.clone()];
-        v.extend(self.forward.iter().cloned());
-        v.push(self.loss.clone());
-        if with_update {
-            v.extend(self.backward.iter().cloned());
-            v.push(self.adam.clone());
-        }
-        v
+    /// The dispatches of one training step (forward, backward and Adam), in order.
+    pub fn step_launches(&self) -> &[Launch] {
+        &self.train_step
     }
 
     /// Runs one evaluation pass (dropout off) over the validation or training window of every model,
@@ -973,10 +963,8 @@ impl<'g> Engine<'g> {
             self.longest.1
         };
         let chunks = longest.div_ceil(self.shape.batch).max(1);
-        let mut launches = vec![self.begin_eval.clone(), self.gather.clone()];
-        launches.extend(self.forward.iter().cloned());
-        launches.push(self.loss.clone());
-        let refs: Vec<&Launch> = launches.iter().collect();
+        let refs: Vec<&Launch> = self.eval_chunk.iter().collect();
+        let mut dispatches = 0;
         for chunk in 0..chunks {
             let step = StepParams {
                 training: 0,
@@ -985,11 +973,9 @@ impl<'g> Engine<'g> {
                 only_alive: u32::from(only_alive),
                 ..Default::default()
             };
-            self.gpu
-                .queue
-                .write_buffer(&self.step_buf, 0, bytemuck::bytes_of(&step));
-            self.dispatches += submit(self.gpu, &refs) as u64;
+            dispatches += self.submit_step(step, &refs);
         }
+        self.dispatches += dispatches;
     }
 
     /// One whole epoch for every live model: shuffle, every batch, validation loss, early stopping.
@@ -1001,8 +987,8 @@ impl<'g> Engine<'g> {
             self.train_step(bi);
         }
         self.evaluate(false, true);
-        let (a, b) = (self.end_epoch.clone(), self.save_best.clone());
-        self.run(StepParams::default(), &[&a, &b]);
+        self.dispatches +=
+            self.submit_step(StepParams::default(), &[&self.end_epoch, &self.save_best]);
         self.read_states()
     }
 
@@ -1022,8 +1008,7 @@ impl<'g> Engine<'g> {
                 break;
             }
         }
-        let r = self.restore_best.clone();
-        self.run(StepParams::default(), &[&r]);
+        self.dispatches += self.submit_step(StepParams::default(), &[&self.restore_best]);
         Ok(states)
     }
 
