@@ -4,9 +4,10 @@
 //
 // matmul_wide: a plain matmul with a 16×16 block of C per invocation (workgroup 8×8 → a 128×128 tile),
 // columns 8 apart within a block so neighbouring invocations still read neighbouring addresses of B.
-// Lavapipe (Mesa 22.3) loads storage buffers one SIMD lane at a time, so there an element loaded costs
-// far more than an FMA, and the kernel's speed follows the FMAs per loaded element: 16·16 / (16 + 16) = 8
-// here against 2 for gemm.wgsl's 4×4 blocks. The engine keeps 4×4 blocks because its products are small
+// On lavapipe (Mesa 22.3) an element loaded from a storage buffer costs far more than an FMA, and no less
+// when loaded as part of a vec4 or from an address shared by the whole workgroup (measured side by side
+// while writing this file), so the kernel's speed follows the FMAs per loaded element: 16·16 / (16 + 16) =
+// 8 here against 2 for gemm.wgsl's 4×4 blocks. The engine keeps 4×4 blocks because its products are small
 // (50 × 200 per model), where 128×128 tiles would be mostly padding. Written out rather than with arrays
 // and loops: lavapipe ran the array-and-loop form of the same block 2× slower.
 // Requires m and n to be multiples of 128 and ignores the model axis (the bench runs it on 1024³).
