@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::cpu::adam::AdamConfig;
-use crate::cpu::fit::Hyper;
 use crate::data::{self, LoadOptions, Series, SplitConfig, SplitRule, WindowKind};
+use crate::fit::AdamConfig;
+use crate::fit::Hyper;
 use crate::gpu::{self, AdapterSummary, GpuError};
 use crate::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use crate::progress::{Mode, Reporter};

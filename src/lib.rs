@@ -5,6 +5,7 @@
 //! - [`data`]: CSV → cleaned series → scaler → look-back samples → splits.
 //! - [`rng`]: the counter-based generator shared bit for bit with `shaders/rng.wgsl`.
 //! - [`model`]: layer spec, flat parameter layout, Keras-compatible seeded initialisation.
+//! - [`fit`]: what a fit is for every backend: hyper-parameters, windows, scaled series, report.
 //! - [`cpu`]: the reference: forward, BPTT, dropout, dense, MSE, Adam in plain f64 loops.
 //! - [`gpu`]: device, pipelines and the batched-model engine.
 //! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
@@ -13,6 +14,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod cpu;
 pub mod data;
+pub mod fit;
 pub mod gpu;
 pub mod metrics;
 pub mod model;

@@ -1,13 +1,13 @@
 //! `fit` / `predict` / `gather_batch` on a small synthetic series: training lowers the loss, early
 //! stopping restores the best weights and stops on schedule, and everything is seed-deterministic.
 
-use gpulstm::cpu::adam::{adam_step, AdamConfig};
+use gpulstm::cpu::adam::adam_step;
 use gpulstm::cpu::dropout::DropoutKey;
-use gpulstm::cpu::fit::{
-    fit, fit_from_best, gather_batch, predict, FitReport, Hyper, ModelState, ScaledSeries, Window,
-};
+use gpulstm::cpu::fit::{fit, fit_from_best, gather_batch, predict, ModelState};
 use gpulstm::cpu::loss::{mse, mse_grad};
 use gpulstm::cpu::network::{backward, forward};
+use gpulstm::fit::AdamConfig;
+use gpulstm::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::rng::{shuffle, uniform};
 
@@ -58,6 +58,10 @@ fn hyper(epochs: usize, patience: usize, lr: f64, seed: u64) -> Hyper {
 
 const TRAIN: Window = Window { start: 0, len: 60 };
 const VAL: Window = Window { start: 60, len: 12 };
+const SPLIT: SplitWindows = SplitWindows {
+    train: TRAIN,
+    val: VAL,
+};
 
 fn val_loss(layout: &ParamLayout, params: &[f64], series: &ScaledSeries, window: Window) -> f64 {
     let targets: Vec<f64> = (window.start..window.start + window.len)
@@ -128,7 +132,14 @@ fn one_epoch_follows_the_documented_semantics() {
     state.epoch_serial = 6; // e.g. a warm-started model that already ran six epochs
     let mut manual = state.clone();
 
-    let report = fit(&layout, &h, model, &mut state, &series, train, val);
+    let report = fit(
+        &layout,
+        &h,
+        model,
+        &mut state,
+        &series,
+        SplitWindows { train, val },
+    );
 
     let perm = shuffle(23, 9, model, 6);
     let mut loss_sum = 0.0;
@@ -178,8 +189,7 @@ fn fit_lowers_the_loss_and_restores_the_best_epoch() {
         0,
         &mut state,
         &series,
-        TRAIN,
-        VAL,
+        SPLIT,
     );
     print_report("fit", &report);
     println!("val loss before {before:.6}");
@@ -228,8 +238,7 @@ fn patience_counts_non_improving_epochs() {
             0,
             &mut state,
             &series,
-            TRAIN,
-            VAL,
+            SPLIT,
         );
         assert!(report.stopped_early);
         assert_eq!(report.best_epoch, 0);
@@ -249,8 +258,7 @@ fn patience_counts_non_improving_epochs() {
         0,
         &mut state,
         &series,
-        TRAIN,
-        VAL,
+        SPLIT,
     );
     assert_eq!((report.history.len(), report.stopped_early), (2, true));
 }
@@ -269,8 +277,7 @@ fn early_stop_happens_patience_epochs_after_the_best() {
         0,
         &mut state,
         &series,
-        TRAIN,
-        VAL,
+        SPLIT,
     );
     print_report("early stop", &report);
     assert!(report.stopped_early);
@@ -295,8 +302,7 @@ fn same_seed_same_history_different_seed_different() {
             model,
             &mut state,
             &series,
-            TRAIN,
-            VAL,
+            SPLIT,
         );
         (report, state.params)
     };
@@ -325,22 +331,13 @@ fn carried_best_reproduces_a_reused_keras_callback() {
     let mut state = ModelState::new(&layout, 8, 0);
     let h = hyper(10, 3, 0.01, 8);
     let mut best = f64::INFINITY;
-    let first = fit_from_best(&layout, &h, 0, &mut state, &series, TRAIN, VAL, &mut best);
+    let first = fit_from_best(&layout, &h, 0, &mut state, &series, SPLIT, &mut best);
     let first_best = first.history[first.best_epoch].val;
     assert_eq!(best, first_best);
     let (serial, steps) = (state.epoch_serial, state.adam.t);
 
     let mut unreachable = 0.0;
-    let second = fit_from_best(
-        &layout,
-        &h,
-        0,
-        &mut state,
-        &series,
-        TRAIN,
-        VAL,
-        &mut unreachable,
-    );
+    let second = fit_from_best(&layout, &h, 0, &mut state, &series, SPLIT, &mut unreachable);
     print_report("carried best", &second);
     assert_eq!(unreachable, 0.0);
     assert_eq!(second.best_epoch, 0);

@@ -15,9 +15,9 @@
 
 use approx::assert_abs_diff_eq;
 use chrono::NaiveDate;
-use gpulstm::cpu::adam::AdamConfig;
-use gpulstm::cpu::fit::{EpochLoss, Hyper};
 use gpulstm::data::{MinMax, Series, SourceFormat, Split, SplitConfig, SplitRule, WindowKind};
+use gpulstm::fit::AdamConfig;
+use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig, WindowName};
 use gpulstm::report::{files, summary};

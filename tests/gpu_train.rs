@@ -9,9 +9,9 @@
 
 mod common;
 
-use gpulstm::cpu::adam::AdamConfig;
-use gpulstm::cpu::fit::Hyper;
 use gpulstm::data::{load_sample, LoadOptions, SplitConfig, SplitRule, WindowKind};
+use gpulstm::fit::AdamConfig;
+use gpulstm::fit::Hyper;
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::gpu::GpuTrainer;

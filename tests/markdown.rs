@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use gpulstm::cpu::adam::AdamConfig;
-use gpulstm::cpu::fit::{EpochLoss, Hyper};
 use gpulstm::data::{
     make_splits, MinMax, Series, SourceFormat, SplitConfig, SplitRule, WindowKind,
 };
+use gpulstm::fit::AdamConfig;
+use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use gpulstm::report::evaluate::{evaluate, Evaluation, RunConfig};
 use gpulstm::report::markdown::{num, render, write};

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use gpulstm::cpu::adam::AdamConfig;
-use gpulstm::cpu::fit::Hyper;
 use gpulstm::data::{load_sample, LoadOptions, SplitConfig, SplitRule, WindowKind};
+use gpulstm::fit::AdamConfig;
+use gpulstm::fit::Hyper;
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::report::evaluate::{
     evaluate, Evaluation, HistoryRow, PredictionRow, RunConfig, WindowName,

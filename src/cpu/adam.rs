@@ -3,25 +3,7 @@
 //! w −= α·m/(√v + ε)`. Keras folds the bias corrections into `α` and adds ε to `√v` un-corrected,
 //! which differs slightly from the paper's `m̂/(√v̂ + ε)`; we follow Keras.
 
-/// Adam hyper-parameters; `Default` is Keras' (lr 0.001, β1 0.9, β2 0.999, ε 1e-7).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AdamConfig {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub epsilon: f64,
-}
-
-impl Default for AdamConfig {
-    fn default() -> Self {
-        AdamConfig {
-            lr: 0.001,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-7,
-        }
-    }
-}
+use crate::fit::AdamConfig;
 
 /// Moments in the parameter layout and the number of steps taken so far.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +30,7 @@ pub fn adam_step(cfg: &AdamConfig, state: &mut AdamState, params: &mut [f64], gr
     assert_eq!(state.m.len(), params.len(), "adam_step: state size");
     assert_eq!(state.v.len(), params.len(), "adam_step: state size");
     state.t += 1;
-    let t = f64::from(state.t);
-    let alpha = cfg.lr * (1.0 - cfg.beta2.powf(t)).sqrt() / (1.0 - cfg.beta1.powf(t));
+    let alpha = cfg.step_size(state.t);
     for k in 0..params.len() {
         let g = grads[k];
         state.m[k] = cfg.beta1 * state.m[k] + (1.0 - cfg.beta1) * g;

@@ -18,46 +18,13 @@
 //! after the best one: `stopped_early ⇒ history.len() == best_epoch + patience + 1`. Patience 0 acts
 //! like patience 1 (Keras returns before the patience test on an improving epoch).
 
-use super::adam::{adam_step, AdamConfig, AdamState};
+use super::adam::{adam_step, AdamState};
 use super::dropout::DropoutKey;
 use super::loss::{mse, mse_grad};
 use super::network::{backward, forward};
+use crate::fit::{EpochLoss, FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
 use crate::rng::shuffle;
-
-/// Training hyper-parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hyper {
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub patience: usize,
-    pub adam: AdamConfig,
-    pub seed: u64,
-}
-
-/// A scaled series: `x [n_rows][F]` features and `y [n_rows]` target, already min–max scaled.
-/// Sample `s` has input rows `s .. s+lookback−1` and target `y[s+lookback]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScaledSeries {
-    pub x: Vec<f64>,
-    pub y: Vec<f64>,
-    pub features: usize,
-    pub lookback: usize,
-}
-
-impl ScaledSeries {
-    /// Number of complete samples (input rows and target inside the series).
-    pub fn n_samples(&self) -> usize {
-        self.y.len().saturating_sub(self.lookback)
-    }
-}
-
-/// A range of sample indices `start .. start+len`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub start: usize,
-    pub len: usize,
-}
 
 /// Everything that carries over between `fit` calls of one model (the seed protocol's warm start).
 #[derive(Debug, Clone, PartialEq)]
@@ -77,24 +44,6 @@ impl ModelState {
             epoch_serial: 0,
         }
     }
-}
-
-/// Losses logged at the end of one epoch (scaled units).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochLoss {
-    pub train: f64,
-    pub val: f64,
-}
-
-/// What one `fit` did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FitReport {
-    /// One entry per epoch run.
-    pub history: Vec<EpochLoss>,
-    /// 0-based epoch whose end-of-epoch weights were restored.
-    pub best_epoch: usize,
-    /// The patience rule fired (possibly on the last allowed epoch).
-    pub stopped_early: bool,
 }
 
 /// Most rows `predict` pushes through the network at once; bounds the LSTM caches' memory. Rows are
@@ -154,9 +103,9 @@ fn check_fit_inputs(
     hyper: &Hyper,
     state: &ModelState,
     series: &ScaledSeries,
-    train: Window,
-    val: Window,
+    windows: SplitWindows,
 ) {
+    let SplitWindows { train, val } = windows;
     assert!(hyper.epochs >= 1, "fit: epochs must be at least 1");
     assert!(hyper.batch_size >= 1, "fit: batch_size must be at least 1");
     assert!(train.len >= 1, "fit: empty training window");
@@ -195,11 +144,10 @@ pub fn fit(
     model: u32,
     state: &mut ModelState,
     series: &ScaledSeries,
-    train: Window,
-    val: Window,
+    windows: SplitWindows,
 ) -> FitReport {
     let mut best = f64::INFINITY;
-    fit_from_best(layout, hyper, model, state, series, train, val, &mut best)
+    fit_from_best(layout, hyper, model, state, series, windows, &mut best)
 }
 
 /// [`fit`] with the early-stopping reference value `best` supplied by the caller and updated in place
@@ -213,20 +161,17 @@ pub fn fit(
 ///
 /// # Panics
 /// As [`fit`].
-// One argument more than clippy's default limit: the extra `best` is the whole point of this variant,
-// and bundling it with unrelated inputs would hide it.
-#[allow(clippy::too_many_arguments)]
 pub fn fit_from_best(
     layout: &ParamLayout,
     hyper: &Hyper,
     model: u32,
     state: &mut ModelState,
     series: &ScaledSeries,
-    train: Window,
-    val: Window,
+    windows: SplitWindows,
     best: &mut f64,
 ) -> FitReport {
-    check_fit_inputs(layout, hyper, state, series, train, val);
+    check_fit_inputs(layout, hyper, state, series, windows);
+    let SplitWindows { train, val } = windows;
     let val_targets = targets(series, val);
     let mut history = Vec::with_capacity(hyper.epochs);
     let mut best_params: Option<Vec<f64>> = None;

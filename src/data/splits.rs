@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use super::DataError;
+use crate::fit::{SplitWindows, Window};
 
 /// How a split's training window moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,6 +54,22 @@ pub struct Split {
     pub train_len: usize,
     pub val_start: usize,
     pub val_len: usize,
+}
+
+impl Split {
+    /// The split's training and validation windows of samples.
+    pub fn windows(&self) -> SplitWindows {
+        SplitWindows {
+            train: Window {
+                start: self.train_start,
+                len: self.train_len,
+            },
+            val: Window {
+                start: self.val_start,
+                len: self.val_len,
+            },
+        }
+    }
 }
 
 /// Number of look-back samples in `n_rows` rows: `n_rows − lookback`, or 0 when there are not more rows

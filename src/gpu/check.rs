@@ -11,13 +11,13 @@ use super::context::{Gpu, GpuError};
 use super::engine::{Engine, EngineShape, ModelSetup, Optim};
 use super::kernels::{gemm_family, probe_family};
 use super::layout::{gemm_grid, GemmParams, GEMM_ACCUMULATE, GEMM_ADD_BIAS};
-use crate::cpu::adam::{adam_step, AdamConfig, AdamState};
+use crate::cpu::adam::{adam_step, AdamState};
 use crate::cpu::dropout::DropoutKey;
-use crate::cpu::fit::{
-    fit, gather_batch, predict, Hyper, ModelState as CpuModel, ScaledSeries, Window,
-};
+use crate::cpu::fit::{fit, gather_batch, predict, ModelState as CpuModel};
 use crate::cpu::loss::mse_grad;
 use crate::cpu::network::{backward, forward, LayerCache};
+use crate::fit::AdamConfig;
+use crate::fit::{Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::{init_params, LayerPlan, ModelSpec, ParamLayout};
 use crate::rng;
 
@@ -803,8 +803,10 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
             id,
             &mut state,
             &series,
-            Window { start: ts, len: tl },
-            Window { start: vs, len: vl },
+            SplitWindows {
+                train: Window { start: ts, len: tl },
+                val: Window { start: vs, len: vl },
+            },
         );
         let n = report.history.len();
         let s = &states[m];

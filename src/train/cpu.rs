@@ -7,7 +7,8 @@ use rayon::prelude::*;
 
 use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
 use crate::cpu::adam::AdamState;
-use crate::cpu::fit::{fit, fit_from_best, predict, FitReport, Hyper, ModelState, Window};
+use crate::cpu::fit::{fit, fit_from_best, predict, ModelState};
+use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
 pub struct CpuTrainer;
@@ -44,11 +45,10 @@ impl Trainer for CpuTrainer {
                     job.model_id,
                     &mut state,
                     &series,
-                    job.train,
-                    job.val,
+                    job.windows,
                 );
-                let train_pred = predict(layout, &state.params, &series, job.train);
-                let val_pred = predict(layout, &state.params, &series, job.val);
+                let train_pred = predict(layout, &state.params, &series, job.windows.train);
+                let val_pred = predict(layout, &state.params, &series, job.windows.val);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(Progress {
                     stage: "models",
@@ -74,7 +74,7 @@ impl Trainer for CpuTrainer {
         hyper: &Hyper,
         scaling: &Scaling,
         init: Vec<f64>,
-        windows: &[(Window, Window)],
+        windows: &[SplitWindows],
         progress: ProgressFn,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
         let series = scaling.apply(raw);
@@ -87,9 +87,8 @@ impl Trainer for CpuTrainer {
         // its `best`, so each split is compared with the best validation loss of all earlier ones.
         let mut best = f64::INFINITY;
         let mut reports = Vec::with_capacity(windows.len());
-        for (i, &(train, val)) in windows.iter().enumerate() {
-            let report =
-                fit_from_best(layout, hyper, 0, &mut state, &series, train, val, &mut best);
+        for (i, &w) in windows.iter().enumerate() {
+            let report = fit_from_best(layout, hyper, 0, &mut state, &series, w, &mut best);
             progress(Progress {
                 stage: "splits",
                 done: i + 1,
@@ -113,8 +112,8 @@ impl Trainer for CpuTrainer {
             .map(|job| {
                 let series = job.scaling.apply(raw);
                 (
-                    predict(layout, params, &series, job.train),
-                    predict(layout, params, &series, job.val),
+                    predict(layout, params, &series, job.windows.train),
+                    predict(layout, params, &series, job.windows.val),
                 )
             })
             .collect())

@@ -2,7 +2,7 @@
 //! where the adapter's buffer limits require), the seed protocol's single model fitted split after split.
 
 use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
-use crate::cpu::fit::{EpochLoss, FitReport, Hyper, Window};
+use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
 use crate::gpu::{AdapterSummary, Gpu, GpuError};
 use crate::model::ParamLayout;
@@ -29,7 +29,7 @@ fn optim(hyper: &Hyper) -> Optim {
 /// Everything one chunk of models needs: per-model windows, scalers and weights.
 struct Chunk<'a> {
     ids: Vec<u32>,
-    windows: Vec<(Window, Window)>,
+    windows: Vec<SplitWindows>,
     scalings: Vec<&'a Scaling>,
     params: Vec<Vec<f32>>,
 }
@@ -56,8 +56,8 @@ impl GpuTrainer {
         hyper: &Hyper,
         chunk: &Chunk,
     ) -> Result<Engine<'_>, GpuError> {
-        let max_train_len = chunk.windows.iter().map(|w| w.0.len).max().unwrap_or(1);
-        let max_val_len = chunk.windows.iter().map(|w| w.1.len).max().unwrap_or(1);
+        let max_train_len = chunk.windows.iter().map(|w| w.train.len).max().unwrap_or(1);
+        let max_val_len = chunk.windows.iter().map(|w| w.val.len).max().unwrap_or(1);
         let shape = EngineShape {
             models: chunk.ids.len(),
             batch: hyper.batch_size,
@@ -78,10 +78,10 @@ impl GpuTrainer {
         let setups: Vec<ModelSetup> = (0..chunk.ids.len())
             .map(|m| ModelSetup {
                 model_id: chunk.ids[m],
-                train_start: chunk.windows[m].0.start,
-                train_len: chunk.windows[m].0.len,
-                val_start: chunk.windows[m].1.start,
-                val_len: chunk.windows[m].1.len,
+                train_start: chunk.windows[m].train.start,
+                train_len: chunk.windows[m].train.len,
+                val_start: chunk.windows[m].val.start,
+                val_len: chunk.windows[m].val.len,
                 params: chunk.params[m].clone(),
                 scaler: chunk.scalings[m].gpu_params(),
             })
@@ -101,7 +101,7 @@ type WindowPredictions = Vec<(Vec<f64>, Vec<f64>)>;
 /// Predictions of every model of an engine on its training and validation windows.
 fn window_predictions(
     engine: &mut Engine,
-    windows: &[(Window, Window)],
+    windows: &[SplitWindows],
 ) -> Result<WindowPredictions, GpuError> {
     let stride = engine.shape.max_eval_len;
     engine.evaluate(true, false);
@@ -111,12 +111,12 @@ fn window_predictions(
     Ok(windows
         .iter()
         .enumerate()
-        .map(|(m, (tw, vw))| {
-            let t = train[m * stride..m * stride + tw.len]
+        .map(|(m, w)| {
+            let t = train[m * stride..m * stride + w.train.len]
                 .iter()
                 .map(|&v| v as f64)
                 .collect();
-            let v = val[m * stride..m * stride + vw.len]
+            let v = val[m * stride..m * stride + w.val.len]
                 .iter()
                 .map(|&v| v as f64)
                 .collect();
@@ -164,7 +164,7 @@ impl Trainer for GpuTrainer {
         for (ci, group) in jobs.chunks(per).enumerate() {
             let chunk = Chunk {
                 ids: group.iter().map(|j| j.model_id).collect(),
-                windows: group.iter().map(|j| (j.train, j.val)).collect(),
+                windows: group.iter().map(|j| j.windows).collect(),
                 scalings: group.iter().map(|j| &j.scaling).collect(),
                 params: group.iter().map(|j| to_f32(&j.init)).collect(),
             };
@@ -209,23 +209,23 @@ impl Trainer for GpuTrainer {
         hyper: &Hyper,
         scaling: &Scaling,
         init: Vec<f64>,
-        windows: &[(Window, Window)],
+        windows: &[SplitWindows],
         progress: ProgressFn,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
         let Some(&first) = windows.first() else {
             return Ok((Vec::new(), init));
         };
         // The engine's buffers are sized by the first window pair; the longest windows size them.
-        let longest = (
-            Window {
-                start: first.0.start,
-                len: windows.iter().map(|w| w.0.len).max().unwrap_or(1),
+        let longest = SplitWindows {
+            train: Window {
+                start: first.train.start,
+                len: windows.iter().map(|w| w.train.len).max().unwrap_or(1),
             },
-            Window {
-                start: first.1.start,
-                len: windows.iter().map(|w| w.1.len).max().unwrap_or(1),
+            val: Window {
+                start: first.val.start,
+                len: windows.iter().map(|w| w.val.len).max().unwrap_or(1),
             },
-        );
+        };
         let chunk = Chunk {
             ids: vec![0],
             windows: vec![longest],
@@ -234,7 +234,7 @@ impl Trainer for GpuTrainer {
         };
         let mut engine = self.engine(raw, layout, hyper, &chunk)?;
         let mut reports = Vec::with_capacity(windows.len());
-        for (i, &(train, val)) in windows.iter().enumerate() {
+        for (i, &SplitWindows { train, val }) in windows.iter().enumerate() {
             engine.set_windows(&[(train.start, train.len, val.start, val.len)])?;
             let states = engine.fit(i > 0, |_, _| {})?;
             let history = engine.read_history()?;
@@ -271,7 +271,7 @@ impl Trainer for GpuTrainer {
         for group in jobs.chunks(per) {
             let chunk = Chunk {
                 ids: (0..group.len() as u32).collect(),
-                windows: group.iter().map(|j| (j.train, j.val)).collect(),
+                windows: group.iter().map(|j| j.windows).collect(),
                 scalings: group.iter().map(|j| &j.scaling).collect(),
                 params: vec![weights.clone(); group.len()],
             };

@@ -6,8 +6,8 @@ pub mod cpu;
 pub mod gpu;
 pub mod protocol;
 
-use crate::cpu::fit::{FitReport, Hyper, ScaledSeries, Window};
 use crate::data::MinMax;
+use crate::fit::{FitReport, Hyper, ScaledSeries, SplitWindows};
 use crate::model::ParamLayout;
 
 pub use protocol::{run, Forecast, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
@@ -97,8 +97,7 @@ impl Scaling {
 pub struct FitJob {
     pub model_id: u32,
     pub scaling: Scaling,
-    pub train: Window,
-    pub val: Window,
+    pub windows: SplitWindows,
     pub init: Vec<f64>,
 }
 
@@ -116,8 +115,7 @@ pub struct FitOutcome {
 #[derive(Debug, Clone)]
 pub struct PredictJob {
     pub scaling: Scaling,
-    pub train: Window,
-    pub val: Window,
+    pub windows: SplitWindows,
 }
 
 /// A progress report from a backend: `done` of `total` units (epochs of models, or splits).
@@ -158,7 +156,7 @@ pub trait Trainer {
         hyper: &Hyper,
         scaling: &Scaling,
         init: Vec<f64>,
-        windows: &[(Window, Window)],
+        windows: &[SplitWindows],
         progress: ProgressFn,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)>;
 

@@ -11,9 +11,9 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::{FitJob, PredictJob, ProgressFn, RawData, Scaling, Trainer};
-use crate::cpu::fit::{EpochLoss, Hyper, Window};
 use crate::cpu::network::forward;
 use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
+use crate::fit::{EpochLoss, Hyper, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -111,19 +111,6 @@ fn targets(scaled: &[f64], lookback: usize, w: Window) -> Vec<f64> {
         .collect()
 }
 
-fn windows(split: &Split) -> (Window, Window) {
-    (
-        Window {
-            start: split.train_start,
-            len: split.train_len,
-        },
-        Window {
-            start: split.val_start,
-            len: split.val_len,
-        },
-    )
-}
-
 /// Runs the protocol of `spec` on `series` with `trainer`.
 pub fn run(
     series: &Series,
@@ -155,15 +142,11 @@ pub fn run(
         Protocol::WalkForward => {
             let jobs: Vec<FitJob> = splits
                 .iter()
-                .map(|s| {
-                    let (train, val) = windows(s);
-                    FitJob {
-                        model_id: s.index as u32,
-                        scaling: scaling_of(s),
-                        train,
-                        val,
-                        init: init_of(s.index as u32),
-                    }
+                .map(|s| FitJob {
+                    model_id: s.index as u32,
+                    scaling: scaling_of(s),
+                    windows: s.windows(),
+                    init: init_of(s.index as u32),
                 })
                 .collect();
             let fits = trainer
@@ -181,8 +164,8 @@ pub fn run(
                     scaling: job.scaling.clone(),
                     train_pred: fit.train_pred.clone(),
                     val_pred: fit.val_pred.clone(),
-                    train_actual: targets(&scaled.y, lookback, job.train),
-                    val_actual: targets(&scaled.y, lookback, job.val),
+                    train_actual: targets(&scaled.y, lookback, job.windows.train),
+                    val_actual: targets(&scaled.y, lookback, job.windows.val),
                 });
             }
             let k = spec.ensemble_last.clamp(1, fits.len().max(1));
@@ -200,7 +183,7 @@ pub fn run(
         }
         Protocol::Seed => {
             let scaling = global.clone();
-            let wins: Vec<(Window, Window)> = splits.iter().map(windows).collect();
+            let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
             let (reports, final_params) = trainer
                 .fit_sequence(
                     &raw,
@@ -214,10 +197,9 @@ pub fn run(
                 .context("training the seed-protocol model")?;
             let jobs: Vec<PredictJob> = wins
                 .iter()
-                .map(|&(train, val)| PredictJob {
+                .map(|&windows| PredictJob {
                     scaling: scaling.clone(),
-                    train,
-                    val,
+                    windows,
                 })
                 .collect();
             let preds = trainer
@@ -229,7 +211,7 @@ pub fn run(
                 .zip(reports)
                 .zip(preds)
                 .map(|((split, report), (train_pred, val_pred))| {
-                    let (train, val) = windows(split);
+                    let SplitWindows { train, val } = split.windows();
                     SplitOutcome {
                         split: *split,
                         model_id: 0,

@@ -1,0 +1,98 @@
+//! What a fit is, for every backend: the hyper-parameters, the scaled series and the windows of samples a
+//! model trains and validates on, and the report a fit hands back. The CPU reference (`cpu::fit`), the GPU
+//! engine and the protocols all speak these types.
+
+/// Adam hyper-parameters; `Default` is Keras' (lr 0.001, β1 0.9, β2 0.999, ε 1e-7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+}
+
+impl AdamConfig {
+    /// The bias-corrected step size of step `t` (1-based), `α = lr·√(1−β2^t)/(1−β1^t)`, in f64: every
+    /// backend takes it from here (the GPU reads a table of it), so none rounds `1 − β^t` in f32.
+    pub fn step_size(&self, t: u32) -> f64 {
+        let t = f64::from(t);
+        self.lr * (1.0 - self.beta2.powf(t)).sqrt() / (1.0 - self.beta1.powf(t))
+    }
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            lr: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        }
+    }
+}
+
+/// Training hyper-parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hyper {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub patience: usize,
+    pub adam: AdamConfig,
+    pub seed: u64,
+}
+
+/// A scaled series: `x [n_rows][F]` features and `y [n_rows]` target, already min–max scaled.
+/// Sample `s` has input rows `s .. s+lookback−1` and target `y[s+lookback]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaledSeries {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub features: usize,
+    pub lookback: usize,
+}
+
+impl ScaledSeries {
+    /// Number of complete samples (input rows and target inside the series).
+    pub fn n_samples(&self) -> usize {
+        self.y.len().saturating_sub(self.lookback)
+    }
+}
+
+/// A range of sample indices `start .. start+len`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: usize,
+    pub len: usize,
+}
+
+/// A split's two windows: the samples a model trains on and the samples it is validated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitWindows {
+    pub train: Window,
+    pub val: Window,
+}
+
+impl SplitWindows {
+    /// The longer of the two windows (evaluation buffers are sized by it).
+    pub fn longest(&self) -> usize {
+        self.train.len.max(self.val.len)
+    }
+}
+
+/// Losses logged at the end of one epoch (scaled units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochLoss {
+    pub train: f64,
+    pub val: f64,
+}
+
+/// What one `fit` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitReport {
+    /// One entry per epoch run.
+    pub history: Vec<EpochLoss>,
+    /// 0-based epoch whose end-of-epoch weights were restored.
+    pub best_epoch: usize,
+    /// The patience rule fired (possibly on the last allowed epoch).
+    pub stopped_early: bool,
+}
