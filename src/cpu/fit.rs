@@ -46,6 +46,62 @@ impl ModelState {
     }
 }
 
+/// Keras 3's `EarlyStopping(monitor="val_loss", restore_best_weights=True)` between epochs: the state it
+/// carries and its decision at the end of each epoch (the rules are in the module doc).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyStopping {
+    /// The reference: the lowest validation loss seen (or carried in, see [`fit_from_best`]).
+    pub best: f64,
+    /// Epochs since the last improvement.
+    pub wait: usize,
+    /// 0-based epoch whose weights are kept.
+    pub best_epoch: usize,
+    /// Weights have been kept in this fit.
+    pub has_best: bool,
+}
+
+/// What [`EarlyStopping::end_epoch`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EpochEnd {
+    /// Keep this epoch's weights as the ones to restore.
+    pub keep_weights: bool,
+    /// The patience ran out: stop the fit.
+    pub stop: bool,
+}
+
+impl EarlyStopping {
+    pub fn new(best: f64) -> EarlyStopping {
+        EarlyStopping {
+            best,
+            wait: 0,
+            best_epoch: 0,
+            has_best: false,
+        }
+    }
+
+    /// Keras 3's order: the first epoch's weights are kept whatever their loss; a strictly lower loss
+    /// is kept and resets the wait; otherwise the fit stops once `wait ≥ patience`, never after the
+    /// first epoch.
+    pub fn end_epoch(&mut self, epoch: usize, val_loss: f64, patience: usize) -> EpochEnd {
+        let first = !self.has_best;
+        if first {
+            self.has_best = true;
+            self.best_epoch = epoch;
+        }
+        self.wait += 1;
+        let improved = val_loss < self.best;
+        if improved {
+            self.best = val_loss;
+            self.best_epoch = epoch;
+            self.wait = 0;
+        }
+        EpochEnd {
+            keep_weights: first || improved,
+            stop: !improved && self.wait >= patience && epoch > 0,
+        }
+    }
+}
+
 /// Most rows `predict` pushes through the network at once; bounds the LSTM caches' memory. Rows are
 /// independent, so the chunking does not change any result.
 const PREDICT_CHUNK: usize = 256;
@@ -175,8 +231,7 @@ pub fn fit_from_best(
     let val_targets = targets(series, val);
     let mut history = Vec::with_capacity(hyper.epochs);
     let mut best_params: Option<Vec<f64>> = None;
-    let mut best_epoch = 0;
-    let mut wait = 0;
+    let mut stopping = EarlyStopping::new(*best);
     let mut stopped_early = false;
 
     for epoch in 0..hyper.epochs {
@@ -212,20 +267,11 @@ pub fn fit_from_best(
             val: val_loss,
         });
 
-        // --- early stopping, in Keras 3's order ---
-        if best_params.is_none() {
+        let end = stopping.end_epoch(epoch, val_loss, hyper.patience);
+        if end.keep_weights {
             best_params = Some(state.params.clone());
-            best_epoch = epoch;
         }
-        wait += 1;
-        if val_loss < *best {
-            *best = val_loss;
-            best_epoch = epoch;
-            best_params = Some(state.params.clone());
-            wait = 0;
-            continue;
-        }
-        if wait >= hyper.patience && epoch > 0 {
+        if end.stop {
             stopped_early = true;
             break;
         }
@@ -233,9 +279,10 @@ pub fn fit_from_best(
     if let Some(params) = best_params {
         state.params = params;
     }
+    *best = stopping.best;
     FitReport {
         history,
-        best_epoch,
+        best_epoch: stopping.best_epoch,
         stopped_early,
     }
 }

@@ -40,6 +40,10 @@ pub struct LstmGrads {
     pub dbias: Vec<f64>,
     /// Gradient with respect to the gate pre-activations `z`, `[T][R][4U]` (kept for kernel checks).
     pub dgates: Vec<f64>,
+    /// Gradients with respect to the initial states `h[0]` and `c_{−1}` (both zero), `[R][U]`: nothing
+    /// trains them; the GPU kernel check compares them.
+    pub dh0: Vec<f64>,
+    pub dc0: Vec<f64>,
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -192,5 +196,7 @@ pub fn lstm_backward(
         drecurrent,
         dbias,
         dgates,
+        dh0: dh_next,
+        dc0: dc_next,
     }
 }
