@@ -1,34 +1,36 @@
 //! `cargo bench`: the report's model (lstm:50:seq, dropout, lstm:50, dropout, dense:25, dense:1; batch 10,
-//! T = 60, 5 features) on the wgpu adapter.
+//! T = 60, 5 features) on the wgpu adapter, every kernel beside a yardstick of its own product shape.
 //!
-//! Prints, for M = 1, 10, 100, 988 models (override with `GPULSTM_BENCH_MODELS=1,10`):
-//! - wall time of one optimiser step of all M models (mean of `GPULSTM_BENCH_STEPS`, default 3, after one
-//!   warm-up step), FLOPs counted analytically, GFLOP/s, dispatches per step;
-//! - per-kernel GPU time of one step from timestamp queries, where the adapter supports them;
-//! - the ceiling to compare against, on 1024×1024×1024: the engine's GEMM kernel and a plain matmul with
-//!   16×16 register blocks (shaders/bench_probes.wgsl), the faster of the two being the ceiling; and the
-//!   adapter's arithmetic peak (the same FMAs with no memory traffic), which says how far loads are from
-//!   free on this adapter.
-//!
-//! Where M exceeds what one engine can hold on this adapter, the models are split into chunks exactly as
-//! training does, and one step means one step of every chunk.
-//! Timings on a software adapter (lavapipe) compare variants side by side, not absolute GPU speed.
+//! For M = 1, 10, 100, 988 models (override with `GPULSTM_BENCH_MODELS=1,10`), in each of
+//! `GPULSTM_BENCH_ROUNDS` (default 5) interleaved rounds: one optimiser step of all M models (wall clock;
+//! every chunk where M exceeds what one engine holds), the same step with a GPU timestamp around every
+//! dispatch, then the yardstick of every product the step computes (shaders/yardsticks.wgsl: the plain
+//! row-major product of the same shape, best of several blocks) and the global yardsticks (a 1024³ vec4
+//! matmul, the FMA-only peak). Medians over rounds; the load average before and after, with a warning when
+//! the machine was busy. Prints per-kernel times, GFLOP/s against the kernel's yardstick, FLOP and bytes
+//! per step counted from the shapes, and an on-paper roofline for two named GPUs; writes
+//! `target/bench/kernels.json`.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
+use gpulstm::fit::{AdamConfig, SplitWindows, Window};
 use gpulstm::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
-use gpulstm::gpu::kernel::{Family, Launch};
-use gpulstm::gpu::kernels::{gemm_family, probe_family};
-use gpulstm::gpu::layout::{GemmParams, GEMM_TILE};
+use gpulstm::gpu::kernel::{submit, Cost, Launch};
+use gpulstm::gpu::profile::{launch_ms, median, roofline_ms, yardstick_shape, PaperGpu, H100, M2};
+use gpulstm::gpu::tiles::{Tile, TileLimits, Tiles};
+use gpulstm::gpu::yardstick::{candidate_tiles, FmaPeak, MatShape, Yardstick};
 use gpulstm::gpu::Gpu;
-use gpulstm::model::{init_params, LayerPlan, ModelSpec, ParamLayout, DEFAULT_LAYERS};
+use gpulstm::model::{init_params, ModelSpec, ParamLayout, DEFAULT_LAYERS};
 
 const T: usize = 60;
 const B: usize = 10;
 const F: usize = 5;
 
-/// Multiply-adds ×2 of one optimiser step of one model (matmuls only; pointwise work is O(T·B·U)).
+/// Multiply-adds × 2 of one optimiser step of one model, counted from the unpadded layer sizes (matmuls
+/// only; pointwise work is O(T·B·U)): the work a step must do, whatever padding the kernels add.
 fn flops_per_model_step(layout: &ParamLayout) -> f64 {
+    use gpulstm::model::LayerPlan;
     let (t, b) = (T as f64, B as f64);
     let mut total = 0.0;
     for (li, plan) in layout.layers.iter().enumerate() {
@@ -52,23 +54,36 @@ fn flops_per_model_step(layout: &ParamLayout) -> f64 {
     total
 }
 
-fn engines<'g>(gpu: &'g Gpu, layout: &ParamLayout, models: usize) -> Vec<Engine<'g>> {
+fn loadavg() -> (f64, String) {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let first = text
+        .split_whitespace()
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0.0);
+    (first, text.trim().to_string())
+}
+
+fn engines<'g>(
+    gpu: &'g Gpu,
+    layout: &ParamLayout,
+    tiles: &Tiles,
+    models: usize,
+) -> Vec<Engine<'g>> {
     let per = max_models_per_engine(gpu, layout, B, T).max(1);
     let rows = 400;
     let series: Vec<f32> = (0..rows * F)
         .map(|i| 100.0 + (i as f32 * 0.37).sin() * 10.0)
         .collect();
     let target: Vec<f32> = (0..rows)
-        .map(|i| 100.0 + (i as f32 * 0.37 * F as f32).sin() * 10.0)
+        .map(|i| 100.0 + (i as f32 * 1.85).sin() * 10.0)
         .collect();
     let optim = Optim {
-        lr: 1e-3,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-7,
+        adam: AdamConfig::default(),
         patience: 5,
         seed: 42,
     };
+    let scaler: Vec<f32> = (0..=F).flat_map(|_| [90.0f32, 1.0 / 20.0]).collect();
     let mut out = Vec::new();
     let mut start = 0;
     while start < models {
@@ -82,18 +97,21 @@ fn engines<'g>(gpu: &'g Gpu, layout: &ParamLayout, models: usize) -> Vec<Engine<
             max_eval_len: 200,
             epochs: 1,
         };
-        let mut engine = Engine::new(gpu, layout, shape, &optim, &series, &target).expect("engine");
-        let mut scaler = Vec::new();
-        for _ in 0..=F {
-            scaler.extend_from_slice(&[90.0f32, 1.0 / 20.0]);
-        }
+        let mut engine =
+            Engine::new(gpu, layout, shape, &optim, tiles, (&series, &target)).expect("engine");
         let setups: Vec<ModelSetup> = (0..n)
             .map(|m| ModelSetup {
                 model_id: (start + m) as u32,
-                train_start: m % 100,
-                train_len: 200,
-                val_start: m % 100 + 200,
-                val_len: 10,
+                windows: SplitWindows {
+                    train: Window {
+                        start: m % 100,
+                        len: 200,
+                    },
+                    val: Window {
+                        start: m % 100 + 200,
+                        len: 10,
+                    },
+                },
                 params: init_params(layout, 42, (start + m) as u32)
                     .iter()
                     .map(|&v| v as f32)
@@ -110,89 +128,253 @@ fn engines<'g>(gpu: &'g Gpu, layout: &ParamLayout, models: usize) -> Vec<Engine<
     out
 }
 
-/// GPU time of each launch of one step, in ms, summed by label.
-fn profile_step(gpu: &Gpu, launches: &[Launch]) -> Vec<(&'static str, f64)> {
-    let count = (launches.len() * 2) as u32;
-    let qs = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
-        label: Some("bench timestamps"),
-        ty: wgpu::QueryType::Timestamp,
-        count,
-    });
-    let resolve = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("timestamps"),
-        size: count as u64 * 8,
-        usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-        mapped_at_creation: false,
-    });
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    for (i, l) in launches.iter().enumerate() {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(l.label),
-            timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
-                query_set: &qs,
-                beginning_of_pass_write_index: Some(2 * i as u32),
-                end_of_pass_write_index: Some(2 * i as u32 + 1),
-            }),
-        });
-        l.record(&mut pass);
-    }
-    encoder.resolve_query_set(&qs, 0..count, &resolve, 0);
-    gpu.queue.submit(Some(encoder.finish()));
-    let bytes = gpu
-        .read_bytes(&resolve, 0, count as u64 * 8)
-        .expect("timestamps");
-    let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&bytes);
-    let period = gpu.queue.get_timestamp_period() as f64;
-    let mut by_label: Vec<(&'static str, f64)> = Vec::new();
-    for (i, l) in launches.iter().enumerate() {
-        let ms = ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * period / 1e6;
-        match by_label.iter_mut().find(|(n, _)| *n == l.label) {
-            Some(e) => e.1 += ms,
-            None => by_label.push((l.label, ms)),
+/// The fastest of `candidate_tiles` for `shape` (one timed run each after a warm-up), checked against the
+/// CPU: its launch.
+fn best_yardstick(gpu: &Gpu, shape: MatShape, limits: TileLimits, extra: &[Tile]) -> Launch {
+    let y = Yardstick::new(gpu, shape, 5).expect("yardstick");
+    let mut tiles = candidate_tiles(&shape, limits);
+    tiles.extend_from_slice(extra);
+    let mut best: Option<(f64, Launch)> = None;
+    for tile in tiles {
+        let launch = y.launch(gpu, tile).expect("yardstick launch");
+        submit(gpu, &[&launch]);
+        let ms = launch_ms(gpu, &[&launch]).expect("time")[0];
+        if best.as_ref().is_none_or(|(b, _)| ms < *b) {
+            best = Some((ms, launch));
         }
     }
-    by_label
+    let (_, launch) = best.expect("at least one candidate");
+    let r = y.check(gpu, &launch).expect("yardstick check");
+    assert!(r.pass, "yardstick {} wrong: max_abs {}", r.what, r.max_abs);
+    launch
 }
 
-/// GFLOP/s of `entry` of `family` on one 1024³ product (mean of 3 runs after a warm-up).
-fn square_product_rate(gpu: &Gpu, family: &Family, entry: &'static str, tile: usize) -> f64 {
-    let n = 1024usize;
-    let p = GemmParams::row_major(n, n, n);
-    let u = gpu.uniform("ceiling", &p);
-    let a = gpu.storage_init("a", &vec![0.5f32; n * n]);
-    let b = gpu.storage_init("b", &vec![0.25f32; n * n]);
-    let c = gpu.storage("c", n * n);
-    let bg = family.bind(gpu, &[&u, &a, &b, &c, &a]);
-    let grid = [(n / tile) as u32, (n / tile) as u32, 1];
-    let launch = Launch::new(family, entry, bg, grid);
-    gpulstm::gpu::kernel::submit(gpu, &[&launch]);
-    gpu.wait().expect("wait");
-    let reps = 3;
-    let t0 = Instant::now();
-    for _ in 0..reps {
-        gpulstm::gpu::kernel::submit(gpu, &[&launch]);
+fn gflops(flops: f64, ms: f64) -> f64 {
+    if ms > 0.0 {
+        flops / ms / 1e6
+    } else {
+        0.0
+    }
+}
+
+/// Per kernel label of one step (summed over chunks): launches, ms, FLOPs, bytes; and the yardstick of
+/// chunk 0's product.
+#[derive(Default, Clone)]
+struct KernelRow {
+    calls: usize,
+    ms: Vec<f64>,
+    cost: Cost,
+    yardstick: Option<(MatShape, Vec<f64>)>,
+}
+
+struct Run {
+    models: usize,
+    chunks: usize,
+    step_ms: Vec<f64>,
+    dispatches: f64,
+    flops: f64,
+    kernels: Vec<(String, KernelRow)>,
+}
+
+fn bench_models(
+    gpu: &Gpu,
+    layout: &ParamLayout,
+    tiles: &Tiles,
+    m: usize,
+    rounds: usize,
+    globals: &mut [(&str, f64, Launch, Vec<f64>)],
+) -> Run {
+    let mut es = engines(gpu, layout, tiles, m);
+    for e in es.iter_mut() {
+        e.train_step(0);
     }
     gpu.wait().expect("wait");
-    let secs = t0.elapsed().as_secs_f64() / reps as f64;
-    2.0 * (n * n * n) as f64 / secs / 1e9
+    // Rows by label, in step order; yardsticks for chunk 0's products.
+    let mut rows: Vec<(String, KernelRow)> = Vec::new();
+    let mut yardsticks: BTreeMap<String, Launch> = BTreeMap::new();
+    for (ci, e) in es.iter().enumerate() {
+        for l in e.step_launches() {
+            let at = match rows.iter().position(|(n, _)| *n == l.label) {
+                Some(i) => i,
+                None => {
+                    rows.push((l.label.clone(), KernelRow::default()));
+                    rows.len() - 1
+                }
+            };
+            let row = &mut rows[at].1;
+            row.calls += 1;
+            row.cost.flops += l.cost.flops;
+            row.cost.bytes += l.cost.bytes;
+            if let (0, Some((product, models))) = (ci, l.cost.product) {
+                let shape = yardstick_shape(&product, models);
+                let key = format!("{shape:?}");
+                yardsticks
+                    .entry(key)
+                    .or_insert_with(|| best_yardstick(gpu, shape, tiles.limits, &[]));
+                row.cost.product = l.cost.product;
+                row.yardstick = Some((shape, Vec::new()));
+            }
+        }
+    }
+    let per_step_flops = flops_per_model_step(layout) * m as f64;
+    let mut step_ms = Vec::new();
+    let mut dispatches = 0.0;
+    for round in 0..rounds {
+        let before: u64 = es.iter().map(|e| e.dispatches).sum();
+        let t0 = Instant::now();
+        for e in es.iter_mut() {
+            e.train_step(1 + round % 19);
+        }
+        gpu.wait().expect("wait");
+        step_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        dispatches = (es.iter().map(|e| e.dispatches).sum::<u64>() - before) as f64;
+        let mut by_label: BTreeMap<String, f64> = BTreeMap::new();
+        for e in &es {
+            let launches: Vec<&Launch> = e.step_launches().iter().collect();
+            for (l, ms) in launches
+                .iter()
+                .zip(launch_ms(gpu, &launches).expect("profile"))
+            {
+                *by_label.entry(l.label.clone()).or_default() += ms;
+            }
+        }
+        for (label, row) in rows.iter_mut() {
+            row.ms.push(by_label[label]);
+            if let Some((shape, ms)) = row.yardstick.as_mut() {
+                let y = &yardsticks[&format!("{shape:?}")];
+                ms.push(launch_ms(gpu, &[y]).expect("yardstick")[0]);
+            }
+        }
+        for (_, _, launch, ms) in globals.iter_mut() {
+            ms.push(launch_ms(gpu, &[launch]).expect("global yardstick")[0]);
+        }
+    }
+    Run {
+        models: m,
+        chunks: es.len(),
+        step_ms,
+        dispatches,
+        flops: per_step_flops,
+        kernels: rows,
+    }
 }
 
-/// The engine's GEMM kernel, the wide-block matmul and the FMA peak (GFLOP/s), on 1024³.
-fn ceilings(gpu: &Gpu) -> (f64, f64, f64) {
-    let gemm = gemm_family(gpu).expect("gemm kernels");
-    let probes = probe_family(gpu).expect("probe kernels");
-    (
-        square_product_rate(gpu, &gemm, "main", GEMM_TILE),
-        square_product_rate(gpu, &probes, "matmul_wide", 128),
-        // fma_peak runs the FMAs of a 128×128 tile per workgroup too, without loading anything.
-        square_product_rate(gpu, &probes, "fma_peak", 128),
-    )
+fn print_kernels(run: &Run) {
+    let total: f64 = run.kernels.iter().map(|r| median(&r.1.ms)).sum();
+    println!(
+        "\nper kernel, one step of {} models ({} chunk(s); GPU timestamps, median of {} rounds; \
+         yardstick = the plain vec4 product of the kernel's shape, same rounds):",
+        run.models,
+        run.chunks,
+        run.step_ms.len()
+    );
+    println!("| kernel | dispatches | ms | share | GFLOP | GFLOP/s | yardstick GFLOP/s | % of yardstick | MB moved |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, row) in &run.kernels {
+        let ms = median(&row.ms);
+        let rate = gflops(row.cost.flops, ms);
+        let (yard, pct) = match &row.yardstick {
+            Some((shape, yms)) => {
+                let y = gflops(shape.flops(), median(yms));
+                // The kernel's rate on chunk 0 against chunk 0's yardstick (the same models).
+                (format!("{y:.2}"), format!("{:.0}%", 100.0 * rate / y))
+            }
+            None => ("—".into(), "—".into()),
+        };
+        println!(
+            "| {label} | {} | {ms:.2} | {:.1}% | {:.3} | {} | {yard} | {pct} | {:.1} |",
+            row.calls,
+            100.0 * ms / total,
+            row.cost.flops / 1e9,
+            if row.cost.flops > 0.0 {
+                format!("{rate:.2}")
+            } else {
+                "—".into()
+            },
+            row.cost.bytes / 1e6
+        );
+    }
+}
+
+fn print_roofline(run: &Run) {
+    let gpus: [PaperGpu; 2] = [H100, M2];
+    println!(
+        "\nroofline estimate of one step of {} models (on paper, not measured: max(FLOP / peak, bytes / \
+         bandwidth) per dispatch, summed; counts every tensor once, as if reuse stayed on chip; ignores \
+         launch overhead, occupancy and latency):",
+        run.models
+    );
+    for g in gpus {
+        println!(
+            "- {}: assumed {:.1} TFLOP/s FP32, {:.0} GB/s",
+            g.name,
+            g.flops / 1e12,
+            g.bytes_per_second / 1e9
+        );
+    }
+    println!(
+        "| kernel | GFLOP | MB | {} ms | {} ms |",
+        gpus[0].name, gpus[1].name
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let mut totals = [0.0; 2];
+    for (label, row) in &run.kernels {
+        let est: Vec<f64> = gpus.iter().map(|g| roofline_ms(&row.cost, g)).collect();
+        totals[0] += est[0];
+        totals[1] += est[1];
+        println!(
+            "| {label} | {:.3} | {:.1} | {:.3} | {:.2} |",
+            row.cost.flops / 1e9,
+            row.cost.bytes / 1e6,
+            est[0],
+            est[1]
+        );
+    }
+    println!(
+        "| **step** | {:.1} | — | {:.2} | {:.1} |",
+        run.flops / 1e9,
+        totals[0],
+        totals[1]
+    );
+}
+
+fn json_run(run: &Run) -> serde_json::Value {
+    let ms = median(&run.step_ms);
+    serde_json::json!({
+        "models": run.models,
+        "chunks": run.chunks,
+        "ms_per_step": ms,
+        "gflops_per_step": run.flops / 1e9,
+        "gflops": gflops(run.flops, ms),
+        "dispatches_per_step": run.dispatches,
+        "kernels": run.kernels.iter().map(|(label, row)| {
+            let kms = median(&row.ms);
+            serde_json::json!({
+                "name": label,
+                "dispatches": row.calls,
+                "ms": kms,
+                "gflop": row.cost.flops / 1e9,
+                "gflops": gflops(row.cost.flops, kms),
+                "bytes": row.cost.bytes,
+                "yardstick_gflops": row.yardstick.as_ref().map(|(s, yms)| gflops(s.flops(), median(yms))),
+                "roofline_ms": { "h100": roofline_ms(&row.cost, &H100), "m2": roofline_ms(&row.cost, &M2) },
+            })
+        }).collect::<Vec<_>>(),
+    })
 }
 
 fn main() {
     // `cargo test` also runs bench targets' main with --bench absent; do nothing then.
     if !std::env::args().any(|a| a == "--bench") {
         return;
+    }
+    let (load_before, before_text) = loadavg();
+    println!("load average before: {before_text}");
+    if load_before > 0.5 {
+        println!(
+            "WARNING: the machine was busy before the bench (1-minute load {load_before:.2}); \
+             load-bound kernels slow down far more than FMA-bound ones, so ratios may be off"
+        );
     }
     let gpu = match Gpu::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()) {
         Ok(g) => g,
@@ -201,66 +383,94 @@ fn main() {
             return;
         }
     };
+    let tiles = Tiles::for_gpu(&gpu);
     println!(
         "adapter: {} ({}, {}); timestamps: {}",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type, gpu.timestamps
     );
     let spec = ModelSpec::parse(DEFAULT_LAYERS, F).expect("default spec");
     let layout = ParamLayout::new(&spec);
-    let models: Vec<usize> = std::env::var("GPULSTM_BENCH_MODELS")
-        .ok()
+    let env = |k: &str| std::env::var(k).ok();
+    let models: Vec<usize> = env("GPULSTM_BENCH_MODELS")
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 10, 100, 988]);
-    let steps: usize = std::env::var("GPULSTM_BENCH_STEPS")
-        .ok()
+    let rounds: usize = env("GPULSTM_BENCH_ROUNDS")
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    let (gemm_rate, wide_rate, peak) = ceilings(&gpu);
-    let ceiling = gemm_rate.max(wide_rate);
-    println!("1024³ matmul: engine gemm kernel (4×4 blocks) {gemm_rate:.2} GFLOP/s, plain matmul with 16×16 blocks {wide_rate:.2} GFLOP/s → ceiling {ceiling:.2} GFLOP/s");
-    println!("arithmetic peak (same FMAs, no loads): {peak:.2} GFLOP/s");
+        .unwrap_or(5)
+        .max(1);
+
+    // The global yardsticks, timed in every round beside the engine.
+    let wide = Tile {
+        rows: 16,
+        cols: 8,
+        wgx: 8,
+        wgy: 1,
+    };
+    let square = MatShape {
+        products: 1,
+        group: 1,
+        rows: 1024,
+        depth: 1024,
+        cols: 1024,
+    };
+    let matmul = best_yardstick(&gpu, square, tiles.limits, &[wide]);
+    println!("matmul_1024_vec4 yardstick: {}", matmul.label);
+    let peak = FmaPeak::new(&gpu, 256, 512, 3).expect("fma peak");
+    assert!(peak.check(&gpu).expect("fma check").pass, "fma_peak wrong");
+    let mut globals = vec![
+        ("matmul_1024_vec4", square.flops(), matmul, Vec::new()),
+        ("fma_peak", peak.flops, peak.launch.clone(), Vec::new()),
+    ];
     println!(
-        "model {DEFAULT_LAYERS}, batch {B}, T {T}, {F} features: {:.1} MFLOP per model per step",
+        "model {DEFAULT_LAYERS}, batch {B}, T {T}, {F} features: {:.1} MFLOP per model per step (unpadded \
+         sizes; per-kernel GFLOP below count the padded products the kernels compute); {rounds} \
+         interleaved rounds per model count",
         flops_per_model_step(&layout) / 1e6
     );
-    println!("| models | chunks | ms per step | GFLOP per step | GFLOP/s | % of matmul ceiling | dispatches per step |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
-    let mut profiled = None;
+    let mut runs = Vec::new();
     for &m in &models {
-        let mut es = engines(&gpu, &layout, m);
-        for e in es.iter_mut() {
-            e.train_step(0);
-        }
-        gpu.wait().expect("wait");
-        let before: u64 = es.iter().map(|e| e.dispatches).sum();
-        let t0 = Instant::now();
-        for s in 0..steps {
-            for e in es.iter_mut() {
-                e.train_step(1 + s % 19);
-            }
-        }
-        gpu.wait().expect("wait");
-        let ms = t0.elapsed().as_secs_f64() * 1e3 / steps as f64;
-        let dispatches =
-            (es.iter().map(|e| e.dispatches).sum::<u64>() - before) as f64 / steps as f64;
-        let gflop = flops_per_model_step(&layout) * m as f64 / 1e9;
-        let rate = gflop / (ms / 1e3);
+        runs.push(bench_models(&gpu, &layout, &tiles, m, rounds, &mut globals));
+    }
+    let rate = |i: usize| gflops(globals[i].1, median(&globals[i].3));
+    let (mm, fma) = (rate(0), rate(1));
+    println!("\nyardsticks (median over every round): matmul_1024_vec4 {mm:.2} GFLOP/s, fma_peak {fma:.2} GFLOP/s");
+    println!("| models | chunks | ms per step | GFLOP per step | GFLOP/s | % of matmul_1024_vec4 | dispatches per step |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for run in &runs {
+        let ms = median(&run.step_ms);
+        let r = gflops(run.flops, ms);
         println!(
-            "| {m} | {} | {ms:.1} | {gflop:.3} | {rate:.2} | {:.0}% | {dispatches:.0} |",
-            es.len(),
-            100.0 * rate / ceiling
+            "| {} | {} | {ms:.1} | {:.3} | {r:.2} | {:.0}% | {:.0} |",
+            run.models,
+            run.chunks,
+            run.flops / 1e9,
+            100.0 * r / mm,
+            run.dispatches
         );
-        if gpu.timestamps && profiled.is_none() && m >= 10 {
-            profiled = Some((m, profile_step(&gpu, es[0].step_launches())));
-        }
     }
-    if let Some((m, rows)) = profiled {
-        let total: f64 = rows.iter().map(|r| r.1).sum();
-        println!("\nper-kernel GPU time of one step, {m} models (timestamp queries, one pass per dispatch):");
-        println!("| kernel | ms | share |");
-        println!("|---|---:|---:|");
-        for (label, ms) in rows {
-            println!("| {label} | {ms:.2} | {:.0}% |", 100.0 * ms / total);
-        }
+    if let Some(last) = runs.last() {
+        print_kernels(last);
+        print_roofline(last);
     }
+    let (load_after, load_text) = loadavg();
+    println!("\nload average after: {load_text}");
+    if load_after > 2.5 {
+        println!("WARNING: other processes were busy during the bench (1-minute load {load_after:.2} on top of the bench's own)");
+    }
+    let json = serde_json::json!({
+        "adapter": gpu.summary.name,
+        "driver": gpu.summary.driver,
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "rounds": rounds,
+        "yardsticks": { "matmul_1024_vec4": mm, "fma_peak": fma },
+        "runs": runs.iter().map(json_run).collect::<Vec<_>>(),
+    });
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let path = dir.join("kernels.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json).expect("json")).expect("write json");
+    println!("wrote {}", path.display());
 }

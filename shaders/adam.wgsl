@@ -1,19 +1,22 @@
-// Adam (Keras 3): m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; w −= α m / (√v + ε), with the per-model step
-// size α computed once in begin_step. One invocation per parameter of every model; a model that is idle
-// this step (early-stopped, or its epoch has fewer batches) is left untouched, moments included.
+// Adam (Keras 3): m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; w −= α m / (√v + ε), with the model's step
+// size α taken in begin_step from the host's f64 table. One invocation per vec4 of every model's
+// parameters (the per-model stride is a multiple of 4); a model that is idle this step (early-stopped, or
+// its epoch has fewer batches) is left untouched, moments included. Padding inside the parameter layout
+// has zero gradients, so it stays zero.
 
-@group(0) @binding(3) var<storage, read_write> params: array<f32>;  // [M][P]
-@group(0) @binding(4) var<storage, read> grads: array<f32>;         // [M][P]
-@group(0) @binding(5) var<storage, read_write> moment1: array<f32>; // [M][P]
-@group(0) @binding(6) var<storage, read_write> moment2: array<f32>; // [M][P]
+@group(0) @binding(3) var<storage, read_write> params: array<vec4<f32>>;  // [M][P/4]
+@group(0) @binding(4) var<storage, read> grads: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> moment1: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> moment2: array<vec4<f32>>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    if (idx >= cfg.models * cfg.param_count) {
+    let idx = gid.x + gid.y * nwg.x * 64u;
+    let per_model = cfg.param_stride / 4u;
+    if (idx >= cfg.models * per_model) {
         return;
     }
-    let m = idx / cfg.param_count;
+    let m = idx / per_model;
     if (states[m].step_active == 0u) {
         return;
     }

@@ -6,8 +6,9 @@
 @group(0) @binding(4) var<storage, read> series: array<f32>;        // [rows][features] raw values
 @group(0) @binding(5) var<storage, read> target_raw: array<f32>;    // [rows] raw target
 @group(0) @binding(6) var<storage, read> scaler: array<f32>;        // [M][features + 1][2]: min, 1/range
-@group(0) @binding(7) var<storage, read_write> x_out: array<f32>;   // [M][T][B][F]
+@group(0) @binding(7) var<storage, read_write> x_out: array<f32>;   // the first layer's input [M][T+1][B][S]
 @group(0) @binding(8) var<storage, read_write> y_out: array<f32>;   // [M][B]
+@group(0) @binding(9) var<storage, read> lr_table: array<f32>;      // α of Adam steps 0, 1, 2, …
 
 // Start of an epoch: a fresh Fisher–Yates shuffle of the training window (one invocation per model; the
 // loop is sequential by definition and short).
@@ -41,7 +42,8 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // Start of a training step: rows of this batch, whether the model steps, and the Adam step size
-// α = lr·√(1−β2^t)/(1−β1^t).
+// α = lr·√(1−β2^t)/(1−β1^t), from the host's table (computed in f64: `1 − pow(β2, t)` in f32 makes the
+// first steps ~6e-5 relatively too large). Past the table's end α equals lr to f32 precision.
 @compute @workgroup_size(64)
 fn begin_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     let m = gid.x;
@@ -59,8 +61,7 @@ fn begin_step(@builtin(global_invocation_id) gid: vec3<u32>) {
     s.dropout_step = s.adam_t;
     if (rows > 0u) {
         s.adam_t = s.adam_t + 1u;
-        let t = f32(s.adam_t);
-        s.lr_t = cfg.lr * sqrt(1.0 - pow(cfg.beta2, t)) / (1.0 - pow(cfg.beta1, t));
+        s.lr_t = lr_table[min(s.adam_t, cfg.lr_table_len - 1u)];
     }
     states[m] = s;
 }
@@ -93,8 +94,9 @@ fn begin_eval(@builtin(global_invocation_id) gid: vec3<u32>) {
     states[m] = s;
 }
 
-// x[m][t][r][f] = scaled series row (sample + t), y[m][r] = scaled target of row (sample + T). Rows past the
-// batch's end are zero, so they contribute nothing downstream (their loss gradient is zero too).
+// x[m][t][r][f] = scaled series row (sample + t), written into the x section of the first layer's input,
+// y[m][r] = scaled target of row (sample + T). Rows past the batch's end are zero, so they contribute
+// nothing downstream (their loss gradient is zero too).
 @compute @workgroup_size(256)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let idx = gid.x + gid.y * nwg.x * 256u;
@@ -120,7 +122,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
         value = (series[(sample + t) * f_count + f] - scaler[sc + f * 2u]) * scaler[sc + f * 2u + 1u];
         target_value = (target_raw[sample + cfg.steps] - scaler[sc + f_count * 2u]) * scaler[sc + f_count * 2u + 1u];
     }
-    x_out[idx] = value;
+    x_out[m * cfg.x_model + (t * cfg.batch + r) * cfg.x_stride + f] = value;
     if (t == 0u && f == 0u) {
         y_out[m * cfg.batch + r] = target_value;
     }

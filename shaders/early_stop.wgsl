@@ -1,8 +1,8 @@
 // Keras EarlyStopping(monitor="val_loss", patience, restore_best_weights=True) for every model at once,
 // on the device: the host only reads the per-model `alive` flags and losses once per epoch.
 
-@group(0) @binding(3) var<storage, read_write> params: array<f32>;  // [M][P]
-@group(0) @binding(4) var<storage, read_write> best: array<f32>;    // [M][P]
+@group(0) @binding(3) var<storage, read_write> params: array<vec4<f32>>;  // [M][P/4]
+@group(0) @binding(4) var<storage, read_write> best: array<vec4<f32>>;    // [M][P/4]
 @group(0) @binding(5) var<storage, read_write> history: array<f32>; // [M][max_epochs][2]: train, val
 
 // Start of a fit (a split, for the seed protocol's carried-over model): early-stopping state is reset;
@@ -68,26 +68,28 @@ fn end_epoch(@builtin(global_invocation_id) gid: vec3<u32>) {
     states[m] = s;
 }
 
-// Copy the weights of every model whose epoch just improved.
-@compute @workgroup_size(256)
+// Copy the weights of every model whose epoch just improved (one invocation per vec4).
+@compute @workgroup_size(64)
 fn save_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    if (idx >= cfg.models * cfg.param_count) {
+    let idx = gid.x + gid.y * nwg.x * 64u;
+    let per_model = cfg.param_stride / 4u;
+    if (idx >= cfg.models * per_model) {
         return;
     }
-    if (states[idx / cfg.param_count].improved == 1u) {
+    if (states[idx / per_model].improved == 1u) {
         best[idx] = params[idx];
     }
 }
 
 // End of a fit: restore the best weights (Keras 3 restores them whether or not it stopped early).
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn restore_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = gid.x + gid.y * nwg.x * 256u;
-    if (idx >= cfg.models * cfg.param_count) {
+    let idx = gid.x + gid.y * nwg.x * 64u;
+    let per_model = cfg.param_stride / 4u;
+    if (idx >= cfg.models * per_model) {
         return;
     }
-    if (states[idx / cfg.param_count].has_best == 1u) {
+    if (states[idx / per_model].has_best == 1u) {
         params[idx] = best[idx];
     }
 }

@@ -1,124 +1,215 @@
-// Reverse-time BPTT of one LSTM layer in ONE dispatch: a workgroup owns RB rows of one model and walks
-// t = T−1 … 0, carrying dh (through the recurrent kernel) and dc (through the forget gate) in workgroup
-// memory. It writes the pre-activation gate gradients dgates [M][T][R][4U]; the weight gradients are then
-// one GEMM each over all T·R rows (x^T·dgates, h_prev^T·dgates, 1^T·dgates), and the gradient for the layer
-// below is dgates·W^T, so no per-step matmul dispatches exist.
-// dh_in holds the gradient arriving from above: [M][T][R][U] when `dh_every_step` = 1 (a sequence output),
-// else [M][R][U] for the last step only.
-// Prelude constants: U, RB, WG as in lstm_forward.wgsl.
+// Reverse-time BPTT of one LSTM layer in ONE dispatch: a workgroup owns every row of one model's batch and
+// walks t = T−1 … 0, carrying dh (through the recurrent kernel) and dc (through the forget gate) in
+// registers. It writes the pre-activation gate gradients dgates [T][B][U] vec4 (di, df, dg, do of one
+// unit); all weight gradients of the layer are then one product over [x | h_prev | 1] (gemm.wgsl
+// `weight_grad`), and the gradient for the layer below is dgates·Wᵀ (gemm.wgsl `project`).
+// Last, it writes the gradients with respect to the initial state (dh, dc of h_{−1}, c_{−1}) to `dstate`
+// [2][B][U4]: nothing downstream needs them, the kernel check compares them with the reference.
+//
+// dh_{t−1} = dz_t·Uᵀ reads Uᵀ from the transposed copy of the parameter block (`params_t`, [4U][S] with
+// the h part at h4_off), so neighbouring lanes read neighbouring vec4s; per unit of the contraction an
+// invocation loads RB vec4s of dgates and 4·CB vec4s of Uᵀ for 4·RB·CB vec4 FMAs.
+// Blocking (blocks.wgsl): an invocation owns RB rows × CB quads of units (a vec4 of four units' dh and dc);
+// the host makes WGX·CB cover the U4/4 quads and WGY·RB the batch.
+// dh_in: the gradient arriving from above, [T][B][U4] when `dh_every_step` = 1 (a sequence output), else
+// [B][U4] for the last step only.
 
 struct LstmBackParams {
-    steps: u32, rows: u32, recurrent_off: u32, param_stride: u32,
-    dh_every_step: u32, pad0: u32, pad1: u32, pad2: u32,
+    units: u32,        // U
+    h4: u32,           // quads of units (U4 / 4)
+    s4: u32,           // vec4s of a row of the transposed block (S / 4)
+    h4_off: u32,       // first vec4 of the h part in such a row (I4 / 4)
+    block_off4: u32,   // first vec4 of the (transposed) block inside a model's parameters
+    param_model4: u32, // vec4s per model of the parameters
+    gates_model: u32,  // vec4s per model of `gates` and `dgates` (T·B·U)
+    cell_model4: u32,  // vec4s per model of `cell` (T·B·U4 / 4)
+    dh_model4: u32,    // vec4s per model of `dh_in`
+    dh_every_step: u32,
+    pad0: u32, pad1: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: LstmBackParams;
-@group(0) @binding(1) var<storage, read> params: array<f32>;
-@group(0) @binding(2) var<storage, read> gates: array<f32>;
-@group(0) @binding(3) var<storage, read> cell: array<f32>;
-@group(0) @binding(4) var<storage, read> dh_in: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dgates: array<f32>;
+@group(0) @binding(0) var<uniform> cfg: RunConfig;
+@group(0) @binding(1) var<storage, read> states: array<ModelState>;
+@group(0) @binding(2) var<uniform> p: LstmBackParams;
+@group(0) @binding(3) var<storage, read> params_t: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> gates: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> cell: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> dh_in: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dgates: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> dstate: array<vec4<f32>>;
 
-var<workgroup> dh_next: array<f32, RB * U>;  // dL/dh_t through h_t·U of step t+1
-var<workgroup> dc_next: array<f32, RB * U>;  // dL/dc_t through c_{t+1} = f_{t+1}⊙c_t + …
-var<workgroup> dz: array<f32, RB * 4u * U>;  // this step's pre-activation gradients
+var<private> quads: array<u32, MAX_CB>;
+var<private> quad0: u32;
+var<private> g_base: u32;
+var<private> c_base: u32;
+var<private> dh_base: u32;
+var<private> model_id: u32;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let model = wg.y;
-    let r0 = wg.x * RB;
-    let n_rows = min(RB, p.rows - r0);
-    let g4 = 4u * U;
-    let w_base = model * p.param_stride + p.recurrent_off;
-    let gates_base = model * p.steps * p.rows * g4;
-    let cell_base = model * p.steps * p.rows * U;
-
-    for (var idx = lid; idx < RB * U; idx = idx + WG) {
-        dh_next[idx] = 0.0;
-        dc_next[idx] = 0.0;
+// Pointwise part of step t for batch row `row`: from dL/dh_t (from above and from step t+1) and the carried
+// dL/dc to the four gate gradients of each unit; `dh` holds dh_t on entry, `dc` the carry.
+fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) {
+    if (row >= cfg.batch) {
+        return;
     }
-    for (var idx = lid; idx < RB * g4; idx = idx + WG) {
-        dz[idx] = 0.0;
-    }
-    workgroupBarrier();
-
-    for (var step = 0u; step < p.steps; step = step + 1u) {
-        let t = p.steps - 1u - step;
-        for (var idx = lid; idx < RB * U; idx = idx + WG) {
-            let rr = idx / U;
-            let u = idx % U;
-            if (rr < n_rows) {
-                let row = r0 + rr;
-                var dh = dh_next[idx];
-                if (p.dh_every_step == 1u) {
-                    dh = dh + dh_in[model * p.steps * p.rows * U + (t * p.rows + row) * U + u];
-                } else if (t == p.steps - 1u) {
-                    dh = dh + dh_in[model * p.rows * U + row * U + u];
-                }
-                let g_at = gates_base + (t * p.rows + row) * g4;
-                let gi = gates[g_at + u];
-                let gf = gates[g_at + U + u];
-                let gg = gates[g_at + 2u * U + u];
-                let go = gates[g_at + 3u * U + u];
-                let c = cell[cell_base + (t * p.rows + row) * U + u];
-                var c_before = 0.0;
-                if (t > 0u) {
-                    c_before = cell[cell_base + ((t - 1u) * p.rows + row) * U + u];
-                }
-                let tc = tanh_stable(c);
-                let dc = dc_next[idx] + dh * go * (1.0 - tc * tc);
-                let di = dc * gg * gi * (1.0 - gi);
-                let df = dc * c_before * gf * (1.0 - gf);
-                let dg = dc * gi * (1.0 - gg * gg);
-                let d_o = dh * tc * go * (1.0 - go);
-                dc_next[idx] = dc * gf;
-                dz[rr * g4 + u] = di;
-                dz[rr * g4 + U + u] = df;
-                dz[rr * g4 + 2u * U + u] = dg;
-                dz[rr * g4 + 3u * U + u] = d_o;
-                dgates[g_at + u] = di;
-                dgates[g_at + U + u] = df;
-                dgates[g_at + 2u * U + u] = dg;
-                dgates[g_at + 3u * U + u] = d_o;
+    let n = t * cfg.batch + row;
+    for (var ci = 0u; ci < CB; ci++) {
+        let q = quad0 + ci * WGX;
+        if (q >= p.h4) {
+            continue;
+        }
+        var dh4 = (*dh)[ci];
+        if (p.dh_every_step == 1u) {
+            dh4 = dh4 + dh_in[dh_base + n * p.h4 + q];
+        } else if (t == cfg.steps - 1u) {
+            dh4 = dh4 + dh_in[dh_base + row * p.h4 + q];
+        }
+        let c4 = cell[c_base + n * p.h4 + q];
+        var c_before = vec4<f32>(0.0);
+        if (t > 0u) {
+            c_before = cell[c_base + (n - cfg.batch) * p.h4 + q];
+        }
+        var carry = vec4<f32>(0.0);
+        for (var e = 0u; e < 4u; e++) {
+            let u = 4u * q + e;
+            if (u < p.units) {
+                let g = gates[g_base + n * p.units + u]; // i, f, g, o
+                let tc = tanh_stable(c4[e]);
+                let dct = (*dc)[ci][e] + dh4[e] * g.w * (1.0 - tc * tc);
+                carry[e] = dct * g.y;
+                dgates[g_base + n * p.units + u] = vec4<f32>(
+                    dct * g.z * g.x * (1.0 - g.x),
+                    dct * c_before[e] * g.y * (1.0 - g.y),
+                    dct * g.x * (1.0 - g.z * g.z),
+                    dh4[e] * tc * g.w * (1.0 - g.w),
+                );
             }
         }
-        workgroupBarrier();
-        // dh_{t-1} from the recurrence: dz_t · U^T, register-blocked like the forward kernel (4 rows × 4
-        // units per invocation, 16 multiply-adds per 8 loads). The whole U (4U² floats) is re-read every
-        // step, so it stays in cache on a real GPU.
-        let unit_blocks = (U + 3u) / 4u;
-        let row_blocks = (RB + 3u) / 4u;
-        for (var blk = lid; blk < unit_blocks * row_blocks; blk = blk + WG) {
-            let u0 = (blk % unit_blocks) * 4u;
-            let rb = (blk / unit_blocks) * 4u;
-            var acc: array<f32, 16>;
-            for (var x = 0u; x < 16u; x = x + 1u) {
-                acc[x] = 0.0;
-            }
-            let r1 = min(rb + 1u, RB - 1u);
-            let r2 = min(rb + 2u, RB - 1u);
-            let r3 = min(rb + 3u, RB - 1u);
-            for (var j = 0u; j < g4; j = j + 1u) {
-                let d0 = dz[rb * g4 + j];
-                let d1 = dz[r1 * g4 + j];
-                let d2 = dz[r2 * g4 + j];
-                let d3 = dz[r3 * g4 + j];
-                for (var q = 0u; q < 4u; q = q + 1u) {
-                    let w = params[w_base + min(u0 + q, U - 1u) * g4 + j];
-                    acc[q] = acc[q] + d0 * w;
-                    acc[4u + q] = acc[4u + q] + d1 * w;
-                    acc[8u + q] = acc[8u + q] + d2 * w;
-                    acc[12u + q] = acc[12u + q] + d3 * w;
-                }
-            }
-            for (var i = 0u; i < 4u; i = i + 1u) {
-                for (var q = 0u; q < 4u; q = q + 1u) {
-                    if (rb + i < RB && u0 + q < U) {
-                        dh_next[(rb + i) * U + u0 + q] = acc[i * 4u + q];
-                    }
-                }
-            }
-        }
-        workgroupBarrier();
+        (*dc)[ci] = carry;
     }
+}
+
+// Row j of Uᵀ (the U part of row j of the transposed block) for this invocation's quads.
+fn load_ut(j: u32, t_base: u32) -> Row {
+    var v: Row;
+    for (var ci = 0u; ci < CB; ci++) {
+        v[ci] = params_t[t_base + j * p.s4 + p.h4_off + quads[ci]];
+    }
+    return v;
+}
+
+fn dz(n: u32, u: u32) -> vec4<f32> {
+    return dgates[g_base + n * p.units + u];
+}
+
+fn store_state(row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) {
+    if (row >= cfg.batch) {
+        return;
+    }
+    for (var ci = 0u; ci < CB; ci++) {
+        let q = quad0 + ci * WGX;
+        if (q < p.h4) {
+            let at = model_id * 2u * cfg.batch * p.h4 + row * p.h4 + q;
+            dstate[at] = (*dh)[ci];
+            dstate[at + cfg.batch * p.h4] = (*dc)[ci];
+        }
+    }
+}
+
+@compute @workgroup_size(WGX, WGY)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let model = wg.x;
+    if (states[model].rows == 0u) {
+        return;
+    }
+    model_id = model;
+    quad0 = lid.x;
+    for (var ci = 0u; ci < CB; ci++) {
+        quads[ci] = min(quad0 + ci * WGX, p.h4 - 1u);
+    }
+    g_base = model * p.gates_model;
+    c_base = model * p.cell_model4;
+    dh_base = model * p.dh_model4;
+    let t_base = model * p.param_model4 + p.block_off4;
+    let b = cfg.batch;
+    let row0 = lid.y * RB;
+    let r0 = min(row0, b - 1u);        let r1 = min(row0 + 1u, b - 1u);
+    let r2 = min(row0 + 2u, b - 1u);   let r3 = min(row0 + 3u, b - 1u);
+    let r4 = min(row0 + 4u, b - 1u);   let r5 = min(row0 + 5u, b - 1u);
+    let r6 = min(row0 + 6u, b - 1u);   let r7 = min(row0 + 7u, b - 1u);
+    let r8 = min(row0 + 8u, b - 1u);   let r9 = min(row0 + 9u, b - 1u);
+    let r10 = min(row0 + 10u, b - 1u); let r11 = min(row0 + 11u, b - 1u);
+    let r12 = min(row0 + 12u, b - 1u); let r13 = min(row0 + 13u, b - 1u);
+    let r14 = min(row0 + 14u, b - 1u); let r15 = min(row0 + 15u, b - 1u);
+    // dh of this step (on entry: through the recurrence from step t+1) and the dc carry, per row.
+    var h0: Row;  var h1: Row;  var h2: Row;  var h3: Row;  var h4: Row;  var h5: Row;
+    var h6: Row;  var h7: Row;  var h8: Row;  var h9: Row;  var h10: Row; var h11: Row;
+    var h12: Row; var h13: Row; var h14: Row; var h15: Row;
+    var d0: Row;  var d1: Row;  var d2: Row;  var d3: Row;  var d4: Row;  var d5: Row;
+    var d6: Row;  var d7: Row;  var d8: Row;  var d9: Row;  var d10: Row; var d11: Row;
+    var d12: Row; var d13: Row; var d14: Row; var d15: Row;
+    for (var s = 0u; s < cfg.steps; s++) {
+        let t = cfg.steps - 1u - s;
+        if (RB > 0u) { gate_grads(t, row0, &h0, &d0); }
+        if (RB > 1u) { gate_grads(t, row0 + 1u, &h1, &d1); }
+        if (RB > 2u) { gate_grads(t, row0 + 2u, &h2, &d2); }
+        if (RB > 3u) { gate_grads(t, row0 + 3u, &h3, &d3); }
+        if (RB > 4u) { gate_grads(t, row0 + 4u, &h4, &d4); }
+        if (RB > 5u) { gate_grads(t, row0 + 5u, &h5, &d5); }
+        if (RB > 6u) { gate_grads(t, row0 + 6u, &h6, &d6); }
+        if (RB > 7u) { gate_grads(t, row0 + 7u, &h7, &d7); }
+        if (RB > 8u) { gate_grads(t, row0 + 8u, &h8, &d8); }
+        if (RB > 9u) { gate_grads(t, row0 + 9u, &h9, &d9); }
+        if (RB > 10u) { gate_grads(t, row0 + 10u, &h10, &d10); }
+        if (RB > 11u) { gate_grads(t, row0 + 11u, &h11, &d11); }
+        if (RB > 12u) { gate_grads(t, row0 + 12u, &h12, &d12); }
+        if (RB > 13u) { gate_grads(t, row0 + 13u, &h13, &d13); }
+        if (RB > 14u) { gate_grads(t, row0 + 14u, &h14, &d14); }
+        if (RB > 15u) { gate_grads(t, row0 + 15u, &h15, &d15); }
+        // Every row's dgates of step t are written before anyone reads them for dh_{t−1}.
+        storageBarrier();
+        let tb = t * b;
+        var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
+        var a6: Row;  var a7: Row;  var a8: Row;  var a9: Row;  var a10: Row; var a11: Row;
+        var a12: Row; var a13: Row; var a14: Row; var a15: Row;
+        for (var u = 0u; u < p.units; u++) {
+            var w0 = load_ut(4u * u, t_base);
+            var w1 = load_ut(4u * u + 1u, t_base);
+            var w2 = load_ut(4u * u + 2u, t_base);
+            var w3 = load_ut(4u * u + 3u, t_base);
+            if (RB > 0u) { fma_row4(&a0, dz(tb + r0, u), &w0, &w1, &w2, &w3); }
+            if (RB > 1u) { fma_row4(&a1, dz(tb + r1, u), &w0, &w1, &w2, &w3); }
+            if (RB > 2u) { fma_row4(&a2, dz(tb + r2, u), &w0, &w1, &w2, &w3); }
+            if (RB > 3u) { fma_row4(&a3, dz(tb + r3, u), &w0, &w1, &w2, &w3); }
+            if (RB > 4u) { fma_row4(&a4, dz(tb + r4, u), &w0, &w1, &w2, &w3); }
+            if (RB > 5u) { fma_row4(&a5, dz(tb + r5, u), &w0, &w1, &w2, &w3); }
+            if (RB > 6u) { fma_row4(&a6, dz(tb + r6, u), &w0, &w1, &w2, &w3); }
+            if (RB > 7u) { fma_row4(&a7, dz(tb + r7, u), &w0, &w1, &w2, &w3); }
+            if (RB > 8u) { fma_row4(&a8, dz(tb + r8, u), &w0, &w1, &w2, &w3); }
+            if (RB > 9u) { fma_row4(&a9, dz(tb + r9, u), &w0, &w1, &w2, &w3); }
+            if (RB > 10u) { fma_row4(&a10, dz(tb + r10, u), &w0, &w1, &w2, &w3); }
+            if (RB > 11u) { fma_row4(&a11, dz(tb + r11, u), &w0, &w1, &w2, &w3); }
+            if (RB > 12u) { fma_row4(&a12, dz(tb + r12, u), &w0, &w1, &w2, &w3); }
+            if (RB > 13u) { fma_row4(&a13, dz(tb + r13, u), &w0, &w1, &w2, &w3); }
+            if (RB > 14u) { fma_row4(&a14, dz(tb + r14, u), &w0, &w1, &w2, &w3); }
+            if (RB > 15u) { fma_row4(&a15, dz(tb + r15, u), &w0, &w1, &w2, &w3); }
+        }
+        h0 = a0; h1 = a1; h2 = a2; h3 = a3; h4 = a4; h5 = a5; h6 = a6; h7 = a7;
+        h8 = a8; h9 = a9; h10 = a10; h11 = a11; h12 = a12; h13 = a13; h14 = a14; h15 = a15;
+    }
+    if (RB > 0u) { store_state(row0, &h0, &d0); }
+    if (RB > 1u) { store_state(row0 + 1u, &h1, &d1); }
+    if (RB > 2u) { store_state(row0 + 2u, &h2, &d2); }
+    if (RB > 3u) { store_state(row0 + 3u, &h3, &d3); }
+    if (RB > 4u) { store_state(row0 + 4u, &h4, &d4); }
+    if (RB > 5u) { store_state(row0 + 5u, &h5, &d5); }
+    if (RB > 6u) { store_state(row0 + 6u, &h6, &d6); }
+    if (RB > 7u) { store_state(row0 + 7u, &h7, &d7); }
+    if (RB > 8u) { store_state(row0 + 8u, &h8, &d8); }
+    if (RB > 9u) { store_state(row0 + 9u, &h9, &d9); }
+    if (RB > 10u) { store_state(row0 + 10u, &h10, &d10); }
+    if (RB > 11u) { store_state(row0 + 11u, &h11, &d11); }
+    if (RB > 12u) { store_state(row0 + 12u, &h12, &d12); }
+    if (RB > 13u) { store_state(row0 + 13u, &h13, &d13); }
+    if (RB > 14u) { store_state(row0 + 14u, &h14, &d14); }
+    if (RB > 15u) { store_state(row0 + 15u, &h15, &d15); }
 }

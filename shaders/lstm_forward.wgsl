@@ -1,112 +1,179 @@
-// LSTM recurrence for a whole sequence in ONE dispatch: a workgroup owns RB rows of one model and loops over
-// time inside the kernel, so dispatches per optimizer step do not grow with the sequence length.
-// Before this kernel the input projection x·W + b of every step was written into `gates` by one GEMM; here
-// each step adds h_{t-1}·U, applies the gate activations (in place: `gates` then holds i, f, g, o
-// activated, which BPTT needs), and runs the pointwise cell update.
-// Prelude constants (set by the host when it builds the pipeline): U units, RB rows per workgroup,
-// WG invocations per workgroup.
-// Layouts (ARCHITECTURE.md): gates [M][T][R][4U], cell [M][T][R][U], hidden [M][T+1][R][U] with hidden[0] = 0.
+// LSTM recurrence over a whole sequence in ONE dispatch: a workgroup owns every row of one model's batch
+// and loops over time, so dispatches per optimiser step do not grow with the look-back. Before it, the
+// input projection x·W + b of every step was written into `gates` by one product (gemm.wgsl `project`).
+// Step t adds h_{t−1}·U, applies the activations, writes them back (BPTT needs them) and runs the cell
+// update: c = f⊙c_{t−1} + i⊙g, h = o⊙tanh(c).
+//
+// Layouts (src/gpu/device_layout.rs): gate columns are interleaved per unit, so `gates` is
+// [T][B][U] vec4 (i, f, g, o of one unit) and a row of the recurrent kernel U is U vec4s; the layer's
+// input xa is [T+1][B][S] with S = [x (I4) | h (U4) | 1 | pad]: row t holds x_t and h_{t−1} (h_{−1} = 0),
+// and h_t goes into row t+1, where the next step and the weight gradient read it. `cell` is [T][B][U4].
+//
+// Blocking (blocks.wgsl): an invocation owns RB rows × CB units; the host makes WGX·CB cover the units and
+// WGY·RB the batch, so each invocation keeps its cells' c in registers across the whole time loop. Per
+// step and per four rows of U it loads RB vec4s of h and 4·CB vec4s of U for 4·RB·CB vec4 FMAs.
 
 struct LstmParams {
-    steps: u32, rows: u32, recurrent_off: u32, param_stride: u32,
+    units: u32,        // U
+    h4: u32,           // vec4s of the h section (U4 / 4)
+    s4: u32,           // vec4s of an xa row (S / 4)
+    h4_off: u32,       // first vec4 of the h section in an xa row (I4 / 4)
+    u_off4: u32,       // first vec4 of U's rows inside a model's parameters
+    param_model4: u32, // vec4s per model of the parameters
+    gates_model: u32,  // vec4s per model of `gates` (T·B·U)
+    cell_model4: u32,  // vec4s per model of `cell` (T·B·U4 / 4)
+    xa_model4: u32,    // vec4s per model of xa ((T+1)·B·S / 4)
+    pad0: u32, pad1: u32, pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> p: LstmParams;
-@group(0) @binding(1) var<storage, read> params: array<f32>;
-@group(0) @binding(2) var<storage, read_write> gates: array<f32>;
-@group(0) @binding(3) var<storage, read_write> cell: array<f32>;
-@group(0) @binding(4) var<storage, read_write> hidden: array<f32>;
+@group(0) @binding(0) var<uniform> cfg: RunConfig;
+@group(0) @binding(1) var<storage, read> states: array<ModelState>;
+@group(0) @binding(2) var<uniform> p: LstmParams;
+@group(0) @binding(3) var<storage, read> params: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> gates: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> cell: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> xa: array<vec4<f32>>;
 
-var<workgroup> h_prev: array<f32, RB * U>;
-var<workgroup> c_prev: array<f32, RB * U>;
-var<workgroup> act: array<f32, RB * 4u * U>;
+// This invocation's units (clamped for loads; stores test the unclamped unit) and its model's bases.
+var<private> units: array<u32, MAX_CB>;
+var<private> unit0: u32;
+var<private> g_base: u32;
+var<private> c_base: u32;
+var<private> x_base: u32;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let model = wg.y;
-    let r0 = wg.x * RB;
-    let n_rows = min(RB, p.rows - r0);
-    let g4 = 4u * U;
-    let w_base = model * p.param_stride + p.recurrent_off;
-    let gates_base = model * p.steps * p.rows * g4;
-    let cell_base = model * p.steps * p.rows * U;
-    let hidden_base = model * (p.steps + 1u) * p.rows * U;
+// The input projection of row n for this invocation's units: the starting value of z.
+fn load_gates(n: u32) -> Row {
+    var v: Row;
+    for (var ci = 0u; ci < CB; ci++) {
+        v[ci] = gates[g_base + n * p.units + units[ci]];
+    }
+    return v;
+}
 
-    for (var idx = lid; idx < RB * U; idx = idx + WG) {
-        h_prev[idx] = 0.0;
-        c_prev[idx] = 0.0;
-        let rr = idx / U;
-        if (rr < n_rows) {
-            hidden[hidden_base + (r0 + rr) * U + idx % U] = 0.0;
+// Row k of U for this invocation's units.
+fn load_u(k: u32, w_base: u32) -> Row {
+    var v: Row;
+    for (var ci = 0u; ci < CB; ci++) {
+        v[ci] = params[w_base + k * p.units + units[ci]];
+    }
+    return v;
+}
+
+fn h_prev(n: u32, k4: u32) -> vec4<f32> {
+    return xa[x_base + n * p.s4 + p.h4_off + k4];
+}
+
+// Activations and cell update of batch row `row` at step t; `cst` carries c between steps.
+fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, array<f32, MAX_CB>>) {
+    if (row >= cfg.batch) {
+        return;
+    }
+    let n = t * cfg.batch + row;
+    for (var ci = 0u; ci < CB; ci++) {
+        let u = unit0 + ci * WGX;
+        if (u < p.units) {
+            let z = (*acc)[ci];
+            let a = vec4<f32>(sigmoid(z.x), sigmoid(z.y), tanh_stable(z.z), sigmoid(z.w));
+            gates[g_base + n * p.units + u] = a;
+            let c = a.y * (*cst)[ci] + a.x * a.z;
+            (*cst)[ci] = c;
+            cell[c_base + n * p.h4 + u / 4u][u % 4u] = c;
+            xa[x_base + (n + cfg.batch) * p.s4 + p.h4_off + u / 4u][u % 4u] = a.w * tanh_stable(c);
         }
     }
-    workgroupBarrier();
+}
 
-    for (var t = 0u; t < p.steps; t = t + 1u) {
-        // Gate pre-activations h_prev·U, register-blocked: each invocation owns a block of 4 rows × 4
-        // columns, so every value it loads (4 of h_prev, 4 of U) feeds 16 multiply-adds. Rows and columns
-        // past the end are clamped on load and skipped on store.
-        let col_blocks = (g4 + 3u) / 4u;
-        let row_blocks = (RB + 3u) / 4u;
-        for (var blk = lid; blk < col_blocks * row_blocks; blk = blk + WG) {
-            let j0 = (blk % col_blocks) * 4u;
-            let rb = (blk / col_blocks) * 4u;
-            var acc: array<f32, 16>;
-            for (var x = 0u; x < 16u; x = x + 1u) {
-                acc[x] = 0.0;
-            }
-            let r1 = min(rb + 1u, RB - 1u);
-            let r2 = min(rb + 2u, RB - 1u);
-            let r3 = min(rb + 3u, RB - 1u);
-            for (var k = 0u; k < U; k = k + 1u) {
-                let h0 = h_prev[rb * U + k];
-                let h1 = h_prev[r1 * U + k];
-                let h2 = h_prev[r2 * U + k];
-                let h3 = h_prev[r3 * U + k];
-                let w_row = w_base + k * g4;
-                for (var q = 0u; q < 4u; q = q + 1u) {
-                    let w = params[w_row + min(j0 + q, g4 - 1u)];
-                    acc[q] = acc[q] + h0 * w;
-                    acc[4u + q] = acc[4u + q] + h1 * w;
-                    acc[8u + q] = acc[8u + q] + h2 * w;
-                    acc[12u + q] = acc[12u + q] + h3 * w;
-                }
-            }
-            for (var i = 0u; i < 4u; i = i + 1u) {
-                let rr = rb + i;
-                for (var q = 0u; q < 4u; q = q + 1u) {
-                    let j = j0 + q;
-                    if (rr < n_rows && j < g4) {
-                        let at = gates_base + (t * p.rows + r0 + rr) * g4 + j;
-                        let z = gates[at] + acc[i * 4u + q];
-                        var a = sigmoid(z);
-                        if (j >= 2u * U && j < 3u * U) {
-                            a = tanh_stable(z);
-                        }
-                        gates[at] = a;
-                        act[rr * g4 + j] = a;
-                    }
-                }
-            }
+@compute @workgroup_size(WGX, WGY)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let model = wg.x;
+    if (states[model].rows == 0u) {
+        return; // idle this step: the whole workgroup leaves together
+    }
+    unit0 = lid.x;
+    for (var ci = 0u; ci < CB; ci++) {
+        units[ci] = min(unit0 + ci * WGX, p.units - 1u);
+    }
+    g_base = model * p.gates_model;
+    c_base = model * p.cell_model4;
+    x_base = model * p.xa_model4;
+    let w_base = model * p.param_model4 + p.u_off4;
+    let b = cfg.batch;
+    let row0 = lid.y * RB;
+    // Rows past the batch are clamped for loads; cell_update skips them.
+    let r0 = min(row0, b - 1u);        let r1 = min(row0 + 1u, b - 1u);
+    let r2 = min(row0 + 2u, b - 1u);   let r3 = min(row0 + 3u, b - 1u);
+    let r4 = min(row0 + 4u, b - 1u);   let r5 = min(row0 + 5u, b - 1u);
+    let r6 = min(row0 + 6u, b - 1u);   let r7 = min(row0 + 7u, b - 1u);
+    let r8 = min(row0 + 8u, b - 1u);   let r9 = min(row0 + 9u, b - 1u);
+    let r10 = min(row0 + 10u, b - 1u); let r11 = min(row0 + 11u, b - 1u);
+    let r12 = min(row0 + 12u, b - 1u); let r13 = min(row0 + 13u, b - 1u);
+    let r14 = min(row0 + 14u, b - 1u); let r15 = min(row0 + 15u, b - 1u);
+    var c0: array<f32, MAX_CB>;  var c1: array<f32, MAX_CB>;  var c2: array<f32, MAX_CB>;
+    var c3: array<f32, MAX_CB>;  var c4: array<f32, MAX_CB>;  var c5: array<f32, MAX_CB>;
+    var c6: array<f32, MAX_CB>;  var c7: array<f32, MAX_CB>;  var c8: array<f32, MAX_CB>;
+    var c9: array<f32, MAX_CB>;  var c10: array<f32, MAX_CB>; var c11: array<f32, MAX_CB>;
+    var c12: array<f32, MAX_CB>; var c13: array<f32, MAX_CB>; var c14: array<f32, MAX_CB>;
+    var c15: array<f32, MAX_CB>;
+    for (var t = 0u; t < cfg.steps; t++) {
+        let tb = t * b;
+        var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
+        var a6: Row;  var a7: Row;  var a8: Row;  var a9: Row;  var a10: Row; var a11: Row;
+        var a12: Row; var a13: Row; var a14: Row; var a15: Row;
+        if (RB > 0u) { a0 = load_gates(tb + r0); }
+        if (RB > 1u) { a1 = load_gates(tb + r1); }
+        if (RB > 2u) { a2 = load_gates(tb + r2); }
+        if (RB > 3u) { a3 = load_gates(tb + r3); }
+        if (RB > 4u) { a4 = load_gates(tb + r4); }
+        if (RB > 5u) { a5 = load_gates(tb + r5); }
+        if (RB > 6u) { a6 = load_gates(tb + r6); }
+        if (RB > 7u) { a7 = load_gates(tb + r7); }
+        if (RB > 8u) { a8 = load_gates(tb + r8); }
+        if (RB > 9u) { a9 = load_gates(tb + r9); }
+        if (RB > 10u) { a10 = load_gates(tb + r10); }
+        if (RB > 11u) { a11 = load_gates(tb + r11); }
+        if (RB > 12u) { a12 = load_gates(tb + r12); }
+        if (RB > 13u) { a13 = load_gates(tb + r13); }
+        if (RB > 14u) { a14 = load_gates(tb + r14); }
+        if (RB > 15u) { a15 = load_gates(tb + r15); }
+        for (var k4 = 0u; k4 < p.h4; k4++) {
+            var w0 = load_u(4u * k4, w_base);
+            var w1 = load_u(4u * k4 + 1u, w_base);
+            var w2 = load_u(4u * k4 + 2u, w_base);
+            var w3 = load_u(4u * k4 + 3u, w_base);
+            if (RB > 0u) { fma_row4(&a0, h_prev(tb + r0, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 1u) { fma_row4(&a1, h_prev(tb + r1, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 2u) { fma_row4(&a2, h_prev(tb + r2, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 3u) { fma_row4(&a3, h_prev(tb + r3, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 4u) { fma_row4(&a4, h_prev(tb + r4, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 5u) { fma_row4(&a5, h_prev(tb + r5, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 6u) { fma_row4(&a6, h_prev(tb + r6, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 7u) { fma_row4(&a7, h_prev(tb + r7, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 8u) { fma_row4(&a8, h_prev(tb + r8, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 9u) { fma_row4(&a9, h_prev(tb + r9, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 10u) { fma_row4(&a10, h_prev(tb + r10, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 11u) { fma_row4(&a11, h_prev(tb + r11, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 12u) { fma_row4(&a12, h_prev(tb + r12, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 13u) { fma_row4(&a13, h_prev(tb + r13, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 14u) { fma_row4(&a14, h_prev(tb + r14, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 15u) { fma_row4(&a15, h_prev(tb + r15, k4), &w0, &w1, &w2, &w3); }
         }
-        workgroupBarrier();
-        // Pointwise cell update: c = f⊙c_prev + i⊙g, h = o⊙tanh(c).
-        for (var idx = lid; idx < RB * U; idx = idx + WG) {
-            let rr = idx / U;
-            let u = idx % U;
-            if (rr < n_rows) {
-                let gi = act[rr * g4 + u];
-                let gf = act[rr * g4 + U + u];
-                let gg = act[rr * g4 + 2u * U + u];
-                let go = act[rr * g4 + 3u * U + u];
-                let c = gf * c_prev[idx] + gi * gg;
-                let h = go * tanh_stable(c);
-                c_prev[idx] = c;
-                h_prev[idx] = h;
-                cell[cell_base + (t * p.rows + r0 + rr) * U + u] = c;
-                hidden[hidden_base + ((t + 1u) * p.rows + r0 + rr) * U + u] = h;
-            }
-        }
-        workgroupBarrier();
+        if (RB > 0u) { cell_update(t, row0, &a0, &c0); }
+        if (RB > 1u) { cell_update(t, row0 + 1u, &a1, &c1); }
+        if (RB > 2u) { cell_update(t, row0 + 2u, &a2, &c2); }
+        if (RB > 3u) { cell_update(t, row0 + 3u, &a3, &c3); }
+        if (RB > 4u) { cell_update(t, row0 + 4u, &a4, &c4); }
+        if (RB > 5u) { cell_update(t, row0 + 5u, &a5, &c5); }
+        if (RB > 6u) { cell_update(t, row0 + 6u, &a6, &c6); }
+        if (RB > 7u) { cell_update(t, row0 + 7u, &a7, &c7); }
+        if (RB > 8u) { cell_update(t, row0 + 8u, &a8, &c8); }
+        if (RB > 9u) { cell_update(t, row0 + 9u, &a9, &c9); }
+        if (RB > 10u) { cell_update(t, row0 + 10u, &a10, &c10); }
+        if (RB > 11u) { cell_update(t, row0 + 11u, &a11, &c11); }
+        if (RB > 12u) { cell_update(t, row0 + 12u, &a12, &c12); }
+        if (RB > 13u) { cell_update(t, row0 + 13u, &a13, &c13); }
+        if (RB > 14u) { cell_update(t, row0 + 14u, &a14, &c14); }
+        if (RB > 15u) { cell_update(t, row0 + 15u, &a15, &c15); }
+        // h_t of every row is in xa before any invocation starts step t+1.
+        storageBarrier();
     }
 }

@@ -96,6 +96,8 @@ pub enum Command {
     Devices,
     /// Run every GPU kernel against the CPU reference and print the differences.
     Check(CheckArgs),
+    /// Time the GPU kernels' block shapes for a model's products on this adapter and cache the fastest.
+    Tune(TuneArgs),
     /// Print the next-day forecast of a saved model on a data file.
     Predict(PredictArgs),
 }
@@ -299,6 +301,29 @@ pub struct CheckArgs {
     pub seed: Option<u64>,
 }
 
+/// `gpulstm tune`: the products depend on the data's feature count, the layers, the look-back and the
+/// batch, so it takes the same flags as `train` for them.
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer stack, as for `train`.
+    #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
+    pub layers: String,
+    /// Rows of history per sample, as for `train`.
+    #[arg(long, default_value_t = 60, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub lookback: usize,
+    /// Samples per Adam step, as for `train`.
+    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Models per timed dispatch [default: what one engine holds on this adapter, at most 64].
+    #[arg(long, value_name = "N", value_parser = count(1, 65_535), allow_negative_numbers = true)]
+    pub models: Option<usize>,
+    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+}
+
 /// `gpulstm predict`.
 #[derive(Debug, Clone, Args)]
 pub struct PredictArgs {
@@ -315,6 +340,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Train(args) => train(&args),
         Command::Devices => devices(),
         Command::Check(args) => check(&args),
+        Command::Tune(args) => tune(&args),
         Command::Predict(args) => predict(&args),
     }
 }
@@ -705,11 +731,16 @@ fn devices() -> Result<(), Failure> {
     Ok(())
 }
 
-fn check(args: &CheckArgs) -> Result<(), Failure> {
-    let gpu = gpu::Gpu::new(args.adapter.as_deref()).map_err(|e| match e {
+/// Opens the adapter `filter` names: no adapter is the user's to fix, anything else a runtime failure.
+fn open_gpu(filter: Option<&str>) -> Result<gpu::Gpu, Failure> {
+    gpu::Gpu::new(filter).map_err(|e| match e {
         GpuError::NoAdapter { .. } => usage(e),
         other => runtime(other),
-    })?;
+    })
+}
+
+fn check(args: &CheckArgs) -> Result<(), Failure> {
+    let gpu = open_gpu(args.adapter.as_deref())?;
     say(&format!(
         "adapter: {} ({}, {})\n",
         gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
@@ -723,6 +754,14 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
     say(&format!(
         "shapes (--seed {seed}): {}\n",
         gpu::check::Problem::random(seed).describe()
+    ));
+    let twins: Vec<String> = gpu::check::kernel_checks()
+        .iter()
+        .map(|(family, twin, _)| format!("  {family:<14} against {twin}"))
+        .collect();
+    say(&format!(
+        "kernel families and their CPU twins:\n{}\n",
+        twins.join("\n")
     ));
     let results = gpu::check::run_all(&gpu, seed).map_err(runtime)?;
     // Column widths from the longest entry, so the numbers line up whatever the check names are.
@@ -764,6 +803,92 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// tune
+
+fn tune(args: &TuneArgs) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let series = args.data.load(&args.data.options())?;
+    let spec = ModelSpec::parse(&args.layers, series.feature_names.len())
+        .map_err(|e| usage(anyhow!("--layers: {e}")))?;
+    let layout = ParamLayout::new(&spec);
+    let gpu = open_gpu(args.adapter.as_deref())?;
+    let per_engine =
+        gpu::engine::max_models_per_engine(&gpu, &layout, args.batch_size, args.lookback);
+    let models = args
+        .models
+        .unwrap_or(per_engine.min(64))
+        .min(per_engine)
+        .max(1);
+    let products = tune_products(&gpu, &layout, args).map_err(runtime)?;
+    say(&format!(
+        "tuning {} products of {} (batch {}, look-back {}) for {models} models on {} ({}, driver {})\n",
+        products.len(),
+        spec.to_spec_string(),
+        args.batch_size,
+        args.lookback,
+        gpu.summary.name,
+        gpu.summary.device_type,
+        gpu.summary.driver
+    ));
+    let tuned = gpu::tune::tune(&gpu, &products, models, |t| {
+        let rate = |ms: f64| t.product.flops() * t.models as f64 / ms / 1e6;
+        say(&format!(
+            "{:<28} {:>3} tried  default {} {:.2} ms ({:.2} GFLOP/s)  best {} {:.2} ms ({:.2} GFLOP/s)\n",
+            t.product.key(),
+            t.tried,
+            t.default.0,
+            t.default.1,
+            rate(t.default.1),
+            t.best.0,
+            t.best.1,
+            rate(t.best.1)
+        ));
+    })
+    .map_err(runtime)?;
+    let path = gpu::tune::save(&gpu, &tuned)
+        .map_err(|e| runtime(anyhow!("writing the tile cache: {e}")))?;
+    say(&format!(
+        "cached the winners in {} ({:.1} s); `gpulstm train --backend gpu` on this adapter uses them\n",
+        path.display(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// The distinct products of a training step of `layout`, from a two-model engine built for it.
+fn tune_products(
+    gpu: &gpu::Gpu,
+    layout: &ParamLayout,
+    args: &TuneArgs,
+) -> Result<Vec<gpu::tiles::Product>, GpuError> {
+    let f = layout.spec.input_size;
+    let rows = args.lookback + 2;
+    let shape = gpu::EngineShape {
+        models: 2,
+        batch: args.batch_size,
+        lookback: args.lookback,
+        features: f,
+        max_train_len: 1,
+        max_eval_len: 1,
+        epochs: 1,
+    };
+    let optim = gpu::Optim {
+        adam: AdamConfig::default(),
+        patience: 1,
+        seed: 0,
+    };
+    let engine = gpu::Engine::new(
+        gpu,
+        layout,
+        shape,
+        &optim,
+        &gpu::tiles::Tiles::defaults(gpu),
+        (&vec![0.0; rows * f], &vec![0.0; rows]),
+    )?;
+    Ok(gpu::tune::step_products(&engine))
 }
 
 // ---------------------------------------------------------------------------------------------------

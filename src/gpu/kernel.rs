@@ -1,7 +1,11 @@
-//! Compute pipelines with explicit bind-group layouts (one layout per kernel family, shared by all its
-//! entry points, so one bind group serves every entry point of a family), and the recording of dispatches.
+//! Kernel families (one WGSL module, one bind-group layout shared by all its entry points, so one bind
+//! group serves every entry point), their pipelines per entry point and pipeline-constant values, and
+//! the recording of dispatches.
+
+use std::sync::{Arc, Mutex};
 
 use super::context::{Gpu, GpuError};
+use super::tiles::Product;
 
 /// What sits at each binding number of a family's group 0.
 #[derive(Clone, Copy, Debug)]
@@ -11,12 +15,14 @@ pub enum Slot {
     ReadWrite,
 }
 
-/// A WGSL module and its pipelines, one per entry point.
+/// A compiled WGSL module and the pipelines made from it so far.
 #[derive(Clone)]
 pub struct Family {
     pub name: &'static str,
     pub layout: wgpu::BindGroupLayout,
-    pipelines: Vec<(&'static str, wgpu::ComputePipeline)>,
+    module: wgpu::ShaderModule,
+    pipeline_layout: wgpu::PipelineLayout,
+    pipelines: Arc<Mutex<Vec<(String, wgpu::ComputePipeline)>>>,
 }
 
 impl Family {
@@ -26,7 +32,6 @@ impl Family {
         name: &'static str,
         source: String,
         slots: &[Slot],
-        entries: &[&'static str],
     ) -> Result<Family, GpuError> {
         // A poisoned lock only means another thread panicked mid-insert; the list itself is still valid.
         let cached = {
@@ -39,7 +44,9 @@ impl Family {
         if let Some(family) = cached {
             return Ok(family);
         }
-        let family = Self::compile(gpu, name, &source, slots, entries)?;
+        let family = gpu.checked(&format!("compiling the `{name}` kernels"), || {
+            Self::compile(gpu, name, &source, slots)
+        })?;
         gpu.families
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -47,85 +54,79 @@ impl Family {
         Ok(family)
     }
 
-    fn compile(
-        gpu: &Gpu,
-        name: &'static str,
-        source: &str,
-        slots: &[Slot],
-        entries: &[&'static str],
-    ) -> Result<Family, GpuError> {
-        gpu.checked(&format!("building the `{name}` kernels"), || {
-            let module = gpu
-                .device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(source.to_string().into()),
-                });
-            let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = slots
-                .iter()
-                .enumerate()
-                .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
-                    binding: i as u32,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: match slot {
-                            Slot::Uniform => wgpu::BufferBindingType::Uniform,
-                            Slot::Read => wgpu::BufferBindingType::Storage { read_only: true },
-                            Slot::ReadWrite => {
-                                wgpu::BufferBindingType::Storage { read_only: false }
-                            }
-                        },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
+    fn compile(gpu: &Gpu, name: &'static str, source: &str, slots: &[Slot]) -> Family {
+        let module = gpu.shader_module(name, source);
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: match slot {
+                        Slot::Uniform => wgpu::BufferBindingType::Uniform,
+                        Slot::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                        Slot::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
                     },
-                    count: None,
-                })
-                .collect();
-            let layout = gpu
-                .device
-                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                    label: Some(name),
-                    entries: &layout_entries,
-                });
-            let pipeline_layout =
-                gpu.device
-                    .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                        label: Some(name),
-                        bind_group_layouts: &[Some(&layout)],
-                        immediate_size: 0,
-                    });
-            let pipelines = entries
-                .iter()
-                .map(|entry| {
-                    let pipeline =
-                        gpu.device
-                            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                                label: Some(entry),
-                                layout: Some(&pipeline_layout),
-                                module: &module,
-                                entry_point: Some(entry),
-                                compilation_options: Default::default(),
-                                cache: None,
-                            });
-                    (*entry, pipeline)
-                })
-                .collect();
-            Family {
-                name,
-                layout,
-                pipelines,
-            }
-        })
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let layout = gpu
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(name),
+                entries: &entries,
+            });
+        let pipeline_layout = gpu
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(name),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        Family {
+            name,
+            layout,
+            module,
+            pipeline_layout,
+            pipelines: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
-    pub fn pipeline(&self, entry: &str) -> &wgpu::ComputePipeline {
-        // Entry names are compile-time constants of this crate; a miss is a programming error.
-        &self
-            .pipelines
-            .iter()
-            .find(|(e, _)| *e == entry)
-            .unwrap_or_else(|| panic!("kernel family `{}` has no entry point `{entry}`", self.name))
-            .1
+    /// The pipeline of `entry` specialised with `constants`, created on first use.
+    pub fn pipeline(
+        &self,
+        gpu: &Gpu,
+        entry: &'static str,
+        constants: &[(&'static str, f64)],
+    ) -> Result<wgpu::ComputePipeline, GpuError> {
+        let key = format!("{entry}{constants:?}");
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, p)) = pipelines.iter().find(|(k, _)| *k == key) {
+            return Ok(p.clone());
+        }
+        let pipeline = gpu.checked(
+            &format!("building `{}::{entry}` with {constants:?}", self.name),
+            || {
+                gpu.device
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(entry),
+                        layout: Some(&self.pipeline_layout),
+                        module: &self.module,
+                        entry_point: Some(entry),
+                        compilation_options: wgpu::PipelineCompilationOptions {
+                            constants,
+                            zero_initialize_workgroup_memory: true,
+                        },
+                        cache: None,
+                    })
+            },
+        )?;
+        pipelines.push((key, pipeline.clone()));
+        Ok(pipeline)
     }
 
     /// A bind group over whole buffers, in slot order.
@@ -146,29 +147,74 @@ impl Family {
     }
 }
 
+/// What a launch does for all its models, counted from its shapes (the bench's FLOP, byte and roofline
+/// columns). `bytes` counts every tensor the launch reads or writes once: the traffic of a kernel that
+/// keeps everything it reuses on chip.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cost {
+    pub flops: f64,
+    pub bytes: f64,
+    /// The product it computes per model, and for how many models.
+    pub product: Option<(Product, usize)>,
+}
+
+impl Cost {
+    /// A product of `models` models: its FLOPs, and `floats` floats moved per model.
+    pub fn product(product: Product, models: usize, floats: usize) -> Cost {
+        Cost {
+            flops: product.flops() * models as f64,
+            bytes: 4.0 * (floats * models) as f64,
+            product: Some((product, models)),
+        }
+    }
+
+    /// An element-wise kernel moving `floats` floats in all.
+    pub fn moves(floats: usize) -> Cost {
+        Cost {
+            bytes: 4.0 * floats as f64,
+            ..Default::default()
+        }
+    }
+}
+
 /// One recorded dispatch: pipeline, bind group, grid. Built once per run, replayed every step.
 #[derive(Clone)]
 pub struct Launch {
-    pub label: &'static str,
+    /// The kernel, for profiles: `family::entry`, or a caller's more specific name.
+    pub label: String,
     pub pipeline: wgpu::ComputePipeline,
     pub bind_group: wgpu::BindGroup,
     pub grid: [u32; 3],
+    pub cost: Cost,
 }
 
 impl Launch {
     pub fn new(
+        gpu: &Gpu,
         family: &Family,
         entry: &'static str,
+        constants: &[(&'static str, f64)],
         bind_group: wgpu::BindGroup,
         grid: [u32; 3],
-    ) -> Launch {
-        Launch {
-            // Single-entry families are named by the family (dropout, loss, adam) in profiles.
-            label: if entry == "main" { family.name } else { entry },
-            pipeline: family.pipeline(entry).clone(),
+    ) -> Result<Launch, GpuError> {
+        Ok(Launch {
+            label: format!("{}::{entry}", family.name),
+            pipeline: family.pipeline(gpu, entry, constants)?,
             bind_group,
             grid,
-        }
+            cost: Cost::default(),
+        })
+    }
+
+    pub fn costing(mut self, cost: Cost) -> Launch {
+        self.cost = cost;
+        self
+    }
+
+    /// The same launch under a more specific name (`lstm 2 recurrence`).
+    pub fn named(mut self, label: impl Into<String>) -> Launch {
+        self.label = label.into();
+        self
     }
 
     pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {

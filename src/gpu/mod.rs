@@ -1,19 +1,30 @@
 //! The GPU backend: every training kernel a WGSL compute shader run through wgpu.
 //!
 //! - [`context`]: adapter choice and device with the adapter's real limits; readback.
-//! - [`shaders`]: the embedded WGSL sources.
-//! - [`kernel`]: pipelines with explicit layouts, recorded launches.
-//! - [`kernels`]: the kernel families, compiled once per run.
-//! - [`layout`]: Rust mirrors of the WGSL structs.
-//! - [`engine`]: M models trained in the same dispatches.
+//! - [`shaders`]: the embedded WGSL sources and the module each family compiles.
+//! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches.
+//! - [`kernels`]: one module per kernel family: its launch builder and its standalone check.
+//! - [`tiles`]: block shapes per adapter and product; the `gpulstm tune` cache; [`tune`]: timing them.
+//! - [`device_layout`]: the parameters and layer inputs as the kernels read them.
+//! - [`layers`]: each layer's buffers and launches; [`engine`]: M models trained in the same dispatches.
+//! - [`compare`], [`check`]: comparison with the CPU reference; the whole-step and whole-fit checks.
+//! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
+//!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
 pub mod check;
+pub mod compare;
 pub mod context;
+pub mod device_layout;
 pub mod engine;
 pub mod kernel;
 pub mod kernels;
+pub mod layers;
 pub mod layout;
+pub mod profile;
 pub mod shaders;
+pub mod tiles;
+pub mod tune;
+pub mod yardstick;
 
 pub use context::{list_adapters, AdapterSummary, Gpu, GpuError};
 pub use engine::{Engine, EngineShape, ModelSetup, Optim};

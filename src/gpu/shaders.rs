@@ -1,9 +1,12 @@
-//! WGSL sources, embedded at build time so the binary runs from anywhere, and their assembly into
-//! modules: a kernel file is prefixed with the constants of its shapes and the shared files it uses.
+//! WGSL sources, embedded at build time so the binary runs from anywhere, and the module each kernel
+//! family compiles: its own file after the shared files it uses. Shapes reach the kernels as pipeline
+//! constants (WGSL `override`) and uniforms, never by editing the source.
 
 pub const RNG: &str = include_str!("../../shaders/rng.wgsl");
 pub const ACTIVATIONS: &str = include_str!("../../shaders/activations.wgsl");
+pub const STATE: &str = include_str!("../../shaders/state.wgsl");
 pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+pub const BLOCKS: &str = include_str!("../../shaders/blocks.wgsl");
 pub const GEMM: &str = include_str!("../../shaders/gemm.wgsl");
 pub const LSTM_FORWARD: &str = include_str!("../../shaders/lstm_forward.wgsl");
 pub const LSTM_BACKWARD: &str = include_str!("../../shaders/lstm_backward.wgsl");
@@ -12,17 +15,41 @@ pub const DROPOUT: &str = include_str!("../../shaders/dropout.wgsl");
 pub const LOSS: &str = include_str!("../../shaders/loss.wgsl");
 pub const ADAM: &str = include_str!("../../shaders/adam.wgsl");
 pub const EARLY_STOP: &str = include_str!("../../shaders/early_stop.wgsl");
-pub const BENCH_PROBES: &str = include_str!("../../shaders/bench_probes.wgsl");
+pub const YARDSTICKS: &str = include_str!("../../shaders/yardsticks.wgsl");
 
-/// `const NAME: u32 = value;` lines followed by the given sources, in order.
-pub fn assemble(constants: &[(&str, u32)], parts: &[&str]) -> String {
-    let mut s = String::new();
-    for (name, value) in constants {
-        s.push_str(&format!("const {name}: u32 = {value}u;\n"));
-    }
-    for part in parts {
-        s.push_str(part);
-        s.push('\n');
-    }
-    s
+/// The given sources, in order, as one module.
+pub fn assemble(parts: &[&str]) -> String {
+    parts.join("\n")
+}
+
+/// Every module the engine, the checks and the bench compile, by family name (for tests that translate
+/// them all).
+pub fn modules() -> Vec<(&'static str, String)> {
+    let training = |k: &str| assemble(&[RNG, STATE, COMMON, k]);
+    vec![
+        ("gemm", assemble(&[STATE, BLOCKS, GEMM])),
+        (
+            "lstm_forward",
+            assemble(&[STATE, BLOCKS, ACTIVATIONS, LSTM_FORWARD]),
+        ),
+        (
+            "lstm_backward",
+            assemble(&[STATE, BLOCKS, ACTIVATIONS, LSTM_BACKWARD]),
+        ),
+        ("batch", training(BATCH)),
+        ("dropout", training(DROPOUT)),
+        ("loss", training(LOSS)),
+        ("adam", training(ADAM)),
+        ("early_stop", training(EARLY_STOP)),
+        ("yardsticks", assemble(&[BLOCKS, YARDSTICKS])),
+    ]
+}
+
+/// The module of family `name`.
+pub fn module(name: &str) -> String {
+    modules()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| s)
+        .unwrap_or_default()
 }

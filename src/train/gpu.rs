@@ -4,11 +4,14 @@
 use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
+use crate::gpu::tiles::Tiles;
 use crate::gpu::{AdapterSummary, Gpu, GpuError};
 use crate::model::ParamLayout;
 
 pub struct GpuTrainer {
     gpu: Gpu,
+    /// Block shapes: `gpulstm tune`'s cached winners for this adapter, else the built-in defaults.
+    tiles: Tiles,
 }
 
 fn to_f32(v: &[f64]) -> Vec<f32> {
@@ -17,10 +20,7 @@ fn to_f32(v: &[f64]) -> Vec<f32> {
 
 fn optim(hyper: &Hyper) -> Optim {
     Optim {
-        lr: hyper.adam.lr,
-        beta1: hyper.adam.beta1,
-        beta2: hyper.adam.beta2,
-        epsilon: hyper.adam.epsilon,
+        adam: hyper.adam,
         patience: hyper.patience,
         seed: hyper.seed,
     }
@@ -36,8 +36,10 @@ struct Chunk<'a> {
 
 impl GpuTrainer {
     pub fn new(adapter_filter: Option<&str>) -> Result<GpuTrainer, GpuError> {
+        let gpu = Gpu::new(adapter_filter)?;
         Ok(GpuTrainer {
-            gpu: Gpu::new(adapter_filter)?,
+            tiles: Tiles::for_gpu(&gpu),
+            gpu,
         })
     }
 
@@ -72,16 +74,13 @@ impl GpuTrainer {
             layout,
             shape,
             &optim(hyper),
-            &to_f32(&raw.x),
-            &to_f32(&raw.y),
+            &self.tiles,
+            (&to_f32(&raw.x), &to_f32(&raw.y)),
         )?;
         let setups: Vec<ModelSetup> = (0..chunk.ids.len())
             .map(|m| ModelSetup {
                 model_id: chunk.ids[m],
-                train_start: chunk.windows[m].train.start,
-                train_len: chunk.windows[m].train.len,
-                val_start: chunk.windows[m].val.start,
-                val_len: chunk.windows[m].val.len,
+                windows: chunk.windows[m],
                 params: chunk.params[m].clone(),
                 scaler: chunk.scalings[m].gpu_params(),
             })
@@ -235,7 +234,7 @@ impl Trainer for GpuTrainer {
         let mut engine = self.engine(raw, layout, hyper, &chunk)?;
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &SplitWindows { train, val }) in windows.iter().enumerate() {
-            engine.set_windows(&[(train.start, train.len, val.start, val.len)])?;
+            engine.set_windows(&[SplitWindows { train, val }])?;
             let states = engine.fit(i > 0, |_, _| {})?;
             let history = engine.read_history()?;
             let report = report_of(&states[0], &history, 0, hyper.epochs);

@@ -1,0 +1,193 @@
+//! One module per kernel family (one WGSL file each): its parameter block, a launch builder with named
+//! operands, the CPU function it reproduces ([`CPU_TWIN`](gemm::CPU_TWIN) in each), and its own
+//! standalone check against that twin on random shapes.
+//!
+//! - [`gemm`]: input projections, dense layers, weight gradients, gradients for the layer below,
+//!   transposed parameter blocks.
+//! - [`lstm_forward`]: the recurrence over a whole sequence.
+//! - [`lstm_backward`]: reverse-time BPTT over a whole sequence.
+//! - [`dropout`], [`loss`], [`adam`], [`batch`] (shuffles, batch bookkeeping, gathering windows),
+//!   [`early_stop`].
+
+pub mod adam;
+pub mod batch;
+pub mod dropout;
+pub mod early_stop;
+pub mod gemm;
+pub mod loss;
+pub mod lstm_backward;
+pub mod lstm_forward;
+
+use super::context::{Gpu, GpuError};
+use super::kernel::{Family, Slot};
+use super::layout::{ModelState, RunConfig, StepParams};
+use super::shaders;
+
+/// Every kernel family of the engine, compiled once per device.
+#[derive(Clone)]
+pub struct Kernels {
+    pub gemm: Family,
+    pub lstm_forward: Family,
+    pub lstm_backward: Family,
+    pub batch: Family,
+    pub dropout: Family,
+    pub loss: Family,
+    pub adam: Family,
+    pub early_stop: Family,
+}
+
+/// The slots every training-loop family starts with (shaders/common.wgsl): config, step, states.
+fn training_slots(rest: &[Slot]) -> Vec<Slot> {
+    let mut v = vec![Slot::Uniform, Slot::Uniform, Slot::ReadWrite];
+    v.extend_from_slice(rest);
+    v
+}
+
+impl Kernels {
+    pub fn build(gpu: &Gpu) -> Result<Kernels, GpuError> {
+        use Slot::*;
+        let family = |name: &'static str, slots: Vec<Slot>| {
+            Family::build(gpu, name, shaders::module(name), &slots)
+        };
+        Ok(Kernels {
+            gemm: family("gemm", vec![Uniform, Read, Read, Read, ReadWrite])?,
+            lstm_forward: family(
+                "lstm_forward",
+                vec![
+                    Uniform, Read, Uniform, Read, ReadWrite, ReadWrite, ReadWrite,
+                ],
+            )?,
+            lstm_backward: family(
+                "lstm_backward",
+                vec![
+                    Uniform, Read, Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite,
+                ],
+            )?,
+            batch: family(
+                "batch",
+                training_slots(&[ReadWrite, Read, Read, Read, ReadWrite, ReadWrite, Read]),
+            )?,
+            dropout: family(
+                "dropout",
+                training_slots(&[Uniform, Read, ReadWrite, ReadWrite]),
+            )?,
+            loss: family(
+                "loss",
+                training_slots(&[Uniform, Read, Read, ReadWrite, ReadWrite]),
+            )?,
+            adam: family(
+                "adam",
+                training_slots(&[ReadWrite, Read, ReadWrite, ReadWrite]),
+            )?,
+            early_stop: family(
+                "early_stop",
+                training_slots(&[ReadWrite, ReadWrite, ReadWrite]),
+            )?,
+        })
+    }
+}
+
+/// The buffers shared by every training-loop kernel: the run's config, the step's parameters and the
+/// per-model states.
+#[derive(Clone)]
+pub struct Common {
+    pub config: wgpu::Buffer,
+    pub step: wgpu::Buffer,
+    pub states: wgpu::Buffer,
+}
+
+impl Common {
+    pub fn new(gpu: &Gpu, config: &RunConfig, models: usize) -> Common {
+        Common {
+            config: gpu.uniform("run config", config),
+            step: gpu.uniform("step params", &StepParams::default()),
+            states: gpu.storage("states", models * std::mem::size_of::<ModelState>() / 4),
+        }
+    }
+
+    /// The three common bindings followed by a family's own.
+    pub fn with<'a>(&'a self, rest: &[&'a wgpu::Buffer]) -> Vec<&'a wgpu::Buffer> {
+        let mut v = vec![&self.config, &self.step, &self.states];
+        v.extend_from_slice(rest);
+        v
+    }
+
+    pub fn write_states(&self, gpu: &Gpu, states: &[ModelState]) {
+        gpu.queue
+            .write_buffer(&self.states, 0, bytemuck::cast_slice(states));
+    }
+
+    pub fn write_step(&self, gpu: &Gpu, step: &StepParams) {
+        gpu.queue
+            .write_buffer(&self.step, 0, bytemuck::bytes_of(step));
+    }
+}
+
+/// A tensor `[M][rows][width]` inside a buffer: element (m, n, j) is float
+/// `off + m·model + n·row + j`. Sections of wider rows (an LSTM's h section, the next layer's x section)
+/// are views with `row` > `width`.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub buf: wgpu::Buffer,
+    pub off: usize,
+    pub model: usize,
+    pub row: usize,
+    pub rows: usize,
+    pub width: usize,
+}
+
+impl View {
+    /// A tight `[M][rows][width]` buffer of its own.
+    pub fn tight(gpu: &Gpu, label: &str, models: usize, rows: usize, width: usize) -> View {
+        View {
+            buf: gpu.storage(label, models * rows * width),
+            off: 0,
+            model: rows * width,
+            row: width,
+            rows,
+            width,
+        }
+    }
+
+    /// Rows `first .. first + rows` of this view.
+    pub fn rows(&self, first: usize, rows: usize) -> View {
+        View {
+            off: self.off + first * self.row,
+            rows,
+            ..self.clone()
+        }
+    }
+
+    /// Columns `first .. first + width` of this view.
+    pub fn cols(&self, first: usize, width: usize) -> View {
+        View {
+            off: self.off + first,
+            width,
+            ..self.clone()
+        }
+    }
+
+    /// Model `m`'s `[rows][width]` out of a readback of the whole buffer, as a tight vector.
+    pub fn extract(&self, data: &[f32], m: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.rows * self.width);
+        for n in 0..self.rows {
+            let at = self.off + m * self.model + n * self.row;
+            out.extend_from_slice(&data[at..at + self.width]);
+        }
+        out
+    }
+}
+
+/// Model states with `rows` rows active and everything else zero: what a standalone check needs to run a
+/// kernel outside a training step.
+pub fn active_states(models: usize, rows: usize) -> Vec<ModelState> {
+    (0..models)
+        .map(|m| ModelState {
+            model_id: m as u32,
+            rows: rows as u32,
+            step_active: 1,
+            alive: 1,
+            ..Default::default()
+        })
+        .collect()
+}

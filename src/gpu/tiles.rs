@@ -1,0 +1,489 @@
+//! Block shapes of the product kernels, chosen per adapter and product: a built-in table of defaults per
+//! adapter class, the winners of `gpulstm tune` cached per adapter, driver and product shape in the user's
+//! cache directory, and the rules every shape must obey (the adapter's workgroup limits; the recurrent
+//! kernels' workgroup covering a whole batch and layer).
+//!
+//! A [`Tile`] reaches the kernels as the pipeline constants RB, CB, WGX, WGY of shaders/blocks.wgsl.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::context::Gpu;
+use super::device_layout::round4;
+
+/// Pipeline-constant values (WGSL `override`s) a pipeline is specialised with, by name.
+pub type Constants = Vec<(&'static str, f64)>;
+
+/// Most rows per invocation the kernels write out (blocks.wgsl); `weight_grad` takes rows in quads up to
+/// twice that.
+pub const MAX_ROWS: u32 = 16;
+pub const MAX_ROWS_WEIGHT_GRAD: u32 = 32;
+/// Most vec4 columns per invocation (blocks.wgsl `MAX_CB`).
+pub const MAX_COLS: u32 = 8;
+
+/// Per invocation `rows` × `cols` vec4s; workgroups of `wgx` × `wgy` invocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tile {
+    pub rows: u32,
+    pub cols: u32,
+    pub wgx: u32,
+    pub wgy: u32,
+}
+
+impl Tile {
+    pub fn constants(&self) -> Constants {
+        vec![
+            ("RB", self.rows as f64),
+            ("CB", self.cols as f64),
+            ("WGX", self.wgx as f64),
+            ("WGY", self.wgy as f64),
+        ]
+    }
+
+    /// Rows and vec4 columns one workgroup covers.
+    pub fn span(&self) -> (usize, usize) {
+        (
+            (self.rows * self.wgy) as usize,
+            (self.cols * self.wgx) as usize,
+        )
+    }
+}
+
+impl std::fmt::Display for Tile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}×{} vec4 per invocation, workgroup {}×{}",
+            self.rows, self.cols, self.wgx, self.wgy
+        )
+    }
+}
+
+/// The product a kernel launch computes, per model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    /// gemm `project`: C [rows][cols4] = A [rows][4·depth4] · B (input projections, dense layers, the
+    /// gradients for the layer below).
+    Project {
+        rows: usize,
+        depth4: usize,
+        cols4: usize,
+    },
+    /// gemm `weight_grad`: C [rows][cols4] = Aᵀ · D over `depth` rows of A and D.
+    WeightGrad {
+        rows: usize,
+        depth: usize,
+        cols4: usize,
+    },
+    /// lstm_forward: `steps` products [batch][U4] · [U4][4U] with the cell update between them.
+    Recurrence {
+        batch: usize,
+        units: usize,
+        steps: usize,
+    },
+    /// lstm_backward: `steps` products [batch][4U] · [4U][U4] with the gate gradients between them.
+    Bptt {
+        batch: usize,
+        units: usize,
+        steps: usize,
+    },
+}
+
+impl Product {
+    /// A stable text key for the tile cache (the look-back does not change the best tile of the
+    /// recurrent kernels, so it is left out of their keys).
+    pub fn key(&self) -> String {
+        match *self {
+            Product::Project {
+                rows,
+                depth4,
+                cols4,
+            } => format!("project {rows}x{}x{}", 4 * depth4, 4 * cols4),
+            Product::WeightGrad { rows, depth, cols4 } => {
+                format!("weight_grad {rows}x{depth}x{}", 4 * cols4)
+            }
+            Product::Recurrence { batch, units, .. } => format!("recurrence b{batch} u{units}"),
+            Product::Bptt { batch, units, .. } => format!("bptt b{batch} u{units}"),
+        }
+    }
+
+    /// Multiply-adds × 2 per model.
+    pub fn flops(&self) -> f64 {
+        let f = |a: usize, b: usize, c: usize| 2.0 * a as f64 * b as f64 * c as f64;
+        match *self {
+            Product::Project {
+                rows,
+                depth4,
+                cols4,
+            } => f(rows, 4 * depth4, 4 * cols4),
+            Product::WeightGrad { rows, depth, cols4 } => f(rows, depth, 4 * cols4),
+            Product::Recurrence {
+                batch,
+                units,
+                steps,
+            }
+            | Product::Bptt {
+                batch,
+                units,
+                steps,
+            } => steps as f64 * f(batch, units, 4 * units),
+        }
+    }
+
+    /// Rows and vec4 columns a workgroup must cover whole (the recurrent kernels keep their state in
+    /// registers across steps); `None` where the grid tiles the product freely.
+    fn whole(&self) -> Option<(usize, usize)> {
+        match *self {
+            Product::Recurrence { batch, units, .. } => Some((batch, units)),
+            Product::Bptt { batch, units, .. } => Some((batch, round4(units) / 4)),
+            _ => None,
+        }
+    }
+
+    fn max_rows(&self) -> u32 {
+        match self {
+            Product::WeightGrad { .. } => MAX_ROWS_WEIGHT_GRAD,
+            _ => MAX_ROWS,
+        }
+    }
+
+    /// Rows and vec4 columns of C.
+    fn extent(&self) -> (usize, usize) {
+        match *self {
+            Product::Project { rows, cols4, .. } | Product::WeightGrad { rows, cols4, .. } => {
+                (rows, cols4)
+            }
+            Product::Recurrence { batch, units, .. } => (batch, units),
+            Product::Bptt { batch, units, .. } => (batch, round4(units) / 4),
+        }
+    }
+}
+
+/// What the defaults table is keyed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterClass {
+    /// A CPU rasteriser (lavapipe, SwiftShader, WARP): 8-wide SIMD per workgroup; every loaded element
+    /// costs many FMAs, so big register blocks and 8-lane workgroups (measured on lavapipe).
+    Cpu,
+    /// Discrete GPUs: wide workgroups, small blocks per invocation (on paper: no such GPU was available).
+    Discrete,
+    /// Integrated and other GPUs: in between (on paper).
+    Integrated,
+}
+
+impl AdapterClass {
+    pub fn of(gpu: &Gpu) -> AdapterClass {
+        match gpu.summary.device_type.as_str() {
+            "Cpu" => AdapterClass::Cpu,
+            "DiscreteGpu" => AdapterClass::Discrete,
+            _ => AdapterClass::Integrated,
+        }
+    }
+}
+
+/// The workgroup limits a tile must respect.
+#[derive(Clone, Copy, Debug)]
+pub struct TileLimits {
+    pub invocations: u32,
+    pub size_x: u32,
+    pub size_y: u32,
+}
+
+impl TileLimits {
+    pub fn of(limits: &wgpu::Limits) -> TileLimits {
+        TileLimits {
+            invocations: limits.max_compute_invocations_per_workgroup,
+            size_x: limits.max_compute_workgroup_size_x,
+            size_y: limits.max_compute_workgroup_size_y,
+        }
+    }
+}
+
+/// The built-in default for `product` on an adapter of `class` (before [`fit`]).
+pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
+    let (rows, cols4) = product.extent();
+    let div = |a: usize, b: usize| a.div_ceil(b.max(1)) as u32;
+    match (class, product) {
+        (AdapterClass::Cpu, Product::WeightGrad { .. }) => {
+            // Fewest row tiles of at most 32 rows, then rows split evenly among them.
+            let tiles = rows.div_ceil(32).max(1);
+            Tile {
+                rows: round4(rows.div_ceil(tiles)) as u32,
+                cols: div(cols4, 8).min(MAX_COLS),
+                wgx: 8,
+                wgy: 1,
+            }
+        }
+        (AdapterClass::Cpu, Product::Project { .. }) => Tile {
+            rows: 16,
+            cols: div(cols4, 8).min(MAX_COLS),
+            wgx: 8,
+            wgy: 1,
+        },
+        (AdapterClass::Cpu, _) => {
+            let cols = div(cols4, 8).min(MAX_COLS);
+            Tile {
+                rows: (rows as u32).clamp(1, MAX_ROWS),
+                cols,
+                wgx: div(cols4, cols as usize),
+                wgy: 1,
+            }
+        }
+        (_, Product::Project { .. }) | (_, Product::WeightGrad { .. }) => Tile {
+            rows: 4,
+            cols: 2,
+            wgx: if class == AdapterClass::Discrete {
+                16
+            } else {
+                8
+            },
+            wgy: 4,
+        },
+        (_, _) => {
+            // One unit (or quad) per lane along x; rows spread over y, four per invocation where the
+            // workgroup has room (256 invocations, the WebGPU default).
+            let wgx = (cols4 as u32).max(1);
+            let wgy = div(rows, 4).min((256 / wgx).max(1));
+            Tile {
+                rows: div(rows, wgy as usize),
+                cols: 1,
+                wgx,
+                wgy,
+            }
+        }
+    }
+}
+
+/// `tile` made legal for `product` under `limits`: sizes in range, weight-gradient rows in quads, the
+/// recurrent kernels' workgroup covering the whole batch and layer. `None` when no workgroup the adapter
+/// allows can cover them (the caller names `--batch-size` or `--backend cpu`).
+pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
+    let mut t = tile;
+    t.rows = t.rows.clamp(1, product.max_rows());
+    if matches!(product, Product::WeightGrad { .. }) {
+        t.rows = (round4(t.rows as usize) as u32).min(MAX_ROWS_WEIGHT_GRAD);
+    }
+    t.cols = t.cols.clamp(1, MAX_COLS);
+    t.wgx = t.wgx.max(1);
+    t.wgy = t.wgy.max(1);
+    if let Some((rows, cols4)) = product.whole() {
+        // Grow the workgroup to cover, then shrink the block where that is cheaper.
+        t.wgx = t.wgx.max(cols4.div_ceil(t.cols as usize) as u32);
+        t.wgy = t.wgy.max(rows.div_ceil(t.rows as usize) as u32);
+        t.cols = cols4.div_ceil(t.wgx as usize) as u32;
+        t.rows = rows.div_ceil(t.wgy as usize) as u32;
+    }
+    let ok = t.wgx <= limits.size_x
+        && t.wgy <= limits.size_y
+        && t.wgx * t.wgy <= limits.invocations
+        && t.rows <= product.max_rows()
+        && t.cols <= MAX_COLS;
+    ok.then_some(t)
+}
+
+/// Every tile `gpulstm tune` tries for `product` (legal ones only, the default first): a few dozen at
+/// most, so tuning a model takes minutes, not hours.
+pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) -> Vec<Tile> {
+    let mut out: Vec<Tile> = Vec::new();
+    let mut push = |t: Tile| {
+        if let Some(t) = fit(product, t, limits) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    };
+    push(default_tile(class, product));
+    let (rows, cols4) = product.extent();
+    // CPU rasterisers run 8 (AVX2) or 16 (AVX-512) lanes together; GPUs want wide workgroups.
+    let shapes: &[(u32, u32)] = match class {
+        AdapterClass::Cpu => &[(8, 1), (16, 1)],
+        _ => &[(8, 4), (16, 4), (32, 2), (64, 1)],
+    };
+    let row_choices: &[u32] = match product {
+        Product::WeightGrad { .. } => &[8, 16, 24, 28, 32],
+        Product::Project { .. } => &[4, 8, 12, 16],
+        _ => &[1, 2, 4, 8, 16],
+    };
+    let col_choices: &[u32] = match class {
+        AdapterClass::Cpu => &[2, 4, 7, 8],
+        _ => &[1, 2, 4],
+    };
+    for &(wgx, wgy) in shapes {
+        for &r in row_choices {
+            for &c in col_choices {
+                if product.whole().is_some() {
+                    // The workgroup covers the layer: only blocks that leave few lanes idle.
+                    let lanes_x = cols4.div_ceil(c as usize) as u32;
+                    let lanes_y = rows.div_ceil(r as usize) as u32;
+                    if lanes_x <= wgx && lanes_y <= wgy {
+                        push(Tile {
+                            rows: r,
+                            cols: c,
+                            wgx: lanes_x,
+                            wgy: lanes_y,
+                        });
+                    }
+                } else {
+                    push(Tile {
+                        rows: r,
+                        cols: c,
+                        wgx,
+                        wgy,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One cached tuning result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CacheEntry {
+    pub adapter: String,
+    pub driver: String,
+    pub product: String,
+    pub tile: Tile,
+    /// GFLOP/s of the winner and of the built-in default when tuned.
+    pub gflops: f64,
+    pub default_gflops: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TileCache {
+    pub entries: Vec<CacheEntry>,
+}
+
+/// `$GPULSTM_CACHE_DIR`, else `$XDG_CACHE_HOME/gpulstm`, else `~/.cache/gpulstm`.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("GPULSTM_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("gpulstm"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("gpulstm"))
+}
+
+pub fn cache_path() -> Option<PathBuf> {
+    cache_dir().map(|d| d.join("tiles.json"))
+}
+
+impl TileCache {
+    /// The cache file, or an empty cache when there is none. A file that cannot be parsed is reported
+    /// and ignored: tiles only change speed, never results.
+    pub fn load() -> TileCache {
+        let Some(path) = cache_path() else {
+            return TileCache::default();
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+                eprintln!(
+                    "note: ignoring the tile cache {} ({e}); `gpulstm tune` rewrites it",
+                    path.display()
+                );
+                TileCache::default()
+            }),
+            Err(_) => TileCache::default(),
+        }
+    }
+
+    /// Writes the cache atomically (a temporary file renamed over the old one).
+    pub fn save(&self) -> std::io::Result<PathBuf> {
+        let path = cache_path().ok_or_else(|| {
+            std::io::Error::other("no cache directory: set GPULSTM_CACHE_DIR or HOME")
+        })?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(path)
+    }
+
+    pub fn get(&self, gpu: &Gpu, product: &Product) -> Option<Tile> {
+        let key = product.key();
+        self.entries
+            .iter()
+            .find(|e| {
+                e.adapter == gpu.summary.name && e.driver == gpu.summary.driver && e.product == key
+            })
+            .map(|e| e.tile)
+    }
+
+    /// Adds or replaces the entry for the same adapter, driver and product.
+    pub fn put(&mut self, entry: CacheEntry) {
+        self.entries.retain(|e| {
+            !(e.adapter == entry.adapter && e.driver == entry.driver && e.product == entry.product)
+        });
+        self.entries.push(entry);
+    }
+}
+
+/// The tiles an engine uses: cached winners where `gpulstm tune` found some, else the class defaults.
+#[derive(Clone, Debug)]
+pub struct Tiles {
+    pub class: AdapterClass,
+    pub limits: TileLimits,
+    cached: Vec<(String, Tile)>,
+}
+
+impl Tiles {
+    /// The defaults for `gpu`, with the cache's entries for this adapter and driver.
+    pub fn for_gpu(gpu: &Gpu) -> Tiles {
+        let cache = TileCache::load();
+        let cached = cache
+            .entries
+            .into_iter()
+            .filter(|e| e.adapter == gpu.summary.name && e.driver == gpu.summary.driver)
+            .map(|e| (e.product, e.tile))
+            .collect();
+        Tiles {
+            class: AdapterClass::of(gpu),
+            limits: TileLimits::of(&gpu.limits),
+            cached,
+        }
+    }
+
+    /// Defaults only (the checks, and `tune`'s reference point).
+    pub fn defaults(gpu: &Gpu) -> Tiles {
+        Tiles {
+            class: AdapterClass::of(gpu),
+            limits: TileLimits::of(&gpu.limits),
+            cached: Vec::new(),
+        }
+    }
+
+    /// Uses `tile` for `product` (tune and the bench try candidates this way).
+    pub fn with(mut self, product: &Product, tile: Tile) -> Tiles {
+        let key = product.key();
+        self.cached.retain(|(k, _)| *k != key);
+        self.cached.push((key, tile));
+        self
+    }
+
+    /// Where the tile for `product` comes from: "cache" or "default".
+    pub fn source(&self, product: &Product) -> &'static str {
+        if self.cached.iter().any(|(k, _)| *k == product.key()) {
+            "cache"
+        } else {
+            "default"
+        }
+    }
+
+    /// The tile for `product`, legal on this adapter; `None` when none can be (see [`fit`]).
+    pub fn tile(&self, product: &Product) -> Option<Tile> {
+        let key = product.key();
+        let chosen = self
+            .cached
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, t)| *t)
+            .unwrap_or_else(|| default_tile(self.class, product));
+        fit(product, chosen, self.limits)
+            .or_else(|| fit(product, default_tile(self.class, product), self.limits))
+    }
+}
