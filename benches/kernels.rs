@@ -405,6 +405,8 @@ fn main() {
         cols: 8,
         wgx: 8,
         wgy: 1,
+        shared: false,
+        subgroup: false,
     };
     let square = MatShape {
         products: 1,

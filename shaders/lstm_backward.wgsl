@@ -10,7 +10,8 @@
 // the h part at h4_off), so neighbouring lanes read neighbouring vec4s; per unit of the contraction an
 // invocation loads RB vec4s of dgates and 4·CB vec4s of Uᵀ for 4·RB·CB vec4 FMAs.
 // Blocking (blocks.wgsl): an invocation owns RB rows × CB quads of units (a vec4 of four units' dh and dc);
-// the host makes WGX·CB cover the U4/4 quads and WGY·RB the batch.
+// the host makes WGX·CB cover the U4/4 quads and WGY·RB the batch. With U_SHARED = 1 the workgroup keeps
+// Uᵀ (U_VEC4S = 4U·U4/4 vec4s) in workgroup memory for the whole loop, as the forward kernel keeps U.
 // dh_in: the gradient arriving from above, [T][B][U4] when `dh_every_step` = 1 (a sequence output), else
 // [B][U4] for the last step only.
 
@@ -38,6 +39,10 @@ struct LstmBackParams {
 @group(0) @binding(7) var<storage, read_write> dgates: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> dstate: array<vec4<f32>>;
 
+override U_SHARED: u32 = 0u;
+override U_VEC4S: u32 = 1u;
+var<workgroup> ut_tile: array<vec4<f32>, U_VEC4S>;
+
 var<private> quads: array<u32, MAX_CB>;
 var<private> quad0: u32;
 var<private> g_base: u32;
@@ -45,9 +50,13 @@ var<private> c_base: u32;
 var<private> dh_base: u32;
 var<private> model_id: u32;
 
+// A row's gate gradients for this invocation's units: unit 4·q + e of quad slot ci at [4·ci + e].
+alias Dz = array<vec4<f32>, 4u * MAX_CB>;
+
 // Pointwise part of step t for batch row `row`: from dL/dh_t (from above and from step t+1) and the carried
-// dL/dc to the four gate gradients of each unit; `dh` holds dh_t on entry, `dc` the carry.
-fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) {
+// dL/dc to the four gate gradients of each unit; `dh` holds dh_t on entry, `dc` the carry; the gradients
+// go to `dgates` and to `dz` (the subgroup variant hands them to the other lanes from there).
+fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>, dz: ptr<function, Dz>) {
     if (row >= cfg.batch) {
         return;
     }
@@ -76,12 +85,14 @@ fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) 
                 let tc = tanh_stable(c4[e]);
                 let dct = (*dc)[ci][e] + dh4[e] * g.w * (1.0 - tc * tc);
                 carry[e] = dct * g.y;
-                dgates[g_base + n * p.units + u] = vec4<f32>(
+                let dzu = vec4<f32>(
                     dct * g.z * g.x * (1.0 - g.x),
                     dct * c_before[e] * g.y * (1.0 - g.y),
                     dct * g.x * (1.0 - g.z * g.z),
                     dh4[e] * tc * g.w * (1.0 - g.w),
                 );
+                (*dz)[4u * ci + e] = dzu;
+                dgates[g_base + n * p.units + u] = dzu;
             }
         }
         (*dc)[ci] = carry;
@@ -92,7 +103,11 @@ fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) 
 fn load_ut(j: u32, t_base: u32) -> Row {
     var v: Row;
     for (var ci = 0u; ci < CB; ci++) {
-        v[ci] = params_t[t_base + j * p.s4 + p.h4_off + quads[ci]];
+        if (U_SHARED == 1u) {
+            v[ci] = ut_tile[j * p.h4 + quads[ci]];
+        } else {
+            v[ci] = params_t[t_base + j * p.s4 + p.h4_off + quads[ci]];
+        }
     }
     return v;
 }
@@ -115,14 +130,11 @@ fn store_state(row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) {
     }
 }
 
-@compute @workgroup_size(WGX, WGY)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let model = wg.x;
-    if (states[model].rows == 0u) {
-        return;
-    }
+// Sets this invocation's quads (lane `lane` of WGX) and its model's bases, and copies Uᵀ on chip when it
+// stays there; returns the first vec4 of the model's transposed block.
+fn setup(model: u32, lane: u32, flat: u32) -> u32 {
     model_id = model;
-    quad0 = lid.x;
+    quad0 = lane;
     for (var ci = 0u; ci < CB; ci++) {
         quads[ci] = min(quad0 + ci * WGX, p.h4 - 1u);
     }
@@ -130,6 +142,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     c_base = model * p.cell_model4;
     dh_base = model * p.dh_model4;
     let t_base = model * p.param_model4 + p.block_off4;
+    if (U_SHARED == 1u) {
+        for (var i = flat; i < 4u * p.units * p.h4; i += WGX * WGY) {
+            ut_tile[i] = params_t[t_base + (i / p.h4) * p.s4 + p.h4_off + i % p.h4];
+        }
+        workgroupBarrier();
+    }
+    return t_base;
+}
+
+@compute @workgroup_size(WGX, WGY)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let model = wg.x;
+    if (states[model].rows == 0u) {
+        return;
+    }
+    let t_base = setup(model, lid.x, lid.y * WGX + lid.x);
     let b = cfg.batch;
     let row0 = lid.y * RB;
     let r0 = min(row0, b - 1u);        let r1 = min(row0 + 1u, b - 1u);
@@ -147,24 +175,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     var d0: Row;  var d1: Row;  var d2: Row;  var d3: Row;  var d4: Row;  var d5: Row;
     var d6: Row;  var d7: Row;  var d8: Row;  var d9: Row;  var d10: Row; var d11: Row;
     var d12: Row; var d13: Row; var d14: Row; var d15: Row;
+    var dz_unused: Dz; // the gate gradients go back through memory here
     for (var s = 0u; s < cfg.steps; s++) {
         let t = cfg.steps - 1u - s;
-        if (RB > 0u) { gate_grads(t, row0, &h0, &d0); }
-        if (RB > 1u) { gate_grads(t, row0 + 1u, &h1, &d1); }
-        if (RB > 2u) { gate_grads(t, row0 + 2u, &h2, &d2); }
-        if (RB > 3u) { gate_grads(t, row0 + 3u, &h3, &d3); }
-        if (RB > 4u) { gate_grads(t, row0 + 4u, &h4, &d4); }
-        if (RB > 5u) { gate_grads(t, row0 + 5u, &h5, &d5); }
-        if (RB > 6u) { gate_grads(t, row0 + 6u, &h6, &d6); }
-        if (RB > 7u) { gate_grads(t, row0 + 7u, &h7, &d7); }
-        if (RB > 8u) { gate_grads(t, row0 + 8u, &h8, &d8); }
-        if (RB > 9u) { gate_grads(t, row0 + 9u, &h9, &d9); }
-        if (RB > 10u) { gate_grads(t, row0 + 10u, &h10, &d10); }
-        if (RB > 11u) { gate_grads(t, row0 + 11u, &h11, &d11); }
-        if (RB > 12u) { gate_grads(t, row0 + 12u, &h12, &d12); }
-        if (RB > 13u) { gate_grads(t, row0 + 13u, &h13, &d13); }
-        if (RB > 14u) { gate_grads(t, row0 + 14u, &h14, &d14); }
-        if (RB > 15u) { gate_grads(t, row0 + 15u, &h15, &d15); }
+        if (RB > 0u) { gate_grads(t, row0, &h0, &d0, &dz_unused); }
+        if (RB > 1u) { gate_grads(t, row0 + 1u, &h1, &d1, &dz_unused); }
+        if (RB > 2u) { gate_grads(t, row0 + 2u, &h2, &d2, &dz_unused); }
+        if (RB > 3u) { gate_grads(t, row0 + 3u, &h3, &d3, &dz_unused); }
+        if (RB > 4u) { gate_grads(t, row0 + 4u, &h4, &d4, &dz_unused); }
+        if (RB > 5u) { gate_grads(t, row0 + 5u, &h5, &d5, &dz_unused); }
+        if (RB > 6u) { gate_grads(t, row0 + 6u, &h6, &d6, &dz_unused); }
+        if (RB > 7u) { gate_grads(t, row0 + 7u, &h7, &d7, &dz_unused); }
+        if (RB > 8u) { gate_grads(t, row0 + 8u, &h8, &d8, &dz_unused); }
+        if (RB > 9u) { gate_grads(t, row0 + 9u, &h9, &d9, &dz_unused); }
+        if (RB > 10u) { gate_grads(t, row0 + 10u, &h10, &d10, &dz_unused); }
+        if (RB > 11u) { gate_grads(t, row0 + 11u, &h11, &d11, &dz_unused); }
+        if (RB > 12u) { gate_grads(t, row0 + 12u, &h12, &d12, &dz_unused); }
+        if (RB > 13u) { gate_grads(t, row0 + 13u, &h13, &d13, &dz_unused); }
+        if (RB > 14u) { gate_grads(t, row0 + 14u, &h14, &d14, &dz_unused); }
+        if (RB > 15u) { gate_grads(t, row0 + 15u, &h15, &d15, &dz_unused); }
         // Every row's dgates of step t are written before anyone reads them for dh_{t−1}.
         storageBarrier();
         let tb = t * b;

@@ -12,6 +12,9 @@
 // Blocking (blocks.wgsl): an invocation owns RB rows × CB units; the host makes WGX·CB cover the units and
 // WGY·RB the batch, so each invocation keeps its cells' c in registers across the whole time loop. Per
 // step and per four rows of U it loads RB vec4s of h and 4·CB vec4s of U for 4·RB·CB vec4 FMAs.
+// Where the adapter's workgroup memory holds U (pipeline constant U_SHARED = 1, U_VEC4S = U4·U), the
+// workgroup copies it there once and every step reads it on chip; otherwise each step reads it from the
+// parameters (on a CPU rasteriser workgroup memory is no faster, so the defaults leave it off there).
 
 struct LstmParams {
     units: u32,        // U
@@ -34,6 +37,10 @@ struct LstmParams {
 @group(0) @binding(5) var<storage, read_write> cell: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> xa: array<vec4<f32>>;
 
+override U_SHARED: u32 = 0u;
+override U_VEC4S: u32 = 1u;
+var<workgroup> u_tile: array<vec4<f32>, U_VEC4S>;
+
 // This invocation's units (clamped for loads; stores test the unclamped unit) and its model's bases.
 var<private> units: array<u32, MAX_CB>;
 var<private> unit0: u32;
@@ -54,7 +61,11 @@ fn load_gates(n: u32) -> Row {
 fn load_u(k: u32, w_base: u32) -> Row {
     var v: Row;
     for (var ci = 0u; ci < CB; ci++) {
-        v[ci] = params[w_base + k * p.units + units[ci]];
+        if (U_SHARED == 1u) {
+            v[ci] = u_tile[k * p.units + units[ci]];
+        } else {
+            v[ci] = params[w_base + k * p.units + units[ci]];
+        }
     }
     return v;
 }
@@ -63,8 +74,10 @@ fn h_prev(n: u32, k4: u32) -> vec4<f32> {
     return xa[x_base + n * p.s4 + p.h4_off + k4];
 }
 
-// Activations and cell update of batch row `row` at step t; `cst` carries c between steps.
-fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, array<f32, MAX_CB>>) {
+// Activations and cell update of batch row `row` at step t; `cst` carries c between steps, `hst` receives
+// h (the subgroup variant hands it to the other lanes from there).
+fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, array<f32, MAX_CB>>,
+               hst: ptr<function, array<f32, MAX_CB>>) {
     if (row >= cfg.batch) {
         return;
     }
@@ -78,9 +91,31 @@ fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, arr
             let c = a.y * (*cst)[ci] + a.x * a.z;
             (*cst)[ci] = c;
             cell[c_base + n * p.h4 + u / 4u][u % 4u] = c;
-            xa[x_base + (n + cfg.batch) * p.s4 + p.h4_off + u / 4u][u % 4u] = a.w * tanh_stable(c);
+            let h = a.w * tanh_stable(c);
+            (*hst)[ci] = h;
+            xa[x_base + (n + cfg.batch) * p.s4 + p.h4_off + u / 4u][u % 4u] = h;
         }
     }
+}
+
+// Sets this invocation's units (lane `lane` of WGX) and its model's bases, and copies U on chip when it
+// stays there; returns the first vec4 of the model's U.
+fn setup(model: u32, lane: u32, flat: u32) -> u32 {
+    unit0 = lane;
+    for (var ci = 0u; ci < CB; ci++) {
+        units[ci] = min(unit0 + ci * WGX, p.units - 1u);
+    }
+    g_base = model * p.gates_model;
+    c_base = model * p.cell_model4;
+    x_base = model * p.xa_model4;
+    let w_base = model * p.param_model4 + p.u_off4;
+    if (U_SHARED == 1u) {
+        for (var i = flat; i < 4u * p.h4 * p.units; i += WGX * WGY) {
+            u_tile[i] = params[w_base + i];
+        }
+        workgroupBarrier();
+    }
+    return w_base;
 }
 
 @compute @workgroup_size(WGX, WGY)
@@ -89,14 +124,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (states[model].rows == 0u) {
         return; // idle this step: the whole workgroup leaves together
     }
-    unit0 = lid.x;
-    for (var ci = 0u; ci < CB; ci++) {
-        units[ci] = min(unit0 + ci * WGX, p.units - 1u);
-    }
-    g_base = model * p.gates_model;
-    c_base = model * p.cell_model4;
-    x_base = model * p.xa_model4;
-    let w_base = model * p.param_model4 + p.u_off4;
+    let w_base = setup(model, lid.x, lid.y * WGX + lid.x);
     let b = cfg.batch;
     let row0 = lid.y * RB;
     // Rows past the batch are clamped for loads; cell_update skips them.
@@ -114,6 +142,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     var c9: array<f32, MAX_CB>;  var c10: array<f32, MAX_CB>; var c11: array<f32, MAX_CB>;
     var c12: array<f32, MAX_CB>; var c13: array<f32, MAX_CB>; var c14: array<f32, MAX_CB>;
     var c15: array<f32, MAX_CB>;
+    var h: array<f32, MAX_CB>; // h goes back through memory here: this copy is unused
     for (var t = 0u; t < cfg.steps; t++) {
         let tb = t * b;
         var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
@@ -157,22 +186,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             if (RB > 14u) { fma_row4(&a14, h_prev(tb + r14, k4), &w0, &w1, &w2, &w3); }
             if (RB > 15u) { fma_row4(&a15, h_prev(tb + r15, k4), &w0, &w1, &w2, &w3); }
         }
-        if (RB > 0u) { cell_update(t, row0, &a0, &c0); }
-        if (RB > 1u) { cell_update(t, row0 + 1u, &a1, &c1); }
-        if (RB > 2u) { cell_update(t, row0 + 2u, &a2, &c2); }
-        if (RB > 3u) { cell_update(t, row0 + 3u, &a3, &c3); }
-        if (RB > 4u) { cell_update(t, row0 + 4u, &a4, &c4); }
-        if (RB > 5u) { cell_update(t, row0 + 5u, &a5, &c5); }
-        if (RB > 6u) { cell_update(t, row0 + 6u, &a6, &c6); }
-        if (RB > 7u) { cell_update(t, row0 + 7u, &a7, &c7); }
-        if (RB > 8u) { cell_update(t, row0 + 8u, &a8, &c8); }
-        if (RB > 9u) { cell_update(t, row0 + 9u, &a9, &c9); }
-        if (RB > 10u) { cell_update(t, row0 + 10u, &a10, &c10); }
-        if (RB > 11u) { cell_update(t, row0 + 11u, &a11, &c11); }
-        if (RB > 12u) { cell_update(t, row0 + 12u, &a12, &c12); }
-        if (RB > 13u) { cell_update(t, row0 + 13u, &a13, &c13); }
-        if (RB > 14u) { cell_update(t, row0 + 14u, &a14, &c14); }
-        if (RB > 15u) { cell_update(t, row0 + 15u, &a15, &c15); }
+        if (RB > 0u) { cell_update(t, row0, &a0, &c0, &h); }
+        if (RB > 1u) { cell_update(t, row0 + 1u, &a1, &c1, &h); }
+        if (RB > 2u) { cell_update(t, row0 + 2u, &a2, &c2, &h); }
+        if (RB > 3u) { cell_update(t, row0 + 3u, &a3, &c3, &h); }
+        if (RB > 4u) { cell_update(t, row0 + 4u, &a4, &c4, &h); }
+        if (RB > 5u) { cell_update(t, row0 + 5u, &a5, &c5, &h); }
+        if (RB > 6u) { cell_update(t, row0 + 6u, &a6, &c6, &h); }
+        if (RB > 7u) { cell_update(t, row0 + 7u, &a7, &c7, &h); }
+        if (RB > 8u) { cell_update(t, row0 + 8u, &a8, &c8, &h); }
+        if (RB > 9u) { cell_update(t, row0 + 9u, &a9, &c9, &h); }
+        if (RB > 10u) { cell_update(t, row0 + 10u, &a10, &c10, &h); }
+        if (RB > 11u) { cell_update(t, row0 + 11u, &a11, &c11, &h); }
+        if (RB > 12u) { cell_update(t, row0 + 12u, &a12, &c12, &h); }
+        if (RB > 13u) { cell_update(t, row0 + 13u, &a13, &c13, &h); }
+        if (RB > 14u) { cell_update(t, row0 + 14u, &a14, &c14, &h); }
+        if (RB > 15u) { cell_update(t, row0 + 15u, &a15, &c15, &h); }
         // h_t of every row is in xa before any invocation starts step t+1.
         storageBarrier();
     }

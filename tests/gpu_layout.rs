@@ -86,11 +86,15 @@ const GPU_LIMITS: TileLimits = TileLimits {
     invocations: 1024,
     size_x: 1024,
     size_y: 1024,
+    workgroup_bytes: 49152,
+    subgroup_size: Some(32),
 };
 const WEBGPU_LIMITS: TileLimits = TileLimits {
     invocations: 256,
     size_x: 256,
     size_y: 256,
+    workgroup_bytes: 16384,
+    subgroup_size: None,
 };
 
 fn products() -> Vec<Product> {
@@ -140,6 +144,11 @@ fn every_default_and_candidate_tile_is_legal() {
                     } else {
                         assert!(t.rows <= MAX_ROWS, "{t:?}");
                     }
+                    // U stays on chip only for the recurrent kernels, and only where it fits.
+                    if t.shared {
+                        let bytes = p.shared_bytes().expect("only recurrent products share U");
+                        assert!(bytes <= limits.workgroup_bytes as u64, "{p:?} {t:?}");
+                    }
                     // The recurrent kernels keep state in registers: one workgroup covers everything.
                     match p {
                         Product::Recurrence { batch, units, .. } => {
@@ -173,6 +182,8 @@ fn a_lower_limit_changes_the_plan_and_an_impossible_one_is_refused() {
         cols: 1,
         wgx: 50,
         wgy: 10,
+        shared: false,
+        subgroup: false,
     };
     let roomy = fit(&p, wide, GPU_LIMITS).expect("500 invocations fit 1024");
     assert_eq!((roomy.wgx, roomy.wgy), (50, 10));
@@ -181,6 +192,10 @@ fn a_lower_limit_changes_the_plan_and_an_impossible_one_is_refused() {
     // The defaults always find a legal block under the WebGPU limits for this product.
     let t = fit(&p, default_tile(AdapterClass::Discrete, &p), WEBGPU_LIMITS).expect("default fits");
     assert!(t.wgx * t.wgy <= 256);
+    // U of 50 units (41.6 KB) stays on chip with 48 KB of workgroup memory, not with 16 KB.
+    let gpu_default = default_tile(AdapterClass::Discrete, &p);
+    assert!(fit(&p, gpu_default, GPU_LIMITS).expect("fits").shared);
+    assert!(!fit(&p, gpu_default, WEBGPU_LIMITS).expect("fits").shared);
     // A layer wider than 8 × the widest workgroup cannot be covered.
     let huge = Product::Recurrence {
         batch: 10,
@@ -201,6 +216,8 @@ fn the_tile_cache_keeps_one_entry_per_adapter_driver_and_product() {
             cols: 1,
             wgx: 8,
             wgy: 1,
+            shared: false,
+            subgroup: false,
         },
         gflops: 1.0,
         default_gflops: 1.0,

@@ -137,13 +137,23 @@ impl Problem {
 
     /// One line naming the shapes, printed with the results so a failure can be reproduced.
     pub fn describe(&self) -> String {
+        let windows: Vec<String> = self
+            .windows
+            .iter()
+            .map(|w| {
+                format!(
+                    "train {}+{}, val {}+{}",
+                    w.train.start, w.train.len, w.val.start, w.val.len
+                )
+            })
+            .collect();
         format!(
-            "layers {}, {} features, lookback {}, batch {}, windows {:?}",
+            "layers {}, {} features, lookback {}, batch {}, windows [{}]",
             self.layout.spec.to_spec_string(),
             self.features,
             self.lookback,
             self.batch,
-            self.windows
+            windows.join("; ")
         )
     }
 

@@ -99,6 +99,9 @@ pub struct Gpu {
     pub summary: AdapterSummary,
     pub limits: wgpu::Limits,
     pub timestamps: bool,
+    /// The subgroup size, where the device has subgroup operations and one fixed subgroup size (the
+    /// recurrent kernels' subgroup variants need a workgroup that is exactly one subgroup).
+    pub subgroup_size: Option<u32>,
     /// Kernel families already compiled on this device, by name and full source, so every engine of a
     /// run (one per chunk of models, the prediction engines) reuses the pipelines instead of recompiling.
     pub(crate) families: std::sync::Mutex<Vec<(String, String, super::kernel::Family)>>,
@@ -122,11 +125,18 @@ impl Gpu {
         let summary = AdapterSummary::of(&adapter);
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let features = if timestamps {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
-        };
+        let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
+        let info = adapter.get_info();
+        let subgroup_size = (subgroups && info.subgroup_min_size == info.subgroup_max_size)
+            .then_some(info.subgroup_min_size)
+            .filter(|&n| n > 0);
+        let mut features = wgpu::Features::empty();
+        if timestamps {
+            features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        if subgroups {
+            features |= wgpu::Features::SUBGROUP;
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpulstm"),
             required_features: features,
@@ -145,6 +155,7 @@ impl Gpu {
             summary,
             limits,
             timestamps,
+            subgroup_size,
             families: std::sync::Mutex::new(Vec::new()),
         })
     }

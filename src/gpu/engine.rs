@@ -112,6 +112,50 @@ struct ModelBuffers {
     perm: wgpu::Buffer,
 }
 
+impl ModelBuffers {
+    fn new(gpu: &Gpu, shape: &EngineShape, stride: usize) -> ModelBuffers {
+        let (m, p) = (shape.models, stride);
+        ModelBuffers {
+            params: gpu.storage("params", m * p),
+            grads: gpu.storage("grads", m * p),
+            moment1: gpu.storage("adam m", m * p),
+            moment2: gpu.storage("adam v", m * p),
+            best: gpu.storage("best params", m * p),
+            history: gpu.storage("history", m * shape.epochs * 2),
+            eval_pred: gpu.storage("eval predictions", m * shape.max_eval_len.max(1)),
+            scaler: gpu.storage("scaler", m * (shape.features + 1) * 2),
+            perm: gpu.storage("perm", m * shape.max_train_len.max(1)),
+        }
+    }
+}
+
+/// What every training-loop kernel reads about the run (shaders/state.wgsl `RunConfig`).
+fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunConfig {
+    let (b, t) = (shape.batch, shape.lookback);
+    let first = &dl.blocks[0];
+    RunConfig {
+        models: u32_of(shape.models),
+        batch: u32_of(b),
+        steps: u32_of(t),
+        features: u32_of(shape.features),
+        perm_stride: u32_of(shape.max_train_len.max(1)),
+        eval_stride: u32_of(shape.max_eval_len.max(1)),
+        max_epochs: u32_of(shape.epochs),
+        patience: u32_of(optim.patience),
+        seed_lo: optim.seed as u32,
+        seed_hi: (optim.seed >> 32) as u32,
+        beta1: optim.adam.beta1 as f32,
+        beta2: optim.adam.beta2 as f32,
+        epsilon: optim.adam.epsilon as f32,
+        param_stride: u32_of(dl.stride),
+        // The gather writes the first layer's input rows.
+        x_stride: u32_of(first.rows),
+        x_model: u32_of((t + 1) * b * first.rows),
+        lr_table_len: u32_of(STEP_SIZE_TABLE_LEN),
+        ..Default::default()
+    }
+}
+
 pub struct Engine<'g> {
     gpu: &'g Gpu,
     pub shape: EngineShape,
@@ -171,39 +215,8 @@ impl<'g> Engine<'g> {
         let dl = DeviceLayout::new(layout);
         let (m, b, t, f) = (shape.models, shape.batch, shape.lookback, shape.features);
         let p = dl.stride;
-        let first = &dl.blocks[0];
-        let config = RunConfig {
-            models: u32_of(m),
-            batch: u32_of(b),
-            steps: u32_of(t),
-            features: u32_of(f),
-            perm_stride: u32_of(shape.max_train_len.max(1)),
-            eval_stride: u32_of(shape.max_eval_len.max(1)),
-            max_epochs: u32_of(shape.epochs),
-            patience: u32_of(optim.patience),
-            seed_lo: optim.seed as u32,
-            seed_hi: (optim.seed >> 32) as u32,
-            beta1: optim.adam.beta1 as f32,
-            beta2: optim.adam.beta2 as f32,
-            epsilon: optim.adam.epsilon as f32,
-            param_stride: u32_of(p),
-            x_stride: u32_of(first.rows),
-            x_model: u32_of((t + 1) * b * first.rows),
-            lr_table_len: u32_of(STEP_SIZE_TABLE_LEN),
-            ..Default::default()
-        };
-        let common = Common::new(gpu, &config, m);
-        let bufs = ModelBuffers {
-            params: gpu.storage("params", m * p),
-            grads: gpu.storage("grads", m * p),
-            moment1: gpu.storage("adam m", m * p),
-            moment2: gpu.storage("adam v", m * p),
-            best: gpu.storage("best params", m * p),
-            history: gpu.storage("history", m * shape.epochs * 2),
-            eval_pred: gpu.storage("eval predictions", m * shape.max_eval_len.max(1)),
-            scaler: gpu.storage("scaler", m * (f + 1) * 2),
-            perm: gpu.storage("perm", m * shape.max_train_len.max(1)),
-        };
+        let common = Common::new(gpu, &run_config(&shape, optim, &dl), m);
+        let bufs = ModelBuffers::new(gpu, &shape, p);
         let params_t = gpu.storage("params transposed", m * p);
         let max_units = dl.blocks.iter().map(|bl| bl.cols / 4).max().unwrap_or(1);
         let dgates = gpu.storage("dgates", m * t * b * 4 * max_units);

@@ -119,7 +119,8 @@ impl Family {
                         entry_point: Some(entry),
                         compilation_options: wgpu::PipelineCompilationOptions {
                             constants,
-                            zero_initialize_workgroup_memory: true,
+                            // Kernels fill their workgroup memory before reading it.
+                            zero_initialize_workgroup_memory: false,
                         },
                         cache: None,
                     })

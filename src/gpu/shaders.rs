@@ -10,6 +10,8 @@ pub const BLOCKS: &str = include_str!("../../shaders/blocks.wgsl");
 pub const GEMM: &str = include_str!("../../shaders/gemm.wgsl");
 pub const LSTM_FORWARD: &str = include_str!("../../shaders/lstm_forward.wgsl");
 pub const LSTM_BACKWARD: &str = include_str!("../../shaders/lstm_backward.wgsl");
+pub const LSTM_FORWARD_SUBGROUP: &str = include_str!("../../shaders/lstm_forward_subgroup.wgsl");
+pub const LSTM_BACKWARD_SUBGROUP: &str = include_str!("../../shaders/lstm_backward_subgroup.wgsl");
 pub const BATCH: &str = include_str!("../../shaders/batch.wgsl");
 pub const DROPOUT: &str = include_str!("../../shaders/dropout.wgsl");
 pub const LOSS: &str = include_str!("../../shaders/loss.wgsl");
@@ -22,19 +24,29 @@ pub fn assemble(parts: &[&str]) -> String {
     parts.join("\n")
 }
 
+/// A recurrent kernel family's module: with its subgroup entry point (`main_subgroup`) where the device
+/// has subgroup operations, which naga refuses to compile elsewhere.
+pub fn recurrent_module(kernel: &str, subgroup_part: Option<&str>) -> String {
+    let mut parts = vec![STATE, BLOCKS, ACTIVATIONS, kernel];
+    parts.extend(subgroup_part);
+    assemble(&parts)
+}
+
 /// Every module the engine, the checks and the bench compile, by family name (for tests that translate
-/// them all).
+/// them all); the recurrent families twice, with and without their subgroup entry points.
 pub fn modules() -> Vec<(&'static str, String)> {
     let training = |k: &str| assemble(&[RNG, STATE, COMMON, k]);
     vec![
         ("gemm", assemble(&[STATE, BLOCKS, GEMM])),
+        ("lstm_forward", recurrent_module(LSTM_FORWARD, None)),
+        ("lstm_backward", recurrent_module(LSTM_BACKWARD, None)),
         (
-            "lstm_forward",
-            assemble(&[STATE, BLOCKS, ACTIVATIONS, LSTM_FORWARD]),
+            "lstm_forward+subgroup",
+            recurrent_module(LSTM_FORWARD, Some(LSTM_FORWARD_SUBGROUP)),
         ),
         (
-            "lstm_backward",
-            assemble(&[STATE, BLOCKS, ACTIVATIONS, LSTM_BACKWARD]),
+            "lstm_backward+subgroup",
+            recurrent_module(LSTM_BACKWARD, Some(LSTM_BACKWARD_SUBGROUP)),
         ),
         ("batch", training(BATCH)),
         ("dropout", training(DROPOUT)),

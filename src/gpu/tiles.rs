@@ -22,13 +22,20 @@ pub const MAX_ROWS_WEIGHT_GRAD: u32 = 32;
 /// Most vec4 columns per invocation (blocks.wgsl `MAX_CB`).
 pub const MAX_COLS: u32 = 8;
 
-/// Per invocation `rows` × `cols` vec4s; workgroups of `wgx` × `wgy` invocations.
+/// Per invocation `rows` × `cols` vec4s; workgroups of `wgx` × `wgy` invocations; for the recurrent
+/// kernels, whether the recurrent kernel U (Uᵀ) stays in workgroup memory for the whole time loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tile {
     pub rows: u32,
     pub cols: u32,
     pub wgx: u32,
     pub wgy: u32,
+    #[serde(default)]
+    pub shared: bool,
+    /// For the recurrent kernels, whether the workgroup is one subgroup that hands h (dz) between its
+    /// lanes by shuffles instead of through memory and a barrier.
+    #[serde(default)]
+    pub subgroup: bool,
 }
 
 impl Tile {
@@ -54,9 +61,21 @@ impl std::fmt::Display for Tile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}×{} vec4 per invocation, workgroup {}×{}",
-            self.rows, self.cols, self.wgx, self.wgy
-        )
+            "{}×{} vec4 per invocation, workgroup {}×{}{}",
+            self.rows,
+            self.cols,
+            self.wgx,
+            self.wgy,
+            if self.shared {
+                ", U in workgroup memory"
+            } else {
+                ""
+            }
+        )?;
+        if self.subgroup {
+            write!(f, ", subgroup shuffles")?;
+        }
+        Ok(())
     }
 }
 
@@ -131,6 +150,18 @@ impl Product {
         }
     }
 
+    /// Bytes of workgroup memory the recurrent kernel (U or Uᵀ) takes when kept on chip; `None` for the
+    /// other products.
+    pub fn shared_bytes(&self) -> Option<u64> {
+        match *self {
+            // U4 rows of U vec4s (forward) or 4U rows of U4/4 vec4s (BPTT): U4·U vec4s either way.
+            Product::Recurrence { units, .. } | Product::Bptt { units, .. } => {
+                Some(16 * (round4(units) * units) as u64)
+            }
+            _ => None,
+        }
+    }
+
     /// Rows and vec4 columns a workgroup must cover whole (the recurrent kernels keep their state in
     /// registers across steps); `None` where the grid tiles the product freely.
     fn whole(&self) -> Option<(usize, usize)> {
@@ -188,14 +219,21 @@ pub struct TileLimits {
     pub invocations: u32,
     pub size_x: u32,
     pub size_y: u32,
+    /// Workgroup memory, bytes.
+    pub workgroup_bytes: u32,
+    /// The subgroup size where the device has subgroup operations and a fixed size.
+    pub subgroup_size: Option<u32>,
 }
 
 impl TileLimits {
-    pub fn of(limits: &wgpu::Limits) -> TileLimits {
+    pub fn of(gpu: &Gpu) -> TileLimits {
+        let limits = &gpu.limits;
         TileLimits {
             invocations: limits.max_compute_invocations_per_workgroup,
             size_x: limits.max_compute_workgroup_size_x,
             size_y: limits.max_compute_workgroup_size_y,
+            workgroup_bytes: limits.max_compute_workgroup_storage_size,
+            subgroup_size: gpu.subgroup_size,
         }
     }
 }
@@ -213,6 +251,8 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
                 cols: div(cols4, 8).min(MAX_COLS),
                 wgx: 8,
                 wgy: 1,
+                shared: false,
+                subgroup: false,
             }
         }
         (AdapterClass::Cpu, Product::Project { .. }) => Tile {
@@ -220,14 +260,20 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
             cols: div(cols4, 8).min(MAX_COLS),
             wgx: 8,
             wgy: 1,
+            shared: false,
+            subgroup: false,
         },
         (AdapterClass::Cpu, _) => {
             let cols = div(cols4, 8).min(MAX_COLS);
+            // Workgroup memory is no faster than storage on a CPU rasteriser; a barrier is slow and subgroup
+            // shuffles are fast there (both measured on lavapipe): the subgroup variant wherever legal.
             Tile {
                 rows: (rows as u32).clamp(1, MAX_ROWS),
                 cols,
                 wgx: div(cols4, cols as usize),
                 wgy: 1,
+                shared: false,
+                subgroup: true,
             }
         }
         (_, Product::Project { .. }) | (_, Product::WeightGrad { .. }) => Tile {
@@ -239,17 +285,22 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
                 8
             },
             wgy: 4,
+            shared: false,
+            subgroup: false,
         },
         (_, _) => {
             // One unit (or quad) per lane along x; rows spread over y, four per invocation where the
             // workgroup has room (256 invocations, the WebGPU default).
             let wgx = (cols4 as u32).max(1);
             let wgy = div(rows, 4).min((256 / wgx).max(1));
+            // U on chip for the whole time loop wherever it fits ([`fit`] turns it off where not).
             Tile {
                 rows: div(rows, wgy as usize),
                 cols: 1,
                 wgx,
                 wgy,
+                shared: true,
+                subgroup: false,
             }
         }
     }
@@ -273,6 +324,31 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
         t.wgy = t.wgy.max(rows.div_ceil(t.rows as usize) as u32);
         t.cols = cols4.div_ceil(t.wgx as usize) as u32;
         t.rows = rows.div_ceil(t.wgy as usize) as u32;
+    }
+    // Only the recurrent kernels can keep U on chip, and only where it fits.
+    t.shared = t.shared
+        && product
+            .shared_bytes()
+            .is_some_and(|b| b <= limits.workgroup_bytes as u64);
+    // The subgroup variant: one subgroup of lanes along x covering the layer, every row in each lane;
+    // where that cannot be, the memory variant.
+    if t.subgroup {
+        let one_subgroup = match (product.whole(), limits.subgroup_size) {
+            (Some((rows, cols4)), Some(lanes)) if rows <= MAX_ROWS as usize => Some(Tile {
+                rows: rows as u32,
+                cols: cols4.div_ceil(lanes as usize) as u32,
+                wgx: lanes,
+                wgy: 1,
+                ..t
+            }),
+            _ => None,
+        };
+        t = one_subgroup
+            .filter(|s| s.cols <= MAX_COLS && s.wgx <= limits.size_x && s.wgx <= limits.invocations)
+            .unwrap_or(Tile {
+                subgroup: false,
+                ..t
+            });
     }
     let ok = t.wgx <= limits.size_x
         && t.wgy <= limits.size_y
@@ -317,12 +393,18 @@ pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) ->
                     let lanes_x = cols4.div_ceil(c as usize) as u32;
                     let lanes_y = rows.div_ceil(r as usize) as u32;
                     if lanes_x <= wgx && lanes_y <= wgy {
-                        push(Tile {
-                            rows: r,
-                            cols: c,
-                            wgx: lanes_x,
-                            wgy: lanes_y,
-                        });
+                        for (shared, subgroup) in
+                            [(false, false), (true, false), (false, true), (true, true)]
+                        {
+                            push(Tile {
+                                rows: r,
+                                cols: c,
+                                wgx: lanes_x,
+                                wgy: lanes_y,
+                                shared,
+                                subgroup,
+                            });
+                        }
                     }
                 } else {
                     push(Tile {
@@ -330,6 +412,8 @@ pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) ->
                         cols: c,
                         wgx,
                         wgy,
+                        shared: false,
+                        subgroup: false,
                     });
                 }
             }
@@ -443,7 +527,7 @@ impl Tiles {
             .collect();
         Tiles {
             class: AdapterClass::of(gpu),
-            limits: TileLimits::of(&gpu.limits),
+            limits: TileLimits::of(gpu),
             cached,
         }
     }
@@ -452,7 +536,7 @@ impl Tiles {
     pub fn defaults(gpu: &Gpu) -> Tiles {
         Tiles {
             class: AdapterClass::of(gpu),
-            limits: TileLimits::of(&gpu.limits),
+            limits: TileLimits::of(gpu),
             cached: Vec::new(),
         }
     }

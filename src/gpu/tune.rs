@@ -203,7 +203,7 @@ pub fn tune(
     mut on_product: impl FnMut(&Tuned),
 ) -> Result<Vec<Tuned>, GpuError> {
     let class = AdapterClass::of(gpu);
-    let limits = TileLimits::of(&gpu.limits);
+    let limits = TileLimits::of(gpu);
     let defaults = Tiles::defaults(gpu);
     let mut out = Vec::new();
     for &product in products {

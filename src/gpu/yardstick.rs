@@ -162,6 +162,8 @@ pub fn candidate_tiles(shape: &MatShape, limits: TileLimits) -> Vec<Tile> {
                 cols,
                 wgx: 8,
                 wgy: 1,
+                shared: false,
+                subgroup: false,
             };
             if t.wgx <= limits.size_x && !out.contains(&t) {
                 out.push(t);
@@ -276,6 +278,8 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         cols: 1 + d.below(MAX_COLS as usize) as u32,
         wgx: 8,
         wgy: 1 + d.below(2) as u32,
+        shared: false,
+        subgroup: false,
     };
     let y = Yardstick::new(gpu, shape, seed)?;
     Ok(vec![

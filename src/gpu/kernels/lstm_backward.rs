@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::lstm_forward::{lstm_sizes, LstmCase};
+use super::lstm_forward::{check_tiles, lstm_sizes, recurrent_constants, LstmCase};
 use super::{active_states, Common, Kernels, View};
 use crate::cpu::lstm::{lstm_backward, lstm_forward};
 use crate::gpu::compare::{compare, CheckResult, Data, Tol, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL};
@@ -115,8 +115,12 @@ impl Bptt<'_> {
         Ok(Launch::new(
             gpu,
             &kernels.lstm_backward,
-            "main",
-            &tile.constants(),
+            if tile.subgroup {
+                "main_subgroup"
+            } else {
+                "main"
+            },
+            &recurrent_constants(&tile, units),
             bg,
             [u32_of(models), 1, 1],
         )?
@@ -124,24 +128,42 @@ impl Bptt<'_> {
     }
 }
 
-/// The standalone check, for a sequence output (dh from above at every step) and a last-step output: the
-/// forward cache of the f64 reference is uploaded (so only the backward pass differs), and dgates, dh and
-/// dc of the initial state are compared with `lstm_backward`.
+/// The standalone check, for a sequence output (dh from above at every step) and a last-step output, with
+/// every variant of the kernel this adapter allows: the forward cache of the f64 reference is uploaded
+/// (so only the backward pass differs), and dgates, dh and dc of the initial state are compared with
+/// `lstm_backward`.
 pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut out = Vec::new();
-    for every_step in [true, false] {
-        out.extend(check_one(gpu, seed, every_step)?);
+    // Both kinds of gradient from above on a random layer; every variant this adapter allows on it and
+    // on a layer small enough to keep Uᵀ in workgroup memory.
+    let cases = [
+        (LstmCase::random(seed), true),
+        (LstmCase::random(seed ^ 3), false),
+        (LstmCase::random_max_units(seed ^ 2, 40), true),
+    ];
+    for (case, every_step) in cases {
+        let product = Product::Bptt {
+            batch: case.batch,
+            units: case.units,
+            steps: case.steps,
+        };
+        for (_, tiles) in check_tiles(gpu, &product) {
+            out.extend(check_one(gpu, &case, &tiles, every_step)?);
+        }
     }
     Ok(out)
 }
 
-fn check_one(gpu: &Gpu, seed: u64, every_step: bool) -> Result<Vec<CheckResult>, GpuError> {
+fn check_one(
+    gpu: &Gpu,
+    case: &LstmCase,
+    tiles: &Tiles,
+    every_step: bool,
+) -> Result<Vec<CheckResult>, GpuError> {
     let kernels = Kernels::build(gpu)?;
-    let tiles = Tiles::defaults(gpu);
-    let case = LstmCase::random(seed ^ u64::from(every_step));
     let (t, b, u, models) = (case.steps, case.batch, case.units, case.models);
     let (u4, g4) = (round4(u), 4 * u);
-    let mut data = Data(seed.wrapping_mul(31).wrapping_add(7));
+    let mut data = Data(case.units as u64 * 31 + case.steps as u64 * 7 + u64::from(every_step));
     let common = Common::new(gpu, &case.config(), models);
     common.write_states(gpu, &active_states(models, b));
     let dh_rows = if every_step { t * b } else { b };
@@ -224,7 +246,7 @@ fn check_one(gpu: &Gpu, seed: u64, every_step: bool) -> Result<Vec<CheckResult>,
         batch: b,
         steps: t,
     };
-    let launch = bptt.launch(gpu, &kernels, &common, &tiles, models)?;
+    let launch = bptt.launch(gpu, &kernels, &common, tiles, models)?;
     submit(gpu, &[&launch]);
     let got = gpu.read_f32(&dgates.buf, 0, models * t * b * g4)?;
     let got_state = gpu.read_f32(&dstate, 0, models * 2 * b * u4)?;

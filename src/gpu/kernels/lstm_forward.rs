@@ -10,7 +10,7 @@ use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{gate_col, keras_gate_order, round4, Block, BlockKind};
 use crate::gpu::kernel::{submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
-use crate::gpu::tiles::{Product, Tiles};
+use crate::gpu::tiles::{fit, Constants, Product, Tile, TileLimits, Tiles};
 
 pub const CPU_TWIN: &str = "cpu::lstm::lstm_forward";
 
@@ -43,6 +43,20 @@ pub struct Recurrence<'a> {
     pub xa: &'a View,
     pub batch: usize,
     pub steps: usize,
+}
+
+/// The block constants plus where U lives: U_SHARED and U_VEC4S (the vec4s of U, U4·U, that the
+/// workgroup keeps on chip; 1 when it does not).
+pub fn recurrent_constants(tile: &Tile, units: usize) -> Constants {
+    let mut c = tile.constants();
+    c.push(("U_SHARED", f64::from(u8::from(tile.shared))));
+    let vec4s = if tile.shared {
+        round4(units) * units
+    } else {
+        1
+    };
+    c.push(("U_VEC4S", vec4s as f64));
+    c
 }
 
 /// The LSTM sizes of a block.
@@ -110,8 +124,12 @@ impl Recurrence<'_> {
         Ok(Launch::new(
             gpu,
             &kernels.lstm_forward,
-            "main",
-            &tile.constants(),
+            if tile.subgroup {
+                "main_subgroup"
+            } else {
+                "main"
+            },
+            &recurrent_constants(&tile, units),
             bg,
             [u32_of(models), 1, 1],
         )?
@@ -120,6 +138,7 @@ impl Recurrence<'_> {
 }
 
 /// A random LSTM layer of `models` models in the device layout, for the recurrent kernels' checks.
+#[derive(Clone)]
 pub struct LstmCase {
     pub input: usize,
     pub units: usize,
@@ -137,8 +156,12 @@ pub struct LstmCase {
 
 impl LstmCase {
     pub fn random(seed: u64) -> LstmCase {
+        LstmCase::random_max_units(seed, 60)
+    }
+
+    pub fn random_max_units(seed: u64, max_units: usize) -> LstmCase {
         let mut d = Data(seed);
-        let (input, units) = (1 + d.below(12), 1 + d.below(60));
+        let (input, units) = (1 + d.below(12), 1 + d.below(max_units));
         let (batch, steps, models) = (1 + d.below(24), 1 + d.below(12), 3);
         let (i4, u4) = (round4(input), round4(units));
         let block = Block {
@@ -222,6 +245,15 @@ impl LstmCase {
         out
     }
 
+    /// The recurrence's product (the BPTT's has the same sizes).
+    pub fn product(&self) -> Product {
+        Product::Recurrence {
+            batch: self.batch,
+            units: self.units,
+            steps: self.steps,
+        }
+    }
+
     pub fn dims(&self) -> LstmDims {
         LstmDims {
             steps: self.steps,
@@ -295,11 +327,48 @@ pub fn run_case(gpu: &Gpu, case: &LstmCase, tiles: &Tiles) -> Result<LstmBuffers
     })
 }
 
-/// The standalone check: activated gates, cells and hidden states of every step against `lstm_forward`.
+/// The tiles a recurrent kernel's check runs with: every variant legal on this adapter for `product` —
+/// h through memory or by subgroup shuffles, U from the parameters or kept in workgroup memory — each
+/// with the default block.
+pub fn check_tiles(gpu: &Gpu, product: &Product) -> Vec<(Tile, Tiles)> {
+    let defaults = Tiles::defaults(gpu);
+    let Some(tile) = defaults.tile(product) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(Tile, Tiles)> = Vec::new();
+    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
+        let variant = Tile {
+            shared,
+            subgroup,
+            ..tile
+        };
+        if let Some(legal) = fit(product, variant, TileLimits::of(gpu)) {
+            if !out.iter().any(|(t, _)| *t == legal) {
+                out.push((legal, defaults.clone().with(product, legal)));
+            }
+        }
+    }
+    out
+}
+
+/// The standalone check: activated gates, cells and hidden states of every step against `lstm_forward`,
+/// on two random layers (one small), with every variant of the kernel this adapter allows.
 pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
-    let case = LstmCase::random(seed);
-    let tiles = Tiles::defaults(gpu);
-    let bufs = run_case(gpu, &case, &tiles)?;
+    let mut out = Vec::new();
+    // U kept on chip needs a layer small enough for the adapter's workgroup memory.
+    for case in [
+        LstmCase::random(seed),
+        LstmCase::random_max_units(seed ^ 1, 40),
+    ] {
+        for (_, tiles) in check_tiles(gpu, &case.product()) {
+            out.extend(check_case(gpu, &case, &tiles)?);
+        }
+    }
+    Ok(out)
+}
+
+fn check_case(gpu: &Gpu, case: &LstmCase, tiles: &Tiles) -> Result<Vec<CheckResult>, GpuError> {
+    let bufs = run_case(gpu, case, tiles)?;
     let (t, b, u) = (case.steps, case.batch, case.units);
     let gates = gpu.read_f32(&bufs.gates.buf, 0, case.models * t * b * 4 * u)?;
     let cell = gpu.read_f32(&bufs.cell.buf, 0, case.models * bufs.cell.model)?;
@@ -308,11 +377,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         "I={} U={u} B={b} T={t}, tile {}",
         case.input,
         tiles
-            .tile(&Product::Recurrence {
-                batch: b,
-                units: u,
-                steps: t
-            })
+            .tile(&case.product())
             .map(|t| t.to_string())
             .unwrap_or_default()
     );

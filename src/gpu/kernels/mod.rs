@@ -49,15 +49,23 @@ impl Kernels {
         let family = |name: &'static str, slots: Vec<Slot>| {
             Family::build(gpu, name, shaders::module(name), &slots)
         };
+        // The recurrent families with their subgroup entry points where the device has them.
+        let recurrent = |name: &'static str, slots: Vec<Slot>| {
+            let module = match gpu.subgroup_size {
+                Some(_) => shaders::module(&format!("{name}+subgroup")),
+                None => shaders::module(name),
+            };
+            Family::build(gpu, name, module, &slots)
+        };
         Ok(Kernels {
             gemm: family("gemm", vec![Uniform, Read, Read, Read, ReadWrite])?,
-            lstm_forward: family(
+            lstm_forward: recurrent(
                 "lstm_forward",
                 vec![
                     Uniform, Read, Uniform, Read, ReadWrite, ReadWrite, ReadWrite,
                 ],
             )?,
-            lstm_backward: family(
+            lstm_backward: recurrent(
                 "lstm_backward",
                 vec![
                     Uniform, Read, Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite,
