@@ -170,7 +170,7 @@ pub enum ProtocolArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
     /// A hardware GPU if one is found, else the CPU reference (a software adapter alone, such as
-    /// lavapipe, trains slower than the CPU reference, so it is used only when asked for).
+    /// lavapipe, is used only when asked for with `--backend gpu`).
     Auto,
     /// The CPU reference (f64, all cores).
     Cpu,
@@ -521,11 +521,12 @@ fn pick_trainer(
         }),
         BackendArg::Auto => {
             if let Some(names) = software_adapters_only().filter(|_| adapter.is_none()) {
-                // Measured on a 2-core machine: the CPU reference trains the report's model ~13× faster
-                // than lavapipe runs the WGSL kernels (README, "Performance").
+                // A CPU rasteriser shares the CPU with everything else; which is faster depends on the
+                // run (README, "Performance": on 2 cores lavapipe wins for hundreds of splits).
                 let note = format!(
-                    "the only adapter is a software rasteriser ({}), slower than the CPU reference: \
-                     running the CPU reference; use --backend gpu to run the WGSL kernels on it",
+                    "the only adapter is a software rasteriser ({}): running the CPU reference; use \
+                     --backend gpu to run the WGSL kernels on it (faster for runs of many splits, see \
+                     README, Performance)",
                     names.join(", ")
                 );
                 if !quiet {
