@@ -52,6 +52,51 @@ fn vec4s(v: &View) -> (u32, u32, u32) {
     (u32_of(v.off / 4), u32_of(v.model / 4), u32_of(v.row / 4))
 }
 
+/// The parameter block of a product over `a`, `b` and `c` (offsets and strides; the caller sets the
+/// sizes and flags).
+fn operand_params(a: &View, b: &View, c: &View) -> GemmParams {
+    let (a_off, a_model, a_row) = vec4s(a);
+    let (b_off, b_model, b_row) = vec4s(b);
+    let (c_off, c_model, c_row) = vec4s(c);
+    GemmParams {
+        cols4: u32_of(c.width / 4),
+        a_off,
+        a_model,
+        a_row,
+        b_off,
+        b_model,
+        b_row,
+        c_off,
+        c_model,
+        c_row,
+        ..Default::default()
+    }
+}
+
+/// The launch of product kernel `entry` with parameters `p` over its three operands, on the tile `tiles`
+/// gives `product`; its cost counts each operand once.
+#[allow(clippy::too_many_arguments)]
+fn product_launch(
+    gpu: &Gpu,
+    (kernels, states): (&Kernels, &wgpu::Buffer),
+    entry: &'static str,
+    p: GemmParams,
+    (a, b, c): (&View, &View, &View),
+    product: Product,
+    tiles: &Tiles,
+    models: usize,
+) -> Result<Launch, GpuError> {
+    let tile = tiles.tile(&product).ok_or_else(|| no_tile(&product))?;
+    let bind = [&gpu.uniform(entry, &p), states, &a.buf, &b.buf, &c.buf];
+    let bg = kernels.gemm.bind(gpu, &bind);
+    let grid = product_grid(p.rows as usize, p.cols4 as usize, tile, models);
+    let floats = a.rows * a.width + b.rows * b.width + c.rows * c.width;
+    Ok(
+        Launch::new(gpu, &kernels.gemm, entry, &tile.constants(), bg, grid)?
+            .costing(Cost::product(product, models, floats)),
+    )
+}
+
 /// Grid of a product kernel: row tiles × column tiles along x, one model per y.
 fn product_grid(rows: usize, cols4: usize, tile: Tile, models: usize) -> [u32; 3] {
     let (span_rows, span_cols) = tile.span();
@@ -93,52 +138,24 @@ impl Project<'_> {
         tiles: &Tiles,
         models: usize,
     ) -> Result<Launch, GpuError> {
+        let mut p = operand_params(self.a, self.b, self.c);
+        p.rows = u32_of(self.a.rows);
+        p.depth = u32_of(self.a.width / 4);
+        if let Some(bias) = self.bias {
+            let (off, model, _) = vec4s(bias);
+            (p.flags, p.bias_off, p.bias_model) = (ADD_BIAS, off, model);
+        }
+        let operands = (self.a, self.b, self.c);
         let product = self.product();
-        let tile = tiles.tile(&product).ok_or_else(|| no_tile(&product))?;
-        let (a_off, a_model, a_row) = vec4s(self.a);
-        let (b_off, b_model, b_row) = vec4s(self.b);
-        let (c_off, c_model, c_row) = vec4s(self.c);
-        let (bias_off, bias_model) = self
-            .bias
-            .map(|v| {
-                let (o, m, _) = vec4s(v);
-                (o, m)
-            })
-            .unwrap_or((0, 0));
-        let p = GemmParams {
-            rows: u32_of(self.a.rows),
-            cols4: u32_of(self.c.width / 4),
-            depth: u32_of(self.a.width / 4),
-            flags: if self.bias.is_some() { ADD_BIAS } else { 0 },
-            a_off,
-            a_model,
-            a_row,
-            bias_off,
-            b_off,
-            b_model,
-            b_row,
-            bias_model,
-            c_off,
-            c_model,
-            c_row,
-            pad0: 0,
-        };
-        let bg = kernels.gemm.bind(
+        product_launch(
             gpu,
-            &[
-                &gpu.uniform("project", &p),
-                states,
-                &self.a.buf,
-                &self.b.buf,
-                &self.c.buf,
-            ],
-        );
-        let grid = product_grid(self.a.rows, self.c.width / 4, tile, models);
-        let (rows, depth, cols) = (self.a.rows, self.a.width, self.c.width);
-        let floats = rows * depth + depth * cols + rows * cols;
-        Ok(
-            Launch::new(gpu, &kernels.gemm, "project", &tile.constants(), bg, grid)?
-                .costing(Cost::product(product, models, floats)),
+            (kernels, states),
+            "project",
+            p,
+            operands,
+            product,
+            tiles,
+            models,
         )
     }
 }
@@ -168,48 +185,21 @@ impl WeightGrad<'_> {
         tiles: &Tiles,
         models: usize,
     ) -> Result<Launch, GpuError> {
+        let mut p = operand_params(self.a, self.d, self.c);
+        p.rows = u32_of(self.a.width);
+        p.depth = u32_of(self.a.rows);
+        let operands = (self.a, self.d, self.c);
         let product = self.product();
-        let tile = tiles.tile(&product).ok_or_else(|| no_tile(&product))?;
-        let (a_off, a_model, a_row) = vec4s(self.a);
-        let (b_off, b_model, b_row) = vec4s(self.d);
-        let (c_off, c_model, c_row) = vec4s(self.c);
-        let p = GemmParams {
-            rows: u32_of(self.a.width),
-            cols4: u32_of(self.c.width / 4),
-            depth: u32_of(self.a.rows),
-            a_off,
-            a_model,
-            a_row,
-            b_off,
-            b_model,
-            b_row,
-            c_off,
-            c_model,
-            c_row,
-            ..Default::default()
-        };
-        let bg = kernels.gemm.bind(
+        product_launch(
             gpu,
-            &[
-                &gpu.uniform("weight_grad", &p),
-                states,
-                &self.a.buf,
-                &self.d.buf,
-                &self.c.buf,
-            ],
-        );
-        let grid = product_grid(self.a.width, self.c.width / 4, tile, models);
-        let (rows, depth, cols) = (self.a.width, self.a.rows, self.c.width);
-        let floats = rows * depth + depth * cols + rows * cols;
-        Ok(Launch::new(
-            gpu,
-            &kernels.gemm,
+            (kernels, states),
             "weight_grad",
-            &tile.constants(),
-            bg,
-            grid,
-        )?
-        .costing(Cost::product(product, models, floats)))
+            p,
+            operands,
+            product,
+            tiles,
+            models,
+        )
     }
 }
 
