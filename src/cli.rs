@@ -21,6 +21,7 @@ use crate::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig}
 use crate::report::{files, summary};
 use crate::train::cpu::CpuTrainer;
 use crate::train::protocol::{self, Protocol, RunResult, RunSpec, ScalerMode};
+use crate::train::reference::ReferenceTrainer;
 use crate::train::{Progress, Trainer};
 
 /// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
@@ -169,11 +170,13 @@ pub enum ProtocolArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
-    /// A hardware GPU if one is found, else the CPU reference (a software adapter alone, such as
+    /// A hardware GPU if one is found, else the CPU engine (a software adapter alone, such as
     /// lavapipe, is used only when asked for with `--backend gpu`).
     Auto,
-    /// The CPU reference (f64, all cores).
+    /// The CPU engine (f32, SIMD, all cores).
     Cpu,
+    /// The f64 reference every engine is checked against (slow; never chosen by `auto`).
+    Reference,
     /// The GPU; fail if there is no adapter.
     Gpu,
 }
@@ -504,9 +507,8 @@ fn software_adapters_only() -> Option<Vec<String>> {
     software.then(|| adapters.into_iter().map(|a| a.name).collect())
 }
 
-/// The backend `--backend` asks for; with `auto`, the CPU reference when no GPU can be opened or the only
-/// adapters are software rasterisers and no `--adapter` names one (the reason is printed and added to
-/// `notes`).
+/// The backend `--backend` asks for; with `auto`, the CPU engine when no hardware GPU can be opened (the
+/// reason is printed and added to `notes`).
 fn pick_trainer(
     backend: BackendArg,
     adapter: Option<&str>,
@@ -514,57 +516,36 @@ fn pick_trainer(
     quiet: bool,
 ) -> Result<Box<dyn Trainer>, Failure> {
     match backend {
-        BackendArg::Cpu => Ok(Box::new(CpuTrainer)),
+        BackendArg::Cpu => Ok(Box::new(CpuTrainer::new())),
+        BackendArg::Reference => Ok(Box::new(ReferenceTrainer)),
         BackendArg::Gpu => open_gpu_trainer(adapter).map_err(|e| match e {
             GpuError::NoAdapter { .. } => usage(e),
             other => runtime(other),
         }),
         BackendArg::Auto => {
-            if let Some(names) = software_adapters_only().filter(|_| adapter.is_none()) {
-                // A CPU rasteriser shares the CPU with everything else; which is faster depends on the
-                // run (README, "Performance": on 2 cores lavapipe wins for hundreds of splits).
-                let note = format!(
-                    "the only adapter is a software rasteriser ({}): running the CPU reference; use \
-                     --backend gpu to run the WGSL kernels on it (faster for runs of many splits, see \
-                     README, Performance)",
+            let reason = match software_adapters_only().filter(|_| adapter.is_none()) {
+                Some(names) => format!(
+                    "the only adapter is a software rasteriser ({}); use --backend gpu to run the WGSL \
+                     kernels on it",
                     names.join(", ")
-                );
-                if !quiet {
-                    warn(&note);
-                }
-                notes.push(note);
-                return Ok(Box::new(CpuTrainer));
-            }
-            auto_trainer(adapter, notes, quiet)
-        }
-    }
-}
-
-/// `--backend auto` once software-only adapters are ruled out: the GPU, or the CPU reference with a note.
-fn auto_trainer(
-    adapter: Option<&str>,
-    notes: &mut Vec<String>,
-    quiet: bool,
-) -> Result<Box<dyn Trainer>, Failure> {
-    match open_gpu_trainer(adapter) {
-        Ok(t) => Ok(t),
-        Err(e) => {
-            let reason = match &e {
-                GpuError::NoAdapter { filter: Some(f) } => {
-                    format!("no GPU adapter matching --adapter \"{f}\"")
-                }
-                GpuError::NoAdapter { filter: None } => {
-                    "no GPU adapter (none found through Vulkan, Metal or DX12)".to_string()
-                }
-                other => format!("GPU unavailable ({other})"),
+                ),
+                None => match open_gpu_trainer(adapter) {
+                    Ok(t) => return Ok(t),
+                    Err(GpuError::NoAdapter { filter: Some(f) }) => {
+                        format!("no GPU adapter matching --adapter \"{f}\"")
+                    }
+                    Err(GpuError::NoAdapter { filter: None }) => {
+                        "no GPU adapter (none found through Vulkan, Metal or DX12)".to_string()
+                    }
+                    Err(other) => format!("GPU unavailable ({other})"),
+                },
             };
-            let note =
-                format!("{reason}: running the CPU reference; use --backend gpu to require one");
+            let note = format!("{reason}: running the CPU engine");
             if !quiet {
                 warn(&note);
             }
             notes.push(note);
-            Ok(Box::new(CpuTrainer))
+            Ok(Box::new(CpuTrainer::new()))
         }
     }
 }

@@ -6,7 +6,9 @@
 //! - [`rng`]: the counter-based generator shared bit for bit with `shaders/rng.wgsl`.
 //! - [`model`]: layer spec, flat parameter layout, Keras-compatible seeded initialisation.
 //! - [`fit`]: what a fit is for every backend: hyper-parameters, windows, scaled series, report.
-//! - [`cpu`]: the reference: forward, BPTT, dropout, dense, MSE, Adam in plain f64 loops.
+//! - [`reference`]: the f64 reference: forward, BPTT, dropout, dense, MSE, Adam in plain loops, the
+//!   oracle every engine is checked against.
+//! - [`cpu`]: the CPU engine: the same training in f32, SIMD products, all cores.
 //! - [`gpu`]: device, pipelines and the batched-model engine.
 //! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
 
@@ -19,6 +21,7 @@ pub mod gpu;
 pub mod metrics;
 pub mod model;
 pub mod progress;
+pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod train;

@@ -21,12 +21,14 @@ const PHILOX_W0: u32 = 0x9E37_79B9;
 const PHILOX_W1: u32 = 0xBB67_AE85;
 
 /// Full 64-bit product of two 32-bit words, split into (high word, low word).
+#[inline(always)] // the CPU engine's dropout loop vectorises through these
 fn mul_hi_lo(a: u32, b: u32) -> (u32, u32) {
     let product = u64::from(a) * u64::from(b);
     ((product >> 32) as u32, product as u32)
 }
 
 /// One Philox round: two multiplications, the high halves mixed with the other two words and the key.
+#[inline(always)] // the CPU engine's dropout loop vectorises through these
 fn philox_round(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let (hi0, lo0) = mul_hi_lo(PHILOX_M0, ctr[0]);
     let (hi1, lo1) = mul_hi_lo(PHILOX_M1, ctr[2]);
@@ -35,6 +37,7 @@ fn philox_round(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 
 /// Philox4x32 with 10 rounds. The key is bumped by the Weyl constants between rounds (nine bumps for
 /// ten rounds), exactly as Random123's `philox4x32_R(10, ...)`.
+#[inline(always)] // the CPU engine's dropout loop vectorises through these
 pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let mut ctr = counter;
     let mut k = key;
@@ -49,6 +52,7 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 
 /// The project's random word: first output word of Philox for counter `[model, purpose, step, index]`
 /// and key `[seed_lo, seed_hi]`.
+#[inline(always)] // the CPU engine's dropout loop vectorises through these
 pub fn random_u32(seed: u64, model: u32, purpose: u32, step: u32, index: u32) -> u32 {
     let key = [seed as u32, (seed >> 32) as u32];
     philox4x32_10([model, purpose, step, index], key)[0]
@@ -81,17 +85,22 @@ pub fn dropout_purpose(layer_index: usize) -> u32 {
 /// a bias of at most `n / 2^32`, negligible for windows of a few thousand samples, and it keeps the
 /// WGSL port a one-liner.)
 pub fn shuffle(n: usize, seed: u64, model: u32, epoch_serial: u32) -> Vec<u32> {
-    // Sample counts come from CSV files of at most a few million rows; a window that does not fit in
-    // u32 cannot be indexed by the GPU's u32 counters either.
+    let mut perm = Vec::with_capacity(n);
+    shuffle_into(&mut perm, n, seed, model, epoch_serial);
+    perm
+}
+
+/// [`shuffle`] into a caller's buffer (no allocation once it has grown to `n`).
+pub fn shuffle_into(perm: &mut Vec<u32>, n: usize, seed: u64, model: u32, epoch_serial: u32) {
     assert!(
         n <= u32::MAX as usize,
         "shuffle: window of {n} samples exceeds u32"
     );
-    let mut perm: Vec<u32> = (0..n as u32).collect();
+    perm.clear();
+    perm.extend(0..n as u32);
     for i in (1..n).rev() {
         let word = random_u32(seed, model, PURPOSE_SHUFFLE, epoch_serial, i as u32);
         let j = (word % (i as u32 + 1)) as usize;
         perm.swap(i, j);
     }
-    perm
 }

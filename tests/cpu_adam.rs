@@ -6,8 +6,8 @@
 //! values by a few ulps of O(1) numbers (~1e-16), so 1e-12 leaves four orders of margin while any
 //! formula error (a missing bias correction, ε inside the root, β swapped) shows at 1e-7 or more.
 
-use gpulstm::cpu::adam::{adam_step, AdamState};
 use gpulstm::fit::AdamConfig;
+use gpulstm::reference::adam::{adam_step, AdamState};
 
 fn assert_close(actual: &[f64], expected: &[f64], what: &str) {
     assert_eq!(actual.len(), expected.len());

@@ -1,14 +1,14 @@
 //! `fit` / `predict` / `gather_batch` on a small synthetic series: training lowers the loss, early
 //! stopping restores the best weights and stops on schedule, and everything is seed-deterministic.
 
-use gpulstm::cpu::adam::adam_step;
-use gpulstm::cpu::dropout::DropoutKey;
-use gpulstm::cpu::fit::{fit, fit_from_best, gather_batch, predict, ModelState};
-use gpulstm::cpu::loss::{mse, mse_grad};
-use gpulstm::cpu::network::{backward, forward};
 use gpulstm::fit::AdamConfig;
 use gpulstm::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use gpulstm::model::{ModelSpec, ParamLayout};
+use gpulstm::reference::adam::adam_step;
+use gpulstm::reference::dropout::DropoutKey;
+use gpulstm::reference::fit::{fit, fit_from_best, gather_batch, predict, ModelState};
+use gpulstm::reference::loss::{mse, mse_grad};
+use gpulstm::reference::network::{backward, forward};
 use gpulstm::rng::{shuffle, uniform};
 
 /// A noisy sine (feature 0, also the target) and a cosine (feature 1), in [0.1, 0.9] like min–max

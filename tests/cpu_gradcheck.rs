@@ -12,12 +12,12 @@
 //! truncation error is `h⁴·L⁽⁵⁾/30 ≈ 5e-13` and its rounding floor `1.5·ε·|L|/h ≈ 1e-13`, so at
 //! h = 2e-3 the measured worst case is 3e-8 (printed with `--nocapture`): a 30× margin under 1e-6,
 //! while a sign, index or missing-term bug gives O(1e-2..1) relative error.
-use gpulstm::cpu::dense::{dense_backward, dense_forward};
-use gpulstm::cpu::dropout::{dropout_mask, DropoutKey};
-use gpulstm::cpu::loss::{mse, mse_grad};
-use gpulstm::cpu::lstm::{lstm_backward, lstm_forward, LstmDims};
-use gpulstm::cpu::network::{backward_full, forward, LayerCache};
 use gpulstm::model::{init_params, ModelSpec, ParamLayout};
+use gpulstm::reference::dense::{dense_backward, dense_forward};
+use gpulstm::reference::dropout::{dropout_mask, DropoutKey};
+use gpulstm::reference::loss::{mse, mse_grad};
+use gpulstm::reference::lstm::{lstm_backward, lstm_forward, LstmDims};
+use gpulstm::reference::network::{backward_full, forward, LayerCache};
 use gpulstm::rng::uniform;
 
 /// Step of the finite-difference stencil (see the module doc).

@@ -13,8 +13,8 @@ use gpulstm::data::{load_sample, LoadOptions, SplitConfig, SplitRule, WindowKind
 use gpulstm::fit::AdamConfig;
 use gpulstm::fit::Hyper;
 use gpulstm::model::{ModelSpec, ParamLayout};
-use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::gpu::GpuTrainer;
+use gpulstm::train::reference::ReferenceTrainer;
 use gpulstm::train::{run, Protocol, RunResult, RunSpec, ScalerMode};
 
 fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
@@ -120,7 +120,7 @@ fn walk_forward_8_splits_match_cpu_backend() {
     let mut gpu =
         GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
     let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
-    let c = run(&series, &s, &mut CpuTrainer, &quiet).expect("cpu run");
+    let c = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("cpu run");
     assert_eq!(g.splits.len(), 8);
     compare(&g, &c);
 }
@@ -136,7 +136,7 @@ fn seed_protocol_3_splits_match_cpu_backend() {
     let mut gpu =
         GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
     let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
-    let c = run(&series, &s, &mut CpuTrainer, &quiet).expect("cpu run");
+    let c = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("cpu run");
     assert_eq!(g.splits.len(), 3);
     compare(&g, &c);
 }
@@ -155,7 +155,7 @@ fn expanding_windows_match_cpu_backend() {
     let mut gpu =
         GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
     let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
-    let c = run(&series, &s, &mut CpuTrainer, &quiet).expect("cpu run");
+    let c = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("cpu run");
     assert_eq!(g.splits.len(), 6);
     assert_eq!(g.splits[5].split.train_len, 50 + 5 * 7);
     compare(&g, &c);

@@ -15,8 +15,8 @@ use gpulstm::report::evaluate::{
 use gpulstm::report::plots::{
     freshest_predictions, split_rmse_points, trailing_mean, write_all, LossData, PLOT_NAMES,
 };
-use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::protocol::{run, Protocol, RunSpec, ScalerMode};
+use gpulstm::train::reference::ReferenceTrainer;
 
 /// A small real run on the embedded sample with the CPU reference: a tiny model, a few splits and
 /// epochs, so the plots show what a real run's look like in a second or two.
@@ -52,7 +52,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         init_weights: None,
         ensemble_last: 3,
     };
-    let result = run(&series, &run_spec, &mut CpuTrainer, &|_| {}).expect("training");
+    let result = run(&series, &run_spec, &mut ReferenceTrainer, &|_| {}).expect("training");
     let config = RunConfig {
         spec: run_spec,
         init_weights: None,

@@ -1,22 +1,20 @@
-//! The Keras 3 Adam update (ARCHITECTURE.md, "Layer math"):
-//! `t += 1; m = β1 m + (1−β1) g; v = β2 v + (1−β2) g²; α = lr·√(1−β2^t)/(1−β1^t);
-//! w −= α·m/(√v + ε)`. Keras folds the bias corrections into `α` and adds ε to `√v` un-corrected,
-//! which differs slightly from the paper's `m̂/(√v̂ + ε)`; we follow Keras.
+//! The Keras 3 Adam update of [`crate::reference::adam`] in f32 over the flat parameter vector; the
+//! bias-corrected step size `α_t` is computed in f64 ([`AdamConfig::step_size`]) and rounded once.
 
+use super::simd::{fmadd, simd_dispatch, PORTABLE_FMA};
 use crate::fit::AdamConfig;
 
-/// Moments in the parameter layout and the number of steps taken so far.
+/// Adam's moments and step count for one model.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AdamState {
-    pub m: Vec<f64>,
-    pub v: Vec<f64>,
+pub struct Moments {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
     pub t: u32,
 }
 
-impl AdamState {
-    /// Zero moments for `n` parameters, no step taken.
-    pub fn new(n: usize) -> AdamState {
-        AdamState {
+impl Moments {
+    pub fn new(n: usize) -> Moments {
+        Moments {
             m: vec![0.0; n],
             v: vec![0.0; n],
             t: 0,
@@ -24,17 +22,58 @@ impl AdamState {
     }
 }
 
-/// One Adam step over every parameter.
-pub fn adam_step(cfg: &AdamConfig, state: &mut AdamState, params: &mut [f64], grads: &[f64]) {
-    assert_eq!(params.len(), grads.len(), "adam_step: params/grads length");
-    assert_eq!(state.m.len(), params.len(), "adam_step: state size");
-    assert_eq!(state.v.len(), params.len(), "adam_step: state size");
+/// One Adam step: `t += 1`, then the update of every parameter.
+pub fn adam_step(
+    isa: super::simd::Isa,
+    cfg: &AdamConfig,
+    state: &mut Moments,
+    params: &mut [f32],
+    grads: &[f32],
+) {
+    assert!(
+        params.len() == grads.len()
+            && state.m.len() == params.len()
+            && state.v.len() == params.len(),
+        "adam_step: sizes"
+    );
     state.t += 1;
-    let alpha = cfg.step_size(state.t);
-    for k in 0..params.len() {
+    let coef = Coefficients {
+        alpha: cfg.step_size(state.t) as f32,
+        beta1: cfg.beta1 as f32,
+        beta2: cfg.beta2 as f32,
+        epsilon: cfg.epsilon as f32,
+    };
+    adam_update(isa, coef, params, &mut state.m, &mut state.v, grads);
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Coefficients {
+    pub alpha: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub epsilon: f32,
+}
+
+simd_dispatch! {
+    /// `m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; w −= α·m/(√v + ε)`.
+    pub fn adam_update(c: Coefficients, params: &mut [f32], m: &mut [f32], v: &mut [f32], grads: &[f32]) => update_impl;
+    avx512: [true], avx2: [true], portable: [PORTABLE_FMA],
+}
+
+#[inline(always)]
+fn update_impl<const FMA: bool>(
+    c: Coefficients,
+    params: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    grads: &[f32],
+) {
+    let n = params.len();
+    let (m, v, grads) = (&mut m[..n], &mut v[..n], &grads[..n]);
+    for k in 0..n {
         let g = grads[k];
-        state.m[k] = cfg.beta1 * state.m[k] + (1.0 - cfg.beta1) * g;
-        state.v[k] = cfg.beta2 * state.v[k] + (1.0 - cfg.beta2) * g * g;
-        params[k] -= alpha * state.m[k] / (state.v[k].sqrt() + cfg.epsilon);
+        m[k] = fmadd::<FMA>(c.beta1, m[k], (1.0 - c.beta1) * g);
+        v[k] = fmadd::<FMA>(c.beta2, v[k], (1.0 - c.beta2) * g * g);
+        params[k] -= c.alpha * m[k] / (v[k].sqrt() + c.epsilon);
     }
 }

@@ -1,65 +1,110 @@
-//! Linear (dense) layer: `y = x·W + b`, with `x [R][I]`, `kernel [I][O]`, `bias [O]`, `y [R][O]`.
+//! A dense layer of the CPU engine, forward and backward. Its input rows carry a trailing 1
+//! (`x [R][I+1]`), so `y = [x | 1]·[K; b]` and `[dK; db] = [x | 1]ᵀ·dy` are single products over the
+//! parameters' own layout (`kernel [I][O]` then `bias [O]`, contiguous).
 
-/// Gradients of one dense call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DenseGrads {
-    /// `[R][I]`.
-    pub dx: Vec<f64>,
-    /// `[I][O]`, summed over rows.
-    pub dkernel: Vec<f64>,
-    /// `[O]`, summed over rows.
-    pub dbias: Vec<f64>,
+use super::lstm::padded;
+use super::matmul::{matmul_impl, Shape, Strided};
+use super::simd::{simd_dispatch, PORTABLE_FMA};
+
+/// A dense layer's buffers for up to `capacity` rows.
+#[derive(Debug, Clone)]
+pub struct DenseBuffers {
+    pub input: usize,
+    pub units: usize,
+    pub capacity: usize,
+    /// `[R][I+1]`, last column 1.
+    pub x: Vec<f32>,
+    /// `[R][O]`.
+    pub y: Vec<f32>,
+    /// `[R][O]`: the gradient arriving at the output.
+    pub dy: Vec<f32>,
+    /// `[O][pad(I)]`: `Kᵀ`.
+    kt: Vec<f32>,
+    /// `[R][pad(I)]`: the input gradient.
+    pub dx: Vec<f32>,
 }
 
-/// `y[r][o] = b[o] + Σ_i x[r][i]·W[i][o]`.
-pub fn dense_forward(
-    rows: usize,
-    input: usize,
-    units: usize,
-    x: &[f64],
-    kernel: &[f64],
-    bias: &[f64],
-) -> Vec<f64> {
-    assert_eq!(x.len(), rows * input, "dense_forward: x size");
-    assert_eq!(kernel.len(), input * units, "dense_forward: kernel size");
-    assert_eq!(bias.len(), units, "dense_forward: bias size");
-    let mut y = vec![0.0; rows * units];
-    for r in 0..rows {
-        for o in 0..units {
-            let mut acc = bias[o];
-            for i in 0..input {
-                acc += x[r * input + i] * kernel[i * units + o];
-            }
-            y[r * units + o] = acc;
+impl DenseBuffers {
+    pub fn new(input: usize, units: usize, capacity: usize) -> DenseBuffers {
+        let mut x = vec![0.0; capacity * (input + 1)];
+        for row in x.chunks_exact_mut(input + 1) {
+            row[input] = 1.0;
+        }
+        DenseBuffers {
+            input,
+            units,
+            capacity,
+            x,
+            y: vec![0.0; capacity * units],
+            dy: vec![0.0; capacity * units],
+            kt: vec![0.0; units * padded(input)],
+            dx: vec![0.0; capacity * padded(input)],
         }
     }
-    y
 }
 
-/// Given `dy = dL/dy [R][O]`: `dx = dy·Wᵀ`, `dW = xᵀ·dy`, `db = Σ_r dy`.
-pub fn dense_backward(
+simd_dispatch! {
+    /// `y = x·K + b` for `rows` rows; `params` is `[K; b]` (`[I+1][O]`).
+    pub fn dense_forward(buf: &mut DenseBuffers, rows: usize, params: &[f32]) => forward_impl;
+    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+}
+
+simd_dispatch! {
+    /// `[dK; db] = [x | 1]ᵀ·dy` into `grads` (`[I+1][O]`) and, with `want_dx`, `dx = dy·Kᵀ`.
+    pub fn dense_backward(buf: &mut DenseBuffers, rows: usize, params: &[f32], grads: &mut [f32], want_dx: bool) => backward_impl;
+    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+}
+
+#[inline(always)]
+fn forward_impl<const FMA: bool, const MR: usize, const NR: usize>(
+    buf: &mut DenseBuffers,
     rows: usize,
-    input: usize,
-    units: usize,
-    x: &[f64],
-    kernel: &[f64],
-    dy: &[f64],
-) -> DenseGrads {
-    assert_eq!(x.len(), rows * input, "dense_backward: x size");
-    assert_eq!(kernel.len(), input * units, "dense_backward: kernel size");
-    assert_eq!(dy.len(), rows * units, "dense_backward: dy size");
-    let mut dx = vec![0.0; rows * input];
-    let mut dkernel = vec![0.0; input * units];
-    let mut dbias = vec![0.0; units];
-    for r in 0..rows {
-        for o in 0..units {
-            let g = dy[r * units + o];
-            dbias[o] += g;
-            for i in 0..input {
-                dx[r * input + i] += g * kernel[i * units + o];
-                dkernel[i * units + o] += x[r * input + i] * g;
+    params: &[f32],
+) {
+    let (i, o) = (buf.input, buf.units);
+    assert!(rows >= 1 && rows <= buf.capacity, "dense_forward: rows");
+    let s = Shape {
+        m: rows,
+        n: o,
+        k: i + 1,
+        ldb: o,
+        ldc: o,
+    };
+    matmul_impl::<FMA, MR, NR>(s, Strided::rows(&buf.x, i + 1), params, &mut buf.y, false);
+}
+
+#[inline(always)]
+fn backward_impl<const FMA: bool, const MR: usize, const NR: usize>(
+    buf: &mut DenseBuffers,
+    rows: usize,
+    params: &[f32],
+    grads: &mut [f32],
+    want_dx: bool,
+) {
+    let (i, o) = (buf.input, buf.units);
+    assert!(rows >= 1 && rows <= buf.capacity, "dense_backward: rows");
+    let s = Shape {
+        m: i + 1,
+        n: o,
+        k: rows,
+        ldb: o,
+        ldc: o,
+    };
+    matmul_impl::<FMA, MR, NR>(s, Strided::transposed(&buf.x, i + 1), &buf.dy, grads, false);
+    if want_dx {
+        let i_pad = padded(i);
+        for (r, k_row) in params.chunks_exact(o).take(i).enumerate() {
+            for (c, &v) in k_row.iter().enumerate() {
+                buf.kt[c * i_pad + r] = v;
             }
         }
+        let s = Shape {
+            m: rows,
+            n: i_pad,
+            k: o,
+            ldb: i_pad,
+            ldc: i_pad,
+        };
+        matmul_impl::<FMA, MR, NR>(s, Strided::rows(&buf.dy, o), &buf.kt, &mut buf.dx, false);
     }
-    DenseGrads { dx, dkernel, dbias }
 }

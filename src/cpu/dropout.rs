@@ -1,49 +1,55 @@
-//! Inverted dropout masks from the shared RNG (ARCHITECTURE.md, "Random numbers"). The mask already
-//! holds the scale: training multiplies activations by it forward and gradients by it backward.
+//! Inverted dropout of the CPU engine: the same Philox draws as [`crate::reference::dropout`], in f32,
+//! into a buffer allocated once. Element `(t, r, u)` of a `[time][R][width]` mask uses Philox index
+//! `(r·time + t)·width + u`; it is kept when its draw `(word >> 8)/2²⁴ ≥ rate`, i.e. when
+//! `word >> 8 ≥ ⌈rate·2²⁴⌉` (exact: `rate·2²⁴` is a power-of-two scaling), so masks are bit-identical to
+//! the reference's.
 
-use crate::rng::{dropout_purpose, uniform};
+use super::simd::{simd_dispatch, PORTABLE_FMA};
+use crate::reference::dropout::DropoutKey;
+use crate::rng::{dropout_purpose, random_u32};
 
-/// Which draw a mask comes from: the model's seed and number, and its Adam step count before the
-/// update this forward pass feeds (0 for the first step).
+/// The mask's shape: `time` steps (1 after a vector layer), `rows`, `width` units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DropoutKey {
-    pub seed: u64,
-    pub model: u32,
-    pub step: u32,
+pub struct MaskShape {
+    pub time: usize,
+    pub rows: usize,
+    pub width: usize,
 }
 
-/// Mask `[steps][rows][units]` of the dropout layer at position `layer_index` in the layer list.
-///
-/// mask element [t][r][u] = 1/(1-rate) if uniform(seed, model, dropout_purpose(layer_index), step, (r*steps+t)*units+u) >= rate else 0
-///
-/// The index is row-major over `[R][T][U]` (not the tensor's own time-major order) so a row's draws
-/// do not depend on how many rows share the batch. `steps` is 1 for a last-step or dense output.
-pub fn dropout_mask(
+simd_dispatch! {
+    /// Writes the `[time][rows][width]` mask (0 or `1/(1−rate)`) of layer `layer_index` for `key`.
+    pub fn dropout_mask(rate: f64, layer_index: usize, key: DropoutKey, shape: MaskShape, mask: &mut [f32]) => mask_impl;
+    avx512: [true], avx2: [true], portable: [PORTABLE_FMA],
+}
+
+#[inline(always)]
+fn mask_impl<const FMA: bool>(
     rate: f64,
     layer_index: usize,
-    key: &DropoutKey,
-    steps: usize,
-    rows: usize,
-    units: usize,
-) -> Vec<f64> {
-    debug_assert!(
+    key: DropoutKey,
+    shape: MaskShape,
+    mask: &mut [f32],
+) {
+    let MaskShape { time, rows, width } = shape;
+    assert!(
         (0.0..1.0).contains(&rate),
         "dropout rate {rate} outside [0, 1)"
     );
+    assert!(
+        time * rows * width <= u32::MAX as usize,
+        "dropout index exceeds u32"
+    );
     let purpose = dropout_purpose(layer_index);
-    let scale = 1.0 / (1.0 - rate);
-    let mut mask = vec![0.0; steps * rows * units];
-    for t in 0..steps {
+    let threshold = (rate * 16_777_216.0).ceil() as u32;
+    let scale = (1.0 / (1.0 - rate)) as f32;
+    for t in 0..time {
         for r in 0..rows {
-            for u in 0..units {
-                // Batch sizes × steps × units stay far below 2^32 for any run this engine does
-                // (units ≤ MAX_UNITS); a wrap here would be a caller bug, caught in debug builds.
-                let index = (r * steps + t) * units + u;
-                debug_assert!(index <= u32::MAX as usize, "dropout index exceeds u32");
-                let draw = uniform(key.seed, key.model, purpose, key.step, index as u32);
-                mask[(t * rows + r) * units + u] = if draw >= rate { scale } else { 0.0 };
+            let base = ((r * time + t) * width) as u32;
+            let out = &mut mask[(t * rows + r) * width..][..width];
+            for (u, m) in out.iter_mut().enumerate() {
+                let word = random_u32(key.seed, key.model, purpose, key.step, base + u as u32);
+                *m = if word >> 8 >= threshold { scale } else { 0.0 };
             }
         }
     }
-    mask
 }

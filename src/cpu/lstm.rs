@@ -1,202 +1,320 @@
-//! One LSTM layer over a time-major batch, forward and backward (backpropagation through time).
+//! One LSTM layer of the CPU engine, forward and backward, over buffers allocated once.
 //!
-//! Layouts (ARCHITECTURE.md): `x [T][R][I]`, `kernel [I][4U]`, `recurrent [U][4U]`, `bias [4U]`,
-//! gates `[T][R][4U]` in order i, f, c(g), o, `c [T][R][U]`, `h [T+1][R][U]` with `h[0] = 0`.
+//! Layout (time-major, `R` rows of the current call, `W = I + U + 1`):
+//! - `xh [T+1][R][W]`: row `(t, r)` is `[x_t | h_{t−1} | 1]`. The forward writes `h_t` into row `t+1`,
+//!   so one buffer is the input projection's `A`, the recurrence's `A` (its `h` part) and, transposed,
+//!   the weight gradient's `A`: `[dW; dU; db] = xhᵀ·dz` is ONE product over all time steps whose rows
+//!   are the parameters' own layout (`kernel [I][4U]`, `recurrent [U][4U]`, `bias [4U]`, contiguous).
+//! - `gates [T][R][4U]` (i, f, g, o: pre-activations, then activations in place), `c`, `tc = tanh(c)`
+//!   `[T][R][U]`; `dz [T][R][4U]`; `dh [T][R][U]` the gradient arriving at each step's output.
 //!
-//! Step `t`, row `r`:
-//! `z = x_t·W + h_t·U + b`; `i = σ(z_i)`, `f = σ(z_f)`, `g = tanh(z_c)`, `o = σ(z_o)`;
-//! `c_t = f⊙c_{t−1} + i⊙g` (with `c_{−1} = 0`); `h_{t+1} = o⊙tanh(c_t)`.
+//! Forward: `gates = b + x·W` for the whole sequence (one product), then per step
+//! `gates_t += h_{t−1}·U` and the fused cell update. Backward: per step (reverse) the fused cell
+//! gradient, then `dh_{t−1} = dz_t·Uᵀ` against a transposed copy of `U` (rows padded to 8 floats);
+//! then the weight-gradient product and, when the layer below needs it, `dx = dz·Wᵀ`.
 
-/// Sizes of one LSTM call: `steps` T, `rows` R (batch), `input` I features per step, `units` U.
+use super::math::{sigmoid, tanh};
+use super::matmul::{matmul_impl, Shape, Strided};
+use super::simd::{fmadd, simd_dispatch, PORTABLE_FMA};
+
+/// An LSTM layer's shape: `steps` (T), `input` (I) features per step, `units` (U).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LstmDims {
+pub struct LstmShape {
     pub steps: usize,
-    pub rows: usize,
     pub input: usize,
     pub units: usize,
 }
 
-/// What the forward pass keeps for the backward pass.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LstmCache {
-    /// Activated gates `[T][R][4U]`: i, f, g, o blocks.
-    pub gates: Vec<f64>,
-    /// Cell states `[T][R][U]`.
-    pub c: Vec<f64>,
-    /// Hidden states `[T+1][R][U]`; `h[0] = 0`, `h[t+1]` is the output of step `t`.
-    pub h: Vec<f64>,
+impl LstmShape {
+    /// Width of an `xh` row: `[x | h | 1]`.
+    pub fn width(&self) -> usize {
+        self.input + self.units + 1
+    }
+    fn gates(&self) -> usize {
+        4 * self.units
+    }
 }
 
-/// Gradients of one LSTM call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LstmGrads {
-    /// `[T][R][I]`.
-    pub dx: Vec<f64>,
-    /// `[I][4U]`, summed over steps and rows.
-    pub dkernel: Vec<f64>,
-    /// `[U][4U]`, summed over steps and rows.
-    pub drecurrent: Vec<f64>,
-    /// `[4U]`, summed over steps and rows.
-    pub dbias: Vec<f64>,
-    /// Gradient with respect to the gate pre-activations `z`, `[T][R][4U]` (kept for kernel checks).
-    pub dgates: Vec<f64>,
-    /// Gradients with respect to the initial states `h[0]` and `c_{−1}` (both zero), `[R][U]`: nothing
-    /// trains them; the GPU kernel check compares them.
-    pub dh0: Vec<f64>,
-    pub dc0: Vec<f64>,
+/// Row pitch of the transposed copies: a multiple of 8 floats so the products never fall back to
+/// their one-column tail.
+pub(crate) fn padded(n: usize) -> usize {
+    n.div_ceil(8) * 8
 }
 
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
+/// The layer's parameters, as slices of the flat parameter vector.
+#[derive(Debug, Clone, Copy)]
+pub struct LstmParams<'a> {
+    pub kernel: &'a [f32],
+    pub recurrent: &'a [f32],
+    pub bias: &'a [f32],
 }
 
-/// Runs the layer over all `T` steps from zero initial states.
-pub fn lstm_forward(
-    d: &LstmDims,
-    x: &[f64],
-    kernel: &[f64],
-    recurrent: &[f64],
-    bias: &[f64],
-) -> LstmCache {
-    let (t_len, rows, input, units) = (d.steps, d.rows, d.input, d.units);
-    let g4 = 4 * units;
-    assert_eq!(x.len(), t_len * rows * input, "lstm_forward: x size");
-    assert_eq!(kernel.len(), input * g4, "lstm_forward: kernel size");
-    assert_eq!(recurrent.len(), units * g4, "lstm_forward: recurrent size");
-    assert_eq!(bias.len(), g4, "lstm_forward: bias size");
+/// Everything one LSTM layer keeps, for up to `capacity` rows.
+#[derive(Debug, Clone)]
+pub struct LstmBuffers {
+    pub shape: LstmShape,
+    pub capacity: usize,
+    pub xh: Vec<f32>,
+    pub gates: Vec<f32>,
+    pub c: Vec<f32>,
+    pub tc: Vec<f32>,
+    pub dz: Vec<f32>,
+    pub dh: Vec<f32>,
+    /// `[R][U]`: the cell gradient carried to the previous step.
+    dc: Vec<f32>,
+    /// `[R][pad(U)]`: `dz_t·Uᵀ`, the hidden gradient carried to the previous step.
+    dh_next: Vec<f32>,
+    /// `[4U][pad(U)]` and `[4U][pad(I)]`: `Uᵀ`, `Wᵀ`.
+    ut: Vec<f32>,
+    wt: Vec<f32>,
+    /// `[T][R][pad(I)]`: the input gradient.
+    pub dx: Vec<f32>,
+    zeros: Vec<f32>,
+}
 
-    let mut gates = vec![0.0; t_len * rows * g4];
-    let mut c = vec![0.0; t_len * rows * units];
-    let mut h = vec![0.0; (t_len + 1) * rows * units];
-    let mut z = vec![0.0; g4];
-    for t in 0..t_len {
-        for r in 0..rows {
-            let x_row = &x[(t * rows + r) * input..][..input];
-            let h_prev = &h[(t * rows + r) * units..][..units]; // h[t] = previous output
-                                                                // Pre-activations z = b + x·W + h_prev·U.
-            z.copy_from_slice(bias);
-            for (i, &xi) in x_row.iter().enumerate() {
-                for (zg, &w) in z.iter_mut().zip(&kernel[i * g4..(i + 1) * g4]) {
-                    *zg += xi * w;
-                }
-            }
-            for (k, &hk) in h_prev.iter().enumerate() {
-                for (zg, &w) in z.iter_mut().zip(&recurrent[k * g4..(k + 1) * g4]) {
-                    *zg += hk * w;
-                }
-            }
-            let gate_row = (t * rows + r) * g4;
-            for u in 0..units {
-                let ig = sigmoid(z[u]);
-                let fg = sigmoid(z[units + u]);
-                let gg = z[2 * units + u].tanh();
-                let og = sigmoid(z[3 * units + u]);
-                gates[gate_row + u] = ig;
-                gates[gate_row + units + u] = fg;
-                gates[gate_row + 2 * units + u] = gg;
-                gates[gate_row + 3 * units + u] = og;
-                let c_prev = if t == 0 {
-                    0.0
-                } else {
-                    c[((t - 1) * rows + r) * units + u]
-                };
-                let ct = fg * c_prev + ig * gg;
-                c[(t * rows + r) * units + u] = ct;
-                h[((t + 1) * rows + r) * units + u] = og * ct.tanh();
-            }
+impl LstmBuffers {
+    pub fn new(shape: LstmShape, capacity: usize) -> LstmBuffers {
+        let (t, u, g, w) = (shape.steps, shape.units, shape.gates(), shape.width());
+        let mut xh = vec![0.0; (t + 1) * capacity * w];
+        // The constant 1 that carries the bias; rows are W wide whatever R is, so it stays put.
+        for row in xh.chunks_exact_mut(w) {
+            row[w - 1] = 1.0;
+        }
+        LstmBuffers {
+            shape,
+            capacity,
+            xh,
+            gates: vec![0.0; t * capacity * g],
+            c: vec![0.0; t * capacity * u],
+            tc: vec![0.0; t * capacity * u],
+            dz: vec![0.0; t * capacity * g],
+            dh: vec![0.0; t * capacity * u],
+            dc: vec![0.0; capacity * u],
+            dh_next: vec![0.0; capacity * padded(u)],
+            ut: vec![0.0; g * padded(u)],
+            wt: vec![0.0; g * padded(shape.input)],
+            dx: vec![0.0; t * capacity * padded(shape.input)],
+            zeros: vec![0.0; u],
         }
     }
-    LstmCache { gates, c, h }
 }
 
-/// Backpropagation through time. `dh [T][R][U]` is the loss gradient with respect to each step's
-/// output `h[t+1]` coming from above (all zero except the last step for a last-step LSTM).
-pub fn lstm_backward(
-    d: &LstmDims,
-    x: &[f64],
-    kernel: &[f64],
-    recurrent: &[f64],
-    cache: &LstmCache,
-    dh: &[f64],
-) -> LstmGrads {
-    let (t_len, rows, input, units) = (d.steps, d.rows, d.input, d.units);
-    let g4 = 4 * units;
-    assert_eq!(x.len(), t_len * rows * input, "lstm_backward: x size");
-    assert_eq!(kernel.len(), input * g4, "lstm_backward: kernel size");
-    assert_eq!(recurrent.len(), units * g4, "lstm_backward: recurrent size");
-    assert_eq!(dh.len(), t_len * rows * units, "lstm_backward: dh size");
+simd_dispatch! {
+    /// The forward pass over `rows` rows whose inputs are already in `xh`'s `x` part.
+    pub fn lstm_forward(buf: &mut LstmBuffers, rows: usize, p: LstmParams) => forward_impl;
+    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+}
 
-    let mut dx = vec![0.0; t_len * rows * input];
-    let mut dkernel = vec![0.0; input * g4];
-    let mut drecurrent = vec![0.0; units * g4];
-    let mut dbias = vec![0.0; g4];
-    let mut dgates = vec![0.0; t_len * rows * g4];
-    // Gradients flowing back from step t+1 into step t's h and c, per row: [R][U].
-    let mut dh_next = vec![0.0; rows * units];
-    let mut dc_next = vec![0.0; rows * units];
+simd_dispatch! {
+    /// The backward pass after [`lstm_forward`], given `dh`: writes `[dW; dU; db]` into `grads`
+    /// (`[W][4U]`, the layer's contiguous parameter slice) and, with `want_dx`, `dx`.
+    pub fn lstm_backward(buf: &mut LstmBuffers, rows: usize, p: LstmParams, grads: &mut [f32], want_dx: bool) => backward_impl;
+    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+}
 
+#[inline(always)]
+fn forward_impl<const FMA: bool, const MR: usize, const NR: usize>(
+    buf: &mut LstmBuffers,
+    rows: usize,
+    p: LstmParams,
+) {
+    let s = buf.shape;
+    let (t_len, i_len, u, g, w) = (s.steps, s.input, s.units, s.gates(), s.width());
+    assert!(rows >= 1 && rows <= buf.capacity, "lstm_forward: rows");
+    for r in 0..rows {
+        buf.xh[r * w + i_len..][..u].fill(0.0); // h_{−1} = 0
+    }
+    let gates = &mut buf.gates[..t_len * rows * g];
+    for row in gates.chunks_exact_mut(g) {
+        row.copy_from_slice(p.bias);
+    }
+    let all_rows = Shape {
+        m: t_len * rows,
+        n: g,
+        k: i_len,
+        ldb: g,
+        ldc: g,
+    };
+    matmul_impl::<FMA, MR, NR>(all_rows, Strided::rows(&buf.xh, w), p.kernel, gates, true);
+    let step = Shape {
+        m: rows,
+        n: g,
+        k: u,
+        ldb: g,
+        ldc: g,
+    };
+    for t in 0..t_len {
+        let h_prev = Strided::rows(&buf.xh, w).at(t * rows * w + i_len);
+        let z = &mut buf.gates[t * rows * g..][..rows * g];
+        matmul_impl::<FMA, MR, NR>(step, h_prev, p.recurrent, z, true);
+        for r in 0..rows {
+            let at = (t * rows + r) * u;
+            let (before, from_here) = buf.c.split_at_mut(at);
+            let c_prev = if t == 0 {
+                &buf.zeros[..]
+            } else {
+                &before[at - rows * u..]
+            };
+            cell_forward::<FMA>(
+                &mut z[r * g..][..g],
+                c_prev,
+                &mut from_here[..u],
+                &mut buf.tc[at..][..u],
+                &mut buf.xh[((t + 1) * rows + r) * w + i_len..][..u],
+            );
+        }
+    }
+}
+
+/// Gate activations and the cell update of one row: `z` (pre-activations i, f, g, o) becomes the
+/// activations; `c = f⊙c_prev + i⊙g`, `tc = tanh(c)`, `h = o⊙tc`.
+#[inline(always)]
+fn cell_forward<const FMA: bool>(
+    z: &mut [f32],
+    c_prev: &[f32],
+    c: &mut [f32],
+    tc: &mut [f32],
+    h: &mut [f32],
+) {
+    let u = c.len();
+    let (zi, rest) = z.split_at_mut(u);
+    let (zf, rest) = rest.split_at_mut(u);
+    let (zg, zo) = rest.split_at_mut(u);
+    let (zo, c_prev, tc, h) = (&mut zo[..u], &c_prev[..u], &mut tc[..u], &mut h[..u]);
+    for k in 0..u {
+        let (ig, fg) = (sigmoid::<FMA>(zi[k]), sigmoid::<FMA>(zf[k]));
+        let (gg, og) = (tanh::<FMA>(zg[k]), sigmoid::<FMA>(zo[k]));
+        let ct = fmadd::<FMA>(fg, c_prev[k], ig * gg);
+        let t = tanh::<FMA>(ct);
+        (zi[k], zf[k], zg[k], zo[k]) = (ig, fg, gg, og);
+        (c[k], tc[k], h[k]) = (ct, t, og * t);
+    }
+}
+
+/// `dst[j][i] = src[i][j]` for `src [rows][cols]`, `dst` rows `pitch` apart (padding left at 0).
+fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut [f32], pitch: usize) {
+    for (i, src_row) in src.chunks_exact(cols).take(rows).enumerate() {
+        for (j, &v) in src_row.iter().enumerate() {
+            dst[j * pitch + i] = v;
+        }
+    }
+}
+
+#[inline(always)]
+fn backward_impl<const FMA: bool, const MR: usize, const NR: usize>(
+    buf: &mut LstmBuffers,
+    rows: usize,
+    p: LstmParams,
+    grads: &mut [f32],
+    want_dx: bool,
+) {
+    let s = buf.shape;
+    let (t_len, i_len, u, g, w) = (s.steps, s.input, s.units, s.gates(), s.width());
+    let (u_pad, i_pad) = (padded(u), padded(i_len));
+    assert!(rows >= 1 && rows <= buf.capacity, "lstm_backward: rows");
+    assert_eq!(grads.len(), w * g, "lstm_backward: grads are [I+U+1][4U]");
+    transpose_into(p.recurrent, u, g, &mut buf.ut, u_pad);
+    buf.dc[..rows * u].fill(0.0);
+    buf.dh_next[..rows * u_pad].fill(0.0);
+    let carry = Shape {
+        m: rows,
+        n: u_pad,
+        k: g,
+        ldb: u_pad,
+        ldc: u_pad,
+    };
     for t in (0..t_len).rev() {
         for r in 0..rows {
-            let gate_row = (t * rows + r) * g4;
-            // Pointwise part: from dL/dh_t (above + recurrent) to dL/dz.
-            for u in 0..units {
-                let ig = cache.gates[gate_row + u];
-                let fg = cache.gates[gate_row + units + u];
-                let gg = cache.gates[gate_row + 2 * units + u];
-                let og = cache.gates[gate_row + 3 * units + u];
-                let ct = cache.c[(t * rows + r) * units + u];
-                let c_prev = if t == 0 {
-                    0.0
-                } else {
-                    cache.c[((t - 1) * rows + r) * units + u]
-                };
-                let tanh_c = ct.tanh();
-                let dht = dh[(t * rows + r) * units + u] + dh_next[r * units + u];
-                // h = o·tanh(c): both o and c receive gradient; c also gets the carry from step t+1.
-                let d_o = dht * tanh_c;
-                let dct = dht * og * (1.0 - tanh_c * tanh_c) + dc_next[r * units + u];
-                // c = f·c_prev + i·g.
-                let d_i = dct * gg;
-                let d_f = dct * c_prev;
-                let d_g = dct * ig;
-                dc_next[r * units + u] = dct * fg;
-                // Through the activations: σ' = s(1−s), tanh' = 1−g².
-                dgates[gate_row + u] = d_i * ig * (1.0 - ig);
-                dgates[gate_row + units + u] = d_f * fg * (1.0 - fg);
-                dgates[gate_row + 2 * units + u] = d_g * (1.0 - gg * gg);
-                dgates[gate_row + 3 * units + u] = d_o * og * (1.0 - og);
-            }
-            // Matrix part: z = x·W + h_prev·U + b.
-            let dz = &dgates[gate_row..gate_row + g4];
-            let x_row = &x[(t * rows + r) * input..][..input];
-            let h_prev = &cache.h[(t * rows + r) * units..][..units];
-            for i in 0..input {
-                let w_row = &kernel[i * g4..(i + 1) * g4];
-                dx[(t * rows + r) * input + i] = dz.iter().zip(w_row).map(|(a, b)| a * b).sum();
-                for (dw, &g) in dkernel[i * g4..(i + 1) * g4].iter_mut().zip(dz) {
-                    *dw += x_row[i] * g;
-                }
-            }
-            for k in 0..units {
-                let u_row = &recurrent[k * g4..(k + 1) * g4];
-                // Gradient into h_prev (= h[t]) flows to step t−1 as its dh_next.
-                dh_next[r * units + k] = dz.iter().zip(u_row).map(|(a, b)| a * b).sum();
-                for (du, &g) in drecurrent[k * g4..(k + 1) * g4].iter_mut().zip(dz) {
-                    *du += h_prev[k] * g;
-                }
-            }
-            for (db, &g) in dbias.iter_mut().zip(dz) {
-                *db += g;
-            }
+            let at = (t * rows + r) * u;
+            let c_prev = if t == 0 {
+                &buf.zeros[..]
+            } else {
+                &buf.c[at - rows * u..][..u]
+            };
+            cell_backward::<FMA>(
+                CellSaved {
+                    gates: &buf.gates[(t * rows + r) * g..][..g],
+                    c_prev,
+                    tc: &buf.tc[at..][..u],
+                    dh: &buf.dh[at..][..u],
+                    dh_next: &buf.dh_next[r * u_pad..][..u],
+                },
+                &mut buf.dc[r * u..][..u],
+                &mut buf.dz[(t * rows + r) * g..][..g],
+            );
+        }
+        if t > 0 {
+            let dz_t = Strided::rows(&buf.dz, g).at(t * rows * g);
+            matmul_impl::<FMA, MR, NR>(carry, dz_t, &buf.ut, &mut buf.dh_next, false);
         }
     }
-    LstmGrads {
-        dx,
-        dkernel,
-        drecurrent,
-        dbias,
-        dgates,
-        dh0: dh_next,
-        dc0: dc_next,
+    let weights = Shape {
+        m: w,
+        n: g,
+        k: t_len * rows,
+        ldb: g,
+        ldc: g,
+    };
+    matmul_impl::<FMA, MR, NR>(
+        weights,
+        Strided::transposed(&buf.xh, w),
+        &buf.dz,
+        grads,
+        false,
+    );
+    if want_dx {
+        transpose_into(p.kernel, i_len, g, &mut buf.wt, i_pad);
+        let input = Shape {
+            m: t_len * rows,
+            n: i_pad,
+            k: g,
+            ldb: i_pad,
+            ldc: i_pad,
+        };
+        matmul_impl::<FMA, MR, NR>(
+            input,
+            Strided::rows(&buf.dz, g),
+            &buf.wt,
+            &mut buf.dx,
+            false,
+        );
+    }
+}
+
+/// What the cell gradient of one row reads: the forward's activations and cell states, and the
+/// gradients arriving from above (`dh`) and from the next step (`dh_next`).
+struct CellSaved<'a> {
+    gates: &'a [f32],
+    c_prev: &'a [f32],
+    tc: &'a [f32],
+    dh: &'a [f32],
+    dh_next: &'a [f32],
+}
+
+/// One row of BPTT's pointwise part: `dc` carries the cell gradient (in: from step t+1, out: to t−1);
+/// `dz` gets the pre-activation gradients (i, f, g, o).
+#[inline(always)]
+fn cell_backward<const FMA: bool>(s: CellSaved, dc: &mut [f32], dz: &mut [f32]) {
+    let u = dc.len();
+    let (gi, gf, gg, go) = (
+        &s.gates[..u],
+        &s.gates[u..2 * u],
+        &s.gates[2 * u..3 * u],
+        &s.gates[3 * u..4 * u],
+    );
+    let (c_prev, tc, dh, dh_next) = (&s.c_prev[..u], &s.tc[..u], &s.dh[..u], &s.dh_next[..u]);
+    let (di, rest) = dz.split_at_mut(u);
+    let (df, rest) = rest.split_at_mut(u);
+    let (dg, d_o) = rest.split_at_mut(u);
+    let d_o = &mut d_o[..u];
+    for k in 0..u {
+        let (i, f, gv, o, t) = (gi[k], gf[k], gg[k], go[k], tc[k]);
+        let dht = dh[k] + dh_next[k];
+        let dct = fmadd::<FMA>(dht * o, 1.0 - t * t, dc[k]);
+        dc[k] = dct * f;
+        di[k] = dct * gv * (i * (1.0 - i));
+        df[k] = dct * c_prev[k] * (f * (1.0 - f));
+        dg[k] = dct * i * (1.0 - gv * gv);
+        d_o[k] = dht * t * (o * (1.0 - o));
     }
 }

@@ -1,13 +1,8 @@
-//! The CPU reference: every training computation as plain f64 loops, the source of truth the WGSL
-//! kernels are checked against. Each layer is a forward/backward pair of functions.
-//!
-//! - [`lstm`]: one LSTM layer over a time-major sequence, and its BPTT backward.
-//! - [`dense`]: linear layer.
-//! - [`dropout`]: inverted-dropout masks from the shared RNG.
-//! - [`loss`]: mean squared error and its gradient.
-//! - [`adam`]: the Keras 3 Adam update.
-//! - [`network`]: the whole stack of a [`crate::model::ParamLayout`], forward and backward.
-//! - [`fit`]: Keras `model.fit` with early stopping, and `predict`.
+//! The CPU engine: the training of the f64 [`crate::reference`] in f32, built like the GPU engine — the
+//! input projection of a whole sequence as one product, the recurrence and BPTT as small
+//! register-blocked products per time step with the gate activations and cell update fused, the weight
+//! gradients of all time steps as one product — with SIMD kernels chosen at run time ([`simd`]) and
+//! every core busy (rayon over models). Nothing is allocated inside an epoch.
 
 pub mod adam;
 pub mod dense;
@@ -15,4 +10,7 @@ pub mod dropout;
 pub mod fit;
 pub mod loss;
 pub mod lstm;
+pub mod math;
+pub mod matmul;
 pub mod network;
+pub mod simd;

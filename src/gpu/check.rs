@@ -12,13 +12,13 @@ use super::device_layout::keras_gate_order;
 use super::engine::{Engine, EngineShape, ModelSetup, Optim};
 use super::kernels::{self, View};
 use super::tiles::Tiles;
-use crate::cpu::adam::{adam_step, AdamState};
-use crate::cpu::dropout::DropoutKey;
-use crate::cpu::fit::{fit, gather_batch, predict, ModelState as CpuModel};
-use crate::cpu::loss::mse_grad;
-use crate::cpu::network::{backward, forward, LayerCache};
 use crate::fit::{AdamConfig, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::{init_params, LayerPlan, ModelSpec, ParamLayout};
+use crate::reference::adam::{adam_step, AdamState};
+use crate::reference::dropout::DropoutKey;
+use crate::reference::fit::{fit, gather_batch, predict, ModelState as CpuModel};
+use crate::reference::loss::mse_grad;
+use crate::reference::network::{backward, forward, LayerCache};
 use crate::rng;
 
 /// A tiny problem for the whole-step checks: a synthetic price-like series and per-model windows.
@@ -483,7 +483,7 @@ pub fn check_training_step(gpu: &Gpu, pb: &Problem) -> Result<Vec<CheckResult>, 
 }
 
 /// Whole fits: three epochs with dropout, shuffles, validation and early stopping on the device, against
-/// `cpu::fit` of each model: loss history, best epoch, restored weights and validation predictions.
+/// `reference::fit` of each model: loss history, best epoch, restored weights and validation predictions.
 pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResult>, GpuError> {
     let patience = 2;
     let optim = pb.optim(patience);

@@ -1,22 +1,74 @@
-//! The CPU reference as a training backend: models are independent, so walk-forward fits run on all
-//! cores (rayon), each one plain `cpu::fit`.
+//! The CPU engine as a training backend: one worker per core, each with one [`Network`] allocated once
+//! and reused for every model it takes from a shared queue (models differ in cost: expanding windows,
+//! early stops), so all cores stay busy until the last model.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
-use crate::cpu::adam::AdamState;
-use crate::cpu::fit::{fit, fit_from_best, predict, ModelState};
+use crate::cpu::fit::{fit_from_best, predict, ModelState, Scratch, Series};
+use crate::cpu::network::Network;
+use crate::cpu::simd::{isa, Isa};
 use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
-pub struct CpuTrainer;
+/// Rows per forward call when predicting (training uses the batch size): enough for the products to
+/// run at speed, small enough for a worker's buffers to stay in its caches.
+const PREDICT_ROWS: usize = 64;
+
+pub struct CpuTrainer {
+    isa: Isa,
+}
+
+impl CpuTrainer {
+    pub fn new() -> CpuTrainer {
+        CpuTrainer { isa: isa() }
+    }
+
+    fn network(&self, layout: &ParamLayout, lookback: usize, batch: usize) -> Network {
+        Network::new(self.isa, layout, lookback, batch.max(PREDICT_ROWS))
+    }
+}
+
+impl Default for CpuTrainer {
+    fn default() -> Self {
+        CpuTrainer::new()
+    }
+}
+
+/// Runs `work(worker buffers, item)` for every item on every core, results in item order.
+fn on_all_cores<T: Send, S>(
+    items: usize,
+    make: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
+) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..items).map(|_| None).collect());
+    let workers = rayon::current_num_threads().min(items).max(1);
+    rayon::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|_| {
+                let mut state = make();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items {
+                        break;
+                    }
+                    let out = work(&mut state, i);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.into_iter().flatten().collect()
+}
 
 impl Trainer for CpuTrainer {
     fn describe(&self) -> String {
         format!(
-            "cpu reference (f64, {} threads)",
+            "cpu engine (f32, {}, {} threads)",
+            self.isa.name(),
             rayon::current_num_threads()
         )
     }
@@ -30,40 +82,43 @@ impl Trainer for CpuTrainer {
         progress: ProgressFn,
     ) -> anyhow::Result<Vec<FitOutcome>> {
         let done = AtomicUsize::new(0);
-        let outcomes = jobs
-            .par_iter()
-            .map(|job| {
-                let series = job.scaling.apply(raw);
-                let mut state = ModelState {
-                    params: job.init.clone(),
-                    adam: AdamState::new(layout.total),
-                    epoch_serial: 0,
-                };
-                let report = fit(
-                    layout,
-                    hyper,
-                    job.model_id,
-                    &mut state,
-                    &series,
-                    job.windows,
-                );
-                let train_pred = predict(layout, &state.params, &series, job.windows.train);
-                let val_pred = predict(layout, &state.params, &series, job.windows.val);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                progress(Progress {
-                    stage: "models",
-                    done: n,
-                    total: jobs.len(),
-                    val_loss: report.history.get(report.best_epoch).map(|h| h.val),
-                });
-                FitOutcome {
-                    report,
-                    params: state.params,
-                    train_pred,
-                    val_pred,
-                }
-            })
-            .collect();
+        let make = || {
+            (
+                self.network(layout, raw.lookback, hyper.batch_size),
+                Scratch::default(),
+            )
+        };
+        let outcomes = on_all_cores(jobs.len(), make, |(net, scratch), i| {
+            let job = &jobs[i];
+            let series = Series::new(&job.scaling.apply(raw));
+            let mut state = ModelState::new(&job.init);
+            let mut best = f64::INFINITY;
+            let report = fit_from_best(
+                net,
+                hyper,
+                job.model_id,
+                &mut state,
+                &series,
+                job.windows,
+                &mut best,
+                scratch,
+            );
+            let train_pred = predict(net, &state.params, &series, job.windows.train, scratch);
+            let val_pred = predict(net, &state.params, &series, job.windows.val, scratch);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Progress {
+                stage: "models",
+                done: n,
+                total: jobs.len(),
+                val_loss: report.history.get(report.best_epoch).map(|h| h.val),
+            });
+            FitOutcome {
+                report,
+                params: state.params.iter().map(|&v| f64::from(v)).collect(),
+                train_pred,
+                val_pred,
+            }
+        });
         Ok(outcomes)
     }
 
@@ -77,18 +132,24 @@ impl Trainer for CpuTrainer {
         windows: &[SplitWindows],
         progress: ProgressFn,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        let series = scaling.apply(raw);
-        let mut state = ModelState {
-            params: init,
-            adam: AdamState::new(layout.total),
-            epoch_serial: 0,
-        };
-        // The report's script hands one EarlyStopping object to every fit; Keras 3 before 3.7 never resets
-        // its `best`, so each split is compared with the best validation loss of all earlier ones.
+        let series = Series::new(&scaling.apply(raw));
+        let mut net = self.network(layout, raw.lookback, hyper.batch_size);
+        let mut scratch = Scratch::default();
+        let mut state = ModelState::new(&init);
+        // One early-stopping reference for every split, as the reference backend (Keras < 3.7).
         let mut best = f64::INFINITY;
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &w) in windows.iter().enumerate() {
-            let report = fit_from_best(layout, hyper, 0, &mut state, &series, w, &mut best);
+            let report = fit_from_best(
+                &mut net,
+                hyper,
+                0,
+                &mut state,
+                &series,
+                w,
+                &mut best,
+                &mut scratch,
+            );
             progress(Progress {
                 stage: "splits",
                 done: i + 1,
@@ -97,7 +158,10 @@ impl Trainer for CpuTrainer {
             });
             reports.push(report);
         }
-        Ok((reports, state.params))
+        Ok((
+            reports,
+            state.params.iter().map(|&v| f64::from(v)).collect(),
+        ))
     }
 
     fn predict_many(
@@ -107,15 +171,15 @@ impl Trainer for CpuTrainer {
         params: &[f64],
         jobs: &[PredictJob],
     ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-        Ok(jobs
-            .par_iter()
-            .map(|job| {
-                let series = job.scaling.apply(raw);
-                (
-                    predict(layout, params, &series, job.windows.train),
-                    predict(layout, params, &series, job.windows.val),
-                )
-            })
-            .collect())
+        let params: Vec<f32> = params.iter().map(|&v| v as f32).collect();
+        let make = || (self.network(layout, raw.lookback, 1), Scratch::default());
+        Ok(on_all_cores(jobs.len(), make, |(net, scratch), i| {
+            let job = &jobs[i];
+            let series = Series::new(&job.scaling.apply(raw));
+            (
+                predict(net, &params, &series, job.windows.train, scratch),
+                predict(net, &params, &series, job.windows.val, scratch),
+            )
+        }))
     }
 }

@@ -1,10 +1,11 @@
 //! Training runs: the two protocols (walk-forward and the report's seed protocol) on top of a
-//! [`Trainer`] backend, the CPU reference ([`cpu::CpuTrainer`]) or the GPU engine
+//! [`Trainer`] backend, the CPU reference ([`reference::ReferenceTrainer`]) or the GPU engine
 //! ([`gpu::GpuTrainer`]). The protocol code decides what is trained on what; a backend only fits models.
 
 pub mod cpu;
 pub mod gpu;
 pub mod protocol;
+pub mod reference;
 
 use crate::data::MinMax;
 use crate::fit::{FitReport, Hyper, ScaledSeries, SplitWindows};

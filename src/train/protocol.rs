@@ -11,10 +11,10 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::{FitJob, PredictJob, ProgressFn, RawData, Scaling, Trainer};
-use crate::cpu::network::forward;
 use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
 use crate::fit::{EpochLoss, Hyper, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
+use crate::reference::network::forward;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -2,14 +2,14 @@
 //! model's step size from the host's f64 table (see [`step_size_table`]).
 
 use super::{active_states, Common, Kernels};
-use crate::cpu::adam::{adam_step, AdamState};
 use crate::fit::AdamConfig;
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, Tol};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
+use crate::reference::adam::{adam_step, AdamState};
 
-pub const CPU_TWIN: &str = "cpu::adam::adam_step";
+pub const CPU_TWIN: &str = "reference::adam::adam_step";
 
 /// Entries of the step-size table: past it, α equals lr to f32 precision (β2^t < 6e-15).
 pub const STEP_SIZE_TABLE_LEN: usize = 1 << 15;

@@ -3,12 +3,12 @@
 
 use super::adam::{step_size_table, STEP_SIZE_TABLE_LEN};
 use super::{Common, Kernels, View};
-use crate::cpu::fit::gather_batch;
 use crate::fit::{AdamConfig, ScaledSeries};
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::reference::fit::gather_batch;
 use crate::rng;
 
 pub const CPU_TWIN: &str = "rng::shuffle, cpu::fit::gather_batch, AdamConfig::step_size";

@@ -5,13 +5,13 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{active_states, Common, Kernels, View};
-use crate::cpu::dropout::{dropout_mask, DropoutKey};
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT_ISH};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig, StepParams};
+use crate::reference::dropout::{dropout_mask, DropoutKey};
 
-pub const CPU_TWIN: &str = "cpu::dropout::dropout_mask";
+pub const CPU_TWIN: &str = "reference::dropout::dropout_mask";
 
 /// Mirrors `DropoutParams` in shaders/dropout.wgsl.
 #[repr(C)]

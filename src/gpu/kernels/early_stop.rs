@@ -2,13 +2,13 @@
 //! decision, the best-weights copy, and its restore at the end of a fit.
 
 use super::{Common, Kernels};
-use crate::cpu::fit::EarlyStopping;
 use crate::gpu::compare::{compare, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Launch};
 use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::reference::fit::EarlyStopping;
 
-pub const CPU_TWIN: &str = "cpu::fit::EarlyStopping::end_epoch";
+pub const CPU_TWIN: &str = "reference::fit::EarlyStopping::end_epoch";
 
 /// Early stopping over `[M][stride]` parameters, their best copies and the loss history
 /// `[M][max_epochs][2]`.

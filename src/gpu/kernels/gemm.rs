@@ -6,15 +6,15 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{active_states, Common, Kernels, View};
-use crate::cpu::dense::{dense_backward, dense_forward};
 use crate::gpu::compare::{compare, tol_matmul, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
 use crate::gpu::tiles::{Product, Tile, Tiles};
+use crate::reference::dense::{dense_backward, dense_forward};
 
 /// The CPU functions these kernels reproduce.
-pub const CPU_TWIN: &str = "cpu::dense::{dense_forward, dense_backward}";
+pub const CPU_TWIN: &str = "reference::dense::{dense_forward, dense_backward}";
 
 /// Mirrors `Gemm` in shaders/gemm.wgsl (offsets and strides in vec4s).
 #[repr(C)]

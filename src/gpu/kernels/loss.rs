@@ -3,13 +3,13 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{active_states, Common, Kernels, View};
-use crate::cpu::loss::{mse, mse_grad};
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{submit, Launch};
 use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::reference::loss::{mse, mse_grad};
 
-pub const CPU_TWIN: &str = "cpu::loss::{mse, mse_grad}";
+pub const CPU_TWIN: &str = "reference::loss::{mse, mse_grad}";
 
 /// Mirrors `LossParams` in shaders/loss.wgsl.
 #[repr(C)]

@@ -6,15 +6,15 @@ use bytemuck::{Pod, Zeroable};
 
 use super::lstm_forward::{check_tiles, lstm_sizes, recurrent_constants, LstmCase};
 use super::{active_states, Common, Kernels, View};
-use crate::cpu::lstm::{lstm_backward, lstm_forward};
 use crate::gpu::compare::{compare, CheckResult, Data, Tol, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{round4, Block};
 use crate::gpu::kernel::{submit, Cost, Launch};
 use crate::gpu::layout::u32_of;
 use crate::gpu::tiles::{Product, Tiles};
+use crate::reference::lstm::{lstm_backward, lstm_forward};
 
-pub const CPU_TWIN: &str = "cpu::lstm::lstm_backward";
+pub const CPU_TWIN: &str = "reference::lstm::lstm_backward";
 
 /// Mirrors `LstmBackParams` in shaders/lstm_backward.wgsl.
 #[repr(C)]

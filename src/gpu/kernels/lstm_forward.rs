@@ -4,15 +4,15 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::{active_states, Common, Kernels, View};
-use crate::cpu::lstm::{lstm_forward, LstmDims};
 use crate::gpu::compare::{compare, CheckResult, Data, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{gate_col, keras_gate_order, round4, Block, BlockKind};
 use crate::gpu::kernel::{submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
 use crate::gpu::tiles::{fit, Constants, Product, Tile, TileLimits, Tiles};
+use crate::reference::lstm::{lstm_forward, LstmDims};
 
-pub const CPU_TWIN: &str = "cpu::lstm::lstm_forward";
+pub const CPU_TWIN: &str = "reference::lstm::lstm_forward";
 
 /// Mirrors `LstmParams` in shaders/lstm_forward.wgsl.
 #[repr(C)]

@@ -1,0 +1,121 @@
+//! The CPU reference as a training backend: models are independent, so walk-forward fits run on all
+//! cores (rayon), each one plain `reference::fit`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use crate::fit::{FitReport, Hyper, SplitWindows};
+use crate::model::ParamLayout;
+use crate::reference::adam::AdamState;
+use crate::reference::fit::{fit, fit_from_best, predict, ModelState};
+
+pub struct ReferenceTrainer;
+
+impl Trainer for ReferenceTrainer {
+    fn describe(&self) -> String {
+        format!(
+            "cpu reference (f64, {} threads)",
+            rayon::current_num_threads()
+        )
+    }
+
+    fn fit_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        jobs: &[FitJob],
+        progress: ProgressFn,
+    ) -> anyhow::Result<Vec<FitOutcome>> {
+        let done = AtomicUsize::new(0);
+        let outcomes = jobs
+            .par_iter()
+            .map(|job| {
+                let series = job.scaling.apply(raw);
+                let mut state = ModelState {
+                    params: job.init.clone(),
+                    adam: AdamState::new(layout.total),
+                    epoch_serial: 0,
+                };
+                let report = fit(
+                    layout,
+                    hyper,
+                    job.model_id,
+                    &mut state,
+                    &series,
+                    job.windows,
+                );
+                let train_pred = predict(layout, &state.params, &series, job.windows.train);
+                let val_pred = predict(layout, &state.params, &series, job.windows.val);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress(Progress {
+                    stage: "models",
+                    done: n,
+                    total: jobs.len(),
+                    val_loss: report.history.get(report.best_epoch).map(|h| h.val),
+                });
+                FitOutcome {
+                    report,
+                    params: state.params,
+                    train_pred,
+                    val_pred,
+                }
+            })
+            .collect();
+        Ok(outcomes)
+    }
+
+    fn fit_sequence(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        hyper: &Hyper,
+        scaling: &Scaling,
+        init: Vec<f64>,
+        windows: &[SplitWindows],
+        progress: ProgressFn,
+    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+        let series = scaling.apply(raw);
+        let mut state = ModelState {
+            params: init,
+            adam: AdamState::new(layout.total),
+            epoch_serial: 0,
+        };
+        // The report's script hands one EarlyStopping object to every fit; Keras 3 before 3.7 never resets
+        // its `best`, so each split is compared with the best validation loss of all earlier ones.
+        let mut best = f64::INFINITY;
+        let mut reports = Vec::with_capacity(windows.len());
+        for (i, &w) in windows.iter().enumerate() {
+            let report = fit_from_best(layout, hyper, 0, &mut state, &series, w, &mut best);
+            progress(Progress {
+                stage: "splits",
+                done: i + 1,
+                total: windows.len(),
+                val_loss: report.history.last().map(|h| h.val),
+            });
+            reports.push(report);
+        }
+        Ok((reports, state.params))
+    }
+
+    fn predict_many(
+        &mut self,
+        raw: &RawData,
+        layout: &ParamLayout,
+        params: &[f64],
+        jobs: &[PredictJob],
+    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
+        Ok(jobs
+            .par_iter()
+            .map(|job| {
+                let series = job.scaling.apply(raw);
+                (
+                    predict(layout, params, &series, job.windows.train),
+                    predict(layout, params, &series, job.windows.val),
+                )
+            })
+            .collect())
+    }
+}
