@@ -95,7 +95,7 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// List the GPU adapters wgpu can see and their limits.
     Devices,
-    /// Run every GPU kernel against the CPU reference and print the differences.
+    /// Run every CPU-engine op and every GPU kernel against the f64 reference and print the differences.
     Check(CheckArgs),
     /// Time the GPU kernels' block shapes for a model's products on this adapter and cache the fastest.
     Tune(TuneArgs),
@@ -722,11 +722,6 @@ fn open_gpu(filter: Option<&str>) -> Result<gpu::Gpu, Failure> {
 }
 
 fn check(args: &CheckArgs) -> Result<(), Failure> {
-    let gpu = open_gpu(args.adapter.as_deref())?;
-    say(&format!(
-        "adapter: {} ({}, {})\n",
-        gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
-    ));
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -737,15 +732,44 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
         "shapes (--seed {seed}): {}\n",
         gpu::check::Problem::random(seed).describe()
     ));
-    let twins: Vec<String> = gpu::check::kernel_checks()
+    let paths: Vec<&str> = crate::cpu::simd::Isa::available()
         .iter()
-        .map(|(family, twin, _)| format!("  {family:<14} against {twin}"))
+        .map(|i| i.name())
+        .collect();
+    let twins: Vec<String> = crate::cpu::check::op_checks()
+        .iter()
+        .map(|(op, twin, _)| format!("  {op:<14} against {twin}"))
         .collect();
     say(&format!(
-        "kernel families and their CPU twins:\n{}\n",
+        "CPU engine ops (on every SIMD path of this CPU: {}) and their reference twins:\n{}\n",
+        paths.join(", "),
         twins.join("\n")
     ));
-    let results = gpu::check::run_all(&gpu, seed).map_err(runtime)?;
+    let mut results = crate::cpu::check::run_all(seed);
+    let mut checked = vec!["the CPU engine".to_string()];
+    match gpu::Gpu::new(args.adapter.as_deref()) {
+        Ok(gpu) => {
+            say(&format!(
+                "adapter: {} ({}, {})\n",
+                gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
+            ));
+            let twins: Vec<String> = gpu::check::kernel_checks()
+                .iter()
+                .map(|(family, twin, _)| format!("  {family:<14} against {twin}"))
+                .collect();
+            say(&format!(
+                "kernel families and their CPU twins:\n{}\n",
+                twins.join("\n")
+            ));
+            results.extend(gpu::check::run_all(&gpu, seed).map_err(runtime)?);
+            checked.push(gpu.summary.name.clone());
+        }
+        Err(e @ GpuError::NoAdapter { filter: Some(_) }) => return Err(usage(e)),
+        Err(GpuError::NoAdapter { filter: None }) => {
+            say("no GPU adapter: the WGSL kernels were not checked\n");
+        }
+        Err(other) => return Err(runtime(other)),
+    }
     // Column widths from the longest entry, so the numbers line up whatever the check names are.
     let kernel_w = results
         .iter()
@@ -779,9 +803,9 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
     say(&text);
     if failed > 0 {
         return Err(runtime(anyhow!(
-            "{failed} of {} GPU checks failed on {}",
+            "{failed} of {} checks failed on {}",
             results.len(),
-            gpu.summary.name
+            checked.join(" and ")
         )));
     }
     Ok(())

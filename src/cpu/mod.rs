@@ -5,6 +5,7 @@
 //! every core busy (rayon over models). Nothing is allocated inside an epoch.
 
 pub mod adam;
+pub mod check;
 pub mod dense;
 pub mod dropout;
 pub mod fit;

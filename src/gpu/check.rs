@@ -5,7 +5,7 @@
 
 use super::compare::{
     compare, to_f32, to_f64, CheckResult, Data, Tol, TOL_EXACT, TOL_EXACT_ISH, TOL_FORWARD,
-    TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_TRAINING,
+    TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_RESTORED, TOL_TRAINING,
 };
 use super::context::{Gpu, GpuError};
 use super::device_layout::keras_gate_order;
@@ -538,10 +538,7 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
             &format!("model {id}: restored weights"),
             &params_gpu[m * p..(m + 1) * p],
             &state.params,
-            Tol {
-                abs: 1e-4,
-                rel: 1e-3,
-            },
+            TOL_RESTORED,
         ));
         let want = predict(&pb.layout, &state.params, &series, windows.val);
         let stride = engine.shape.max_eval_len;

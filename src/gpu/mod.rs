@@ -12,7 +12,7 @@
 //!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
 pub mod check;
-pub mod compare;
+pub use crate::compare;
 pub mod context;
 pub mod device_layout;
 pub mod engine;

@@ -1,5 +1,5 @@
-//! The CPU reference: every training computation as plain f64 loops, the source of truth the WGSL
-//! kernels are checked against. Each layer is a forward/backward pair of functions.
+//! The f64 reference: every training computation as plain f64 loops, the source of truth the WGSL
+//! kernels and the CPU engine's ops are checked against. Each layer is a forward/backward pair of functions.
 //!
 //! - [`lstm`]: one LSTM layer over a time-major sequence, and its BPTT backward.
 //! - [`dense`]: linear layer.

@@ -1,6 +1,6 @@
 //! Training runs: the two protocols (walk-forward and the report's seed protocol) on top of a
-//! [`Trainer`] backend, the CPU reference ([`reference::ReferenceTrainer`]) or the GPU engine
-//! ([`gpu::GpuTrainer`]). The protocol code decides what is trained on what; a backend only fits models.
+//! [`Trainer`] backend: the CPU engine ([`cpu::CpuTrainer`]), the GPU engine ([`gpu::GpuTrainer`]) or the
+//! f64 reference ([`reference::ReferenceTrainer`]). The protocol code decides what is trained on what; a backend only fits models.
 
 pub mod cpu;
 pub mod gpu;

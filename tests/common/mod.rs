@@ -1,8 +1,11 @@
 //! Shared by the GPU tests: open the adapter, or skip with a printed reason, or fail loudly when
 //! GPULSTM_REQUIRE_GPU=1 (CI sets it, so the GPU tests can never silently not run there).
 
+pub mod runs;
+
 use gpulstm::gpu::Gpu;
 
+#[allow(dead_code)] // not every test crate opens an adapter
 pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
     let required = std::env::var("GPULSTM_REQUIRE_GPU")
         .map(|v| v == "1")

@@ -3,7 +3,7 @@
 
 use super::{active_states, Common, Kernels};
 use crate::fit::AdamConfig;
-use crate::gpu::compare::{compare, to_f32, CheckResult, Data, Tol};
+use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_ADAM_STEP};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
@@ -126,8 +126,6 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         if states[m].step_active == 1 {
             adam_step(&adam, &mut state, &mut p, &f(&grads));
         }
-        // One update moves a weight by at most ~lr; f32 rounding of the update is ~1e-7 of it and of
-        // the weight itself ~6e-8 relative.
         out.push(compare(
             "adam",
             &format!(
@@ -141,10 +139,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
             ),
             &got[range.clone()],
             &p,
-            Tol {
-                abs: 1e-7,
-                rel: 1e-6,
-            },
+            TOL_ADAM_STEP,
         ));
     }
     Ok(out)

@@ -11,7 +11,7 @@ use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
 use crate::reference::fit::gather_batch;
 use crate::rng;
 
-pub const CPU_TWIN: &str = "rng::shuffle, cpu::fit::gather_batch, AdamConfig::step_size";
+pub const CPU_TWIN: &str = "rng::shuffle, reference::fit::gather_batch, AdamConfig::step_size";
 
 /// The buffers the batch kernels read and write. `x` is the x section of the first layer's input
 /// (its layout is in the run config: `x_stride`, `x_model`).

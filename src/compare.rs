@@ -1,5 +1,5 @@
-//! Comparing a kernel's output with the CPU reference, and the random test data the checks draw. A leaf
-//! module: every kernel module's standalone check and the whole-step checks use it.
+//! Comparing an engine's output (a WGSL kernel's or a CPU-engine op's) with the f64 reference, and the
+//! random test data the checks draw. A leaf module: every standalone check and whole-step check uses it.
 //!
 //! Comparisons follow numpy's `allclose`: element-wise |gpu − cpu| ≤ atol + rtol·|cpu|. The GPU computes in
 //! f32 (unit round-off 6·10⁻⁸), the reference in f64, so each check's tolerance is set from how many f32
@@ -48,6 +48,17 @@ pub const TOL_PREDICTIONS: Tol = Tol {
 pub const TOL_EXACT_ISH: Tol = Tol {
     abs: 2e-5,
     rel: 1e-4,
+};
+/// One Adam update moves a weight by at most ~lr; f32 rounding of the update is ~1e-7 of it and of the
+/// weight itself ~6e-8 relative.
+pub const TOL_ADAM_STEP: Tol = Tol {
+    abs: 1e-7,
+    rel: 1e-6,
+};
+/// Weights restored after a few epochs of f32 training vs f64.
+pub const TOL_RESTORED: Tol = Tol {
+    abs: 1e-4,
+    rel: 1e-3,
 };
 /// Losses after several epochs of f32 training vs f64: the trajectories drift apart slowly.
 pub const TOL_TRAINING: Tol = Tol {
