@@ -11,6 +11,9 @@
 //! per step counted from the shapes, and an on-paper roofline for two named GPUs; writes
 //! `target/bench/kernels.json`.
 
+mod common;
+
+use common::loadavg;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -26,43 +29,6 @@ use gpulstm::model::{init_params, ModelSpec, ParamLayout, DEFAULT_LAYERS};
 const T: usize = 60;
 const B: usize = 10;
 const F: usize = 5;
-
-/// Multiply-adds × 2 of one optimiser step of one model, counted from the unpadded layer sizes (matmuls
-/// only; pointwise work is O(T·B·U)): the work a step must do, whatever padding the kernels add.
-fn flops_per_model_step(layout: &ParamLayout) -> f64 {
-    use gpulstm::model::LayerPlan;
-    let (t, b) = (T as f64, B as f64);
-    let mut total = 0.0;
-    for (li, plan) in layout.layers.iter().enumerate() {
-        match *plan {
-            LayerPlan::Lstm { input, units, .. } => {
-                let (i, u) = (input as f64, units as f64);
-                let fwd = 2.0 * t * b * (i + u) * 4.0 * u;
-                // dW, dU, dh through the recurrence, and dx for the layer below.
-                let mut bwd = 2.0 * t * b * (i + u) * 4.0 * u + 2.0 * t * b * 4.0 * u * u;
-                if li > 0 {
-                    bwd += 2.0 * t * b * 4.0 * u * i;
-                }
-                total += fwd + bwd;
-            }
-            LayerPlan::Dense { input, units, .. } => {
-                total += 3.0 * 2.0 * b * input as f64 * units as f64
-            }
-            LayerPlan::Dropout { .. } => {}
-        }
-    }
-    total
-}
-
-fn loadavg() -> (f64, String) {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let first = text
-        .split_whitespace()
-        .next()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(0.0);
-    (first, text.trim().to_string())
-}
 
 fn engines<'g>(
     gpu: &'g Gpu,
@@ -216,7 +182,7 @@ fn bench_models(
             }
         }
     }
-    let per_step_flops = flops_per_model_step(layout) * m as f64;
+    let per_step_flops = layout.step_flops(T, B) * m as f64;
     let mut step_ms = Vec::new();
     let mut dispatches = 0.0;
     for round in 0..rounds {
@@ -427,7 +393,7 @@ fn main() {
         "model {DEFAULT_LAYERS}, batch {B}, T {T}, {F} features: {:.1} MFLOP per model per step (unpadded \
          sizes; per-kernel GFLOP below count the padded products the kernels compute); {rounds} \
          interleaved rounds per model count",
-        flops_per_model_step(&layout) / 1e6
+        layout.step_flops(T, B) / 1e6
     );
     let mut runs = Vec::new();
     for &m in &models {

@@ -53,7 +53,8 @@ impl ModelState {
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
     perm: Vec<u32>,
-    samples: Vec<usize>,
+    /// The current batch (absolute sample indices).
+    pub samples: Vec<usize>,
     targets: Vec<f32>,
     pred: Vec<f32>,
     best: Vec<f32>,
@@ -129,31 +130,45 @@ fn train_epoch(
     for b in (0..train.len).step_by(hyper.batch_size) {
         let rows = hyper.batch_size.min(train.len - b);
         scratch.samples.clear();
-        scratch.samples.extend(
-            scratch.perm[b..b + rows]
-                .iter()
-                .map(|&k| train.start + k as usize),
-        );
-        gather(net, series, &scratch.samples, &mut scratch.targets);
-        let key = DropoutKey {
-            seed: hyper.seed,
-            model,
-            step: state.adam.t,
-        };
-        net.forward(&state.params, rows, Some(key));
-        scratch.pred.clear();
-        scratch.pred.extend_from_slice(net.pred(rows));
-        loss_sum += mse_and_grad(&scratch.pred, &scratch.targets, &mut net.dpred) * rows as f64;
-        net.backward(&state.params, rows);
-        adam_step(
-            net.isa,
-            &hyper.adam,
-            &mut state.adam,
-            &mut state.params,
-            &net.grads,
-        );
+        let batch = scratch.perm[b..b + rows].iter();
+        scratch
+            .samples
+            .extend(batch.map(|&k| train.start + k as usize));
+        loss_sum += train_step(net, hyper, model, state, series, scratch) * rows as f64;
     }
     loss_sum / train.len as f64
+}
+
+/// One optimiser step on the samples in `scratch.samples`: forward with dropout keyed by the Adam step
+/// count, MSE, backward, Adam. Returns the batch loss.
+pub fn train_step(
+    net: &mut Network,
+    hyper: &Hyper,
+    model: u32,
+    state: &mut ModelState,
+    series: &Series,
+    scratch: &mut Scratch,
+) -> f64 {
+    let rows = scratch.samples.len();
+    gather(net, series, &scratch.samples, &mut scratch.targets);
+    let key = DropoutKey {
+        seed: hyper.seed,
+        model,
+        step: state.adam.t,
+    };
+    net.forward(&state.params, rows, Some(key));
+    scratch.pred.clear();
+    scratch.pred.extend_from_slice(net.pred(rows));
+    let loss = mse_and_grad(&scratch.pred, &scratch.targets, &mut net.dpred);
+    net.backward(&state.params, rows);
+    adam_step(
+        net.isa,
+        &hyper.adam,
+        &mut state.adam,
+        &mut state.params,
+        &net.grads,
+    );
+    loss
 }
 
 /// `model.fit` from the early-stopping reference `best` (updated in place), as

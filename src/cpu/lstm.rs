@@ -166,6 +166,31 @@ fn forward_impl<const FMA: bool, const MR: usize, const NR: usize>(
     }
 }
 
+/// Lanes of the pointwise cell code: whole 16-float blocks through local arrays (which LLVM keeps in
+/// vector registers whatever the slices alias), the tail through zero-padded copies.
+const LANES: usize = 16;
+
+/// `n` floats of `s` from `at` into a lane block (zeros past `n`).
+#[inline(always)]
+fn load(s: &[f32], at: usize, n: usize) -> [f32; LANES] {
+    let mut a = [0.0; LANES];
+    if n == LANES {
+        a.copy_from_slice(&s[at..at + LANES]);
+    } else {
+        a[..n].copy_from_slice(&s[at..at + n]);
+    }
+    a
+}
+
+#[inline(always)]
+fn store(a: &[f32; LANES], s: &mut [f32], at: usize, n: usize) {
+    if n == LANES {
+        s[at..at + LANES].copy_from_slice(a);
+    } else {
+        s[at..at + n].copy_from_slice(&a[..n]);
+    }
+}
+
 /// Gate activations and the cell update of one row: `z` (pre-activations i, f, g, o) becomes the
 /// activations; `c = f⊙c_prev + i⊙g`, `tc = tanh(c)`, `h = o⊙tc`.
 #[inline(always)]
@@ -177,17 +202,27 @@ fn cell_forward<const FMA: bool>(
     h: &mut [f32],
 ) {
     let u = c.len();
-    let (zi, rest) = z.split_at_mut(u);
-    let (zf, rest) = rest.split_at_mut(u);
-    let (zg, zo) = rest.split_at_mut(u);
-    let (zo, c_prev, tc, h) = (&mut zo[..u], &c_prev[..u], &mut tc[..u], &mut h[..u]);
-    for k in 0..u {
-        let (ig, fg) = (sigmoid::<FMA>(zi[k]), sigmoid::<FMA>(zf[k]));
-        let (gg, og) = (tanh::<FMA>(zg[k]), sigmoid::<FMA>(zo[k]));
-        let ct = fmadd::<FMA>(fg, c_prev[k], ig * gg);
-        let t = tanh::<FMA>(ct);
-        (zi[k], zf[k], zg[k], zo[k]) = (ig, fg, gg, og);
-        (c[k], tc[k], h[k]) = (ct, t, og * t);
+    for at in (0..u).step_by(LANES) {
+        let n = LANES.min(u - at);
+        let (mut zi, mut zf) = (load(z, at, n), load(z, u + at, n));
+        let (mut zg, mut zo) = (load(z, 2 * u + at, n), load(z, 3 * u + at, n));
+        let cp = load(c_prev, at, n);
+        let (mut cv, mut tv, mut hv) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for k in 0..LANES {
+            let (ig, fg) = (sigmoid::<FMA>(zi[k]), sigmoid::<FMA>(zf[k]));
+            let (gg, og) = (tanh::<FMA>(zg[k]), sigmoid::<FMA>(zo[k]));
+            cv[k] = fmadd::<FMA>(fg, cp[k], ig * gg);
+            tv[k] = tanh::<FMA>(cv[k]);
+            hv[k] = og * tv[k];
+            (zi[k], zf[k], zg[k], zo[k]) = (ig, fg, gg, og);
+        }
+        store(&zi, z, at, n);
+        store(&zf, z, u + at, n);
+        store(&zg, z, 2 * u + at, n);
+        store(&zo, z, 3 * u + at, n);
+        store(&cv, c, at, n);
+        store(&tv, tc, at, n);
+        store(&hv, h, at, n);
     }
 }
 
@@ -296,25 +331,29 @@ struct CellSaved<'a> {
 #[inline(always)]
 fn cell_backward<const FMA: bool>(s: CellSaved, dc: &mut [f32], dz: &mut [f32]) {
     let u = dc.len();
-    let (gi, gf, gg, go) = (
-        &s.gates[..u],
-        &s.gates[u..2 * u],
-        &s.gates[2 * u..3 * u],
-        &s.gates[3 * u..4 * u],
-    );
-    let (c_prev, tc, dh, dh_next) = (&s.c_prev[..u], &s.tc[..u], &s.dh[..u], &s.dh_next[..u]);
-    let (di, rest) = dz.split_at_mut(u);
-    let (df, rest) = rest.split_at_mut(u);
-    let (dg, d_o) = rest.split_at_mut(u);
-    let d_o = &mut d_o[..u];
-    for k in 0..u {
-        let (i, f, gv, o, t) = (gi[k], gf[k], gg[k], go[k], tc[k]);
-        let dht = dh[k] + dh_next[k];
-        let dct = fmadd::<FMA>(dht * o, 1.0 - t * t, dc[k]);
-        dc[k] = dct * f;
-        di[k] = dct * gv * (i * (1.0 - i));
-        df[k] = dct * c_prev[k] * (f * (1.0 - f));
-        dg[k] = dct * i * (1.0 - gv * gv);
-        d_o[k] = dht * t * (o * (1.0 - o));
+    for at in (0..u).step_by(LANES) {
+        let n = LANES.min(u - at);
+        let (gi, gf) = (load(s.gates, at, n), load(s.gates, u + at, n));
+        let (gg, go) = (load(s.gates, 2 * u + at, n), load(s.gates, 3 * u + at, n));
+        let (cp, tc) = (load(s.c_prev, at, n), load(s.tc, at, n));
+        let (dh, dhn) = (load(s.dh, at, n), load(s.dh_next, at, n));
+        let mut dcv = load(dc, at, n);
+        let (mut di, mut df, mut dg, mut d_o) =
+            ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for k in 0..LANES {
+            let (i, f, gv, o, t) = (gi[k], gf[k], gg[k], go[k], tc[k]);
+            let dht = dh[k] + dhn[k];
+            let dct = fmadd::<FMA>(dht * o, 1.0 - t * t, dcv[k]);
+            dcv[k] = dct * f;
+            di[k] = dct * gv * (i * (1.0 - i));
+            df[k] = dct * cp[k] * (f * (1.0 - f));
+            dg[k] = dct * i * (1.0 - gv * gv);
+            d_o[k] = dht * t * (o * (1.0 - o));
+        }
+        store(&dcv, dc, at, n);
+        store(&di, dz, at, n);
+        store(&df, dz, u + at, n);
+        store(&dg, dz, 2 * u + at, n);
+        store(&d_o, dz, 3 * u + at, n);
     }
 }

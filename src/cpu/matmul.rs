@@ -5,7 +5,7 @@
 //! Register blocking: each block keeps `MR` rows × `NR` columns of `C` in registers (10 vector
 //! accumulators on AVX-512: 5 rows × 32 columns) and walks `k`, loading one `NR`-wide row of `B` and
 //! broadcasting `MR` elements of `A` per step: `MR·NR` multiply-adds per `NR + MR` loads. Columns left
-//! over are done 8 wide, then 1 wide; rows left over re-read the block's last row and drop the results,
+//! over are done 16, then 8, then 1 wide; rows left over re-read the block's last row and drop the results,
 //! so every block runs the same straight code.
 
 use super::simd::{fmadd, simd_dispatch, PORTABLE_FMA};
@@ -78,6 +78,8 @@ pub(crate) fn matmul_impl<const FMA: bool, const MR: usize, const NR: usize>(
         let left = s.n - j;
         let width = if left >= NR {
             NR
+        } else if left >= 16 {
+            16
         } else if left >= 8 {
             8
         } else {
@@ -97,6 +99,7 @@ pub(crate) fn matmul_impl<const FMA: bool, const MR: usize, const NR: usize>(
                     w if w == NR => {
                         block_kernel::<FMA, MR, NR>(&s, &a, b, c, &block, j, accumulate)
                     }
+                    16 => block_kernel::<FMA, MR, 16>(&s, &a, b, c, &block, j, accumulate),
                     8 => block_kernel::<FMA, MR, 8>(&s, &a, b, c, &block, j, accumulate),
                     _ => block_kernel::<FMA, MR, 1>(&s, &a, b, c, &block, j, accumulate),
                 }

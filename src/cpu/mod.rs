@@ -15,3 +15,4 @@ pub mod math;
 pub mod matmul;
 pub mod network;
 pub mod simd;
+pub mod yardstick;

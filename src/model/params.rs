@@ -67,6 +67,32 @@ fn push_tensor(
 }
 
 impl ParamLayout {
+    /// Multiply-adds × 2 of one optimiser step of one model (look-back `t`, batch `b`), counted from the
+    /// unpadded layer sizes (products only; pointwise work is O(T·B·U)): the work a step must do,
+    /// whatever padding an engine adds. Both engines' benches report GFLOP/s against this.
+    pub fn step_flops(&self, t: usize, b: usize) -> f64 {
+        let (t, b) = (t as f64, b as f64);
+        let mut total = 0.0;
+        for (li, plan) in self.layers.iter().enumerate() {
+            match *plan {
+                LayerPlan::Lstm { input, units, .. } => {
+                    let (i, u) = (input as f64, units as f64);
+                    let fwd = 2.0 * t * b * (i + u) * 4.0 * u;
+                    // dW, dU, dh through the recurrence, and dx for the layer below.
+                    let mut bwd = 2.0 * t * b * (i + u) * 4.0 * u + 2.0 * t * b * 4.0 * u * u;
+                    if li > 0 {
+                        bwd += 2.0 * t * b * 4.0 * u * i;
+                    }
+                    total += fwd + bwd;
+                }
+                LayerPlan::Dense { input, units, .. } => {
+                    total += 3.0 * 2.0 * b * input as f64 * units as f64
+                }
+                LayerPlan::Dropout { .. } => {}
+            }
+        }
+        total
+    }
     /// Lays out the parameters of `spec`, which must be valid (as [`ModelSpec::parse`] returns it, or
     /// checked with [`ModelSpec::validate`]); layer widths are chained from `spec.input_size`.
     pub fn new(spec: &ModelSpec) -> ParamLayout {
