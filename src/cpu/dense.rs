@@ -3,7 +3,7 @@
 //! parameters' own layout (`kernel [I][O]` then `bias [O]`, contiguous).
 
 use super::lstm::padded;
-use super::matmul::{matmul_impl, Shape, Strided};
+use super::matmul::{matmul_impl, Shape, Strided, BLOCK_AVX2, BLOCK_AVX512, BLOCK_PORTABLE};
 use super::simd::{simd_dispatch, PORTABLE_FMA};
 
 /// A dense layer's buffers for up to `capacity` rows.
@@ -46,13 +46,15 @@ impl DenseBuffers {
 simd_dispatch! {
     /// `y = x·K + b` for `rows` rows; `params` is `[K; b]` (`[I+1][O]`).
     pub fn dense_forward(buf: &mut DenseBuffers, rows: usize, params: &[f32]) => forward_impl;
-    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+    avx512: [true, { BLOCK_AVX512.0 }, { BLOCK_AVX512.1 }], avx2: [true, { BLOCK_AVX2.0 }, { BLOCK_AVX2.1 }],
+    portable: [PORTABLE_FMA, { BLOCK_PORTABLE.0 }, { BLOCK_PORTABLE.1 }],
 }
 
 simd_dispatch! {
     /// `[dK; db] = [x | 1]ᵀ·dy` into `grads` (`[I+1][O]`) and, with `want_dx`, `dx = dy·Kᵀ`.
     pub fn dense_backward(buf: &mut DenseBuffers, rows: usize, params: &[f32], grads: &mut [f32], want_dx: bool) => backward_impl;
-    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+    avx512: [true, { BLOCK_AVX512.0 }, { BLOCK_AVX512.1 }], avx2: [true, { BLOCK_AVX2.0 }, { BLOCK_AVX2.1 }],
+    portable: [PORTABLE_FMA, { BLOCK_PORTABLE.0 }, { BLOCK_PORTABLE.1 }],
 }
 
 #[inline(always)]

@@ -14,7 +14,7 @@
 //! then the weight-gradient product and, when the layer below needs it, `dx = dz·Wᵀ`.
 
 use super::math::{sigmoid, tanh};
-use super::matmul::{matmul_impl, Shape, Strided};
+use super::matmul::{matmul_impl, Shape, Strided, BLOCK_AVX2, BLOCK_AVX512, BLOCK_PORTABLE};
 use super::simd::{fmadd, simd_dispatch, PORTABLE_FMA};
 
 /// An LSTM layer's shape: `steps` (T), `input` (I) features per step, `units` (U).
@@ -102,14 +102,16 @@ impl LstmBuffers {
 simd_dispatch! {
     /// The forward pass over `rows` rows whose inputs are already in `xh`'s `x` part.
     pub fn lstm_forward(buf: &mut LstmBuffers, rows: usize, p: LstmParams) => forward_impl;
-    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+    avx512: [true, { BLOCK_AVX512.0 }, { BLOCK_AVX512.1 }], avx2: [true, { BLOCK_AVX2.0 }, { BLOCK_AVX2.1 }],
+    portable: [PORTABLE_FMA, { BLOCK_PORTABLE.0 }, { BLOCK_PORTABLE.1 }],
 }
 
 simd_dispatch! {
     /// The backward pass after [`lstm_forward`], given `dh`: writes `[dW; dU; db]` into `grads`
     /// (`[W][4U]`, the layer's contiguous parameter slice) and, with `want_dx`, `dx`.
     pub fn lstm_backward(buf: &mut LstmBuffers, rows: usize, p: LstmParams, grads: &mut [f32], want_dx: bool) => backward_impl;
-    avx512: [true, 5, 32], avx2: [true, 5, 16], portable: [PORTABLE_FMA, 4, 8],
+    avx512: [true, { BLOCK_AVX512.0 }, { BLOCK_AVX512.1 }], avx2: [true, { BLOCK_AVX2.0 }, { BLOCK_AVX2.1 }],
+    portable: [PORTABLE_FMA, { BLOCK_PORTABLE.0 }, { BLOCK_PORTABLE.1 }],
 }
 
 #[inline(always)]
