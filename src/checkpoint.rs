@@ -26,7 +26,6 @@
 //! reference trains in f64 and its weights are rounded to the nearest f32 when saved.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
@@ -170,26 +169,24 @@ pub fn save(
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| anyhow!("{file}: cannot encode the checkpoint: {e}"))?;
 
-    // `create_new` makes "does it exist" and "create it" one step, so a file that appears in between
-    // is not clobbered either.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
+    // Written whole under a temporary name; without `overwrite`, published with a hard link, which fails
+    // if the name exists (so a file that appeared meanwhile is not clobbered either).
+    let tmp = crate::atomic::partial_path(path);
+    std::fs::write(&tmp, &bytes)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .with_context(|| format!("{file}: cannot write the checkpoint"))?;
     if overwrite {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+        return crate::atomic::commit(path);
     }
-    let mut out = options.open(path).map_err(|e| {
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow!("{file}: already exists; not overwriting it")
         } else {
             anyhow!("{file}: cannot create the file: {e}")
         }
-    })?;
-    out.write_all(&bytes)
-        .and_then(|()| out.flush())
-        .with_context(|| format!("{file}: cannot write the checkpoint"))?;
-    Ok(())
+    })
 }
 
 /// Everything in a checkpoint file: its models, layout and input description.

@@ -13,6 +13,7 @@
 //! - [`gpu`]: device, pipelines and the batched-model engine.
 //! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
 
+pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod compare;
@@ -20,10 +21,12 @@ pub mod cpu;
 pub mod data;
 pub mod fit;
 pub mod gpu;
+pub mod interrupt;
 pub mod metrics;
 pub mod model;
 pub mod progress;
 pub mod reference;
 pub mod report;
 pub mod rng;
+pub mod run_dir;
 pub mod train;

@@ -5,11 +5,12 @@
 //! written as `NaN` (pandas reads it as NaN); an absent value (the naive prediction of a training row) is
 //! an empty cell. Dates are ISO `YYYY-MM-DD`.
 
-use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+use crate::atomic::AtomicFile;
 
 use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval};
 use crate::metrics::Regression;
@@ -58,6 +59,16 @@ pub fn existing_outputs(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Removes the output files of an earlier run from `dir` (`--force`), so nothing that looks like a
+/// finished result stays there while a new run works. Other files are left alone.
+pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {
+    for name in existing_outputs(dir) {
+        let path = dir.join(&name);
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Checks that results may be written to `dir`: it does not exist, or it is a directory holding none of
 /// [`OUTPUT_FILES`], or `force` is set.
 pub fn check_out_dir(dir: &Path, force: bool) -> Result<(), OutDirError> {
@@ -102,14 +113,11 @@ pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> 
 
 pub fn write_metrics_json(dir: &Path, eval: &Evaluation) -> anyhow::Result<PathBuf> {
     let path = dir.join(METRICS_JSON);
-    let file =
-        fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-    let mut out = BufWriter::new(file);
+    let mut out = AtomicFile::create(&path)?;
     serde_json::to_writer_pretty(&mut out, eval)
         .and_then(|()| writeln!(out).map_err(serde_json::Error::io))
-        .and_then(|()| out.flush().map_err(serde_json::Error::io))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    out.commit()
 }
 
 /// The five metric names, in the order of every CSV group.
@@ -195,12 +203,6 @@ fn split_record(s: &SplitEval) -> Vec<String> {
     r
 }
 
-fn csv_writer(path: &Path) -> anyhow::Result<csv::Writer<BufWriter<fs::File>>> {
-    let file =
-        fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(csv::Writer::from_writer(BufWriter::new(file)))
-}
-
 /// Writes `header` then `rows` to `dir/name`.
 fn write_csv<I, R>(dir: &Path, name: &str, header: &[String], rows: I) -> anyhow::Result<PathBuf>
 where
@@ -208,16 +210,16 @@ where
     R: IntoIterator<Item = String>,
 {
     let path = dir.join(name);
-    let mut w = csv_writer(&path)?;
+    let mut w = csv::Writer::from_writer(AtomicFile::create(&path)?);
     let io =
         |e: csv::Error| anyhow::Error::new(e).context(format!("cannot write {}", path.display()));
     w.write_record(header).map_err(io)?;
     for row in rows {
         w.write_record(row).map_err(io)?;
     }
-    w.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error()))?
+        .commit()
 }
 
 pub fn write_splits_csv(dir: &Path, splits: &[SplitEval]) -> anyhow::Result<PathBuf> {

@@ -77,7 +77,7 @@ pub mod reference {
 /// their file names, so they should be written into the same directory.
 pub fn write(dir: &Path, eval: &Evaluation, config: &RunConfig) -> anyhow::Result<PathBuf> {
     let path = dir.join(REPORT_MD);
-    std::fs::write(&path, render(eval, config))
+    crate::atomic::write(&path, render(eval, config).as_bytes())
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     Ok(path)
 }

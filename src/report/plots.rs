@@ -11,6 +11,7 @@
 //! ab_glyph support under the generic family names, so no system font is needed. SVG files name the
 //! family `sans-serif` and are rendered with the viewer's own sans-serif font.
 
+use crate::atomic::{commit, partial_path};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -116,18 +117,22 @@ fn write_both(
 ) -> anyhow::Result<[PathBuf; 2]> {
     let png = dir.join(format!("{name}.png"));
     let svg = dir.join(format!("{name}.svg"));
+    // Drawn under the temporary names (same extensions, which select the encoders), then published.
+    let (png_tmp, svg_tmp) = (partial_path(&png), partial_path(&svg));
     {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
         plot.draw(&root)
             .and_then(|()| root.present())
             .map_err(|e| anyhow!("{}: cannot draw the plot: {e}", png.display()))?;
     }
     {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        let root = SVGBackend::new(&svg_tmp, size).into_drawing_area();
         plot.draw(&root)
             .and_then(|()| root.present())
             .map_err(|e| anyhow!("{}: cannot draw the plot: {e}", svg.display()))?;
     }
+    commit(&png)?;
+    commit(&svg)?;
     Ok([png, svg])
 }
 

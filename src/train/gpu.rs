@@ -149,6 +149,11 @@ impl Trainer for GpuTrainer {
         format!("gpu: {} ({}, {})", s.name, s.backend, s.device_type)
     }
 
+    /// One engine's worth: what the adapter holds at once.
+    fn chunk_models(&self, layout: &ParamLayout, hyper: &Hyper, lookback: usize) -> usize {
+        max_models_per_engine(&self.gpu, layout, hyper.batch_size, lookback).max(1)
+    }
+
     fn fit_many(
         &mut self,
         raw: &RawData,

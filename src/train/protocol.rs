@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::{FitJob, PredictJob, ProgressFn, RawData, Scaling, Trainer};
+use std::collections::BTreeMap;
+
+use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
 use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
 use crate::fit::{EpochLoss, Hyper, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
@@ -95,6 +97,40 @@ pub struct RunResult {
     pub wall_seconds: f64,
 }
 
+/// Where a run saves the walk-forward models as they finish and learns whether to stop (the run
+/// directory; [`NoJournal`] for runs that keep nothing, such as the tests').
+pub trait Journal {
+    /// Fits finished by earlier attempts of this run, by split index.
+    fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>>;
+    /// Saves fits as they finish: split index, fit, whether its weights are kept (forecast models).
+    fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()>;
+    /// A stop was asked for (SIGINT/SIGTERM): return at the next chunk boundary.
+    fn stop_requested(&self) -> bool;
+}
+
+/// A journal that keeps nothing and never stops a run.
+pub struct NoJournal;
+
+impl Journal for NoJournal {
+    fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
+        Ok(Vec::new())
+    }
+    fn record(&mut self, _: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+/// A run stopped at a chunk boundary because a stop was asked for; its finished splits are saved.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted with {done} of {total} splits done")]
+pub struct Interrupted {
+    pub done: usize,
+    pub total: usize,
+}
+
 /// The raw numbers of a series, as every backend reads them.
 pub fn raw_data(series: &Series, lookback: usize) -> RawData {
     RawData {
@@ -111,12 +147,77 @@ fn targets(scaled: &[f64], lookback: usize, w: Window) -> Vec<f64> {
         .collect()
 }
 
-/// Runs the protocol of `spec` on `series` with `trainer`.
+/// Runs the protocol of `spec` on `series` with `trainer`, keeping nothing between attempts.
 pub fn run(
     series: &Series,
     spec: &RunSpec,
     trainer: &mut dyn Trainer,
     progress: ProgressFn,
+) -> anyhow::Result<RunResult> {
+    run_with_journal(series, spec, trainer, progress, &mut NoJournal)
+}
+
+/// Walk-forward fits a chunk of models at a time ([`Trainer::chunk_models`]), skipping the splits
+/// `journal` already holds and saving each chunk to it; stops between chunks when asked to, with
+/// [`Interrupted`]. Fits are independent per model, so the chunking changes no result.
+fn fit_walk_forward(
+    raw: &RawData,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    jobs: &[FitJob],
+    progress: ProgressFn,
+    journal: &mut dyn Journal,
+) -> anyhow::Result<Vec<FitOutcome>> {
+    let total = jobs.len();
+    let kept_from = total.saturating_sub(spec.ensemble_last.clamp(1, total.max(1)));
+    let mut done: BTreeMap<usize, FitOutcome> = journal
+        .finished()?
+        .into_iter()
+        .filter(|(i, _)| *i < total)
+        .collect();
+    let pending: Vec<usize> = (0..total).filter(|i| !done.contains_key(i)).collect();
+    let chunk = trainer
+        .chunk_models(&spec.layout, &spec.hyper, raw.lookback)
+        .max(1);
+    for part in pending.chunks(chunk) {
+        if journal.stop_requested() {
+            return Err(Interrupted {
+                done: done.len(),
+                total,
+            }
+            .into());
+        }
+        let before = done.len();
+        let shifted = |p: Progress| {
+            let (done, total) = if p.stage == "models" {
+                (before + p.done, total)
+            } else {
+                (p.done, p.total)
+            };
+            progress(Progress { done, total, ..p })
+        };
+        let part_jobs: Vec<FitJob> = part.iter().map(|&i| jobs[i].clone()).collect();
+        let fits = trainer
+            .fit_many(raw, &spec.layout, &spec.hyper, &part_jobs, &shifted)
+            .context("training the walk-forward models")?;
+        let saved: Vec<(usize, &FitOutcome, bool)> = part
+            .iter()
+            .zip(&fits)
+            .map(|(&i, f)| (i, f, i >= kept_from))
+            .collect();
+        journal.record(&saved)?;
+        done.extend(part.iter().copied().zip(fits));
+    }
+    Ok(done.into_values().collect())
+}
+
+/// [`run`] with a journal: resumes from the splits it holds, saves new ones, stops when it asks.
+pub fn run_with_journal(
+    series: &Series,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    progress: ProgressFn,
+    journal: &mut dyn Journal,
 ) -> anyhow::Result<RunResult> {
     let started = Instant::now();
     let lookback = spec.splits.lookback;
@@ -149,9 +250,7 @@ pub fn run(
                     init: init_of(s.index as u32),
                 })
                 .collect();
-            let fits = trainer
-                .fit_many(&raw, layout, &spec.hyper, &jobs, progress)
-                .context("training the walk-forward models")?;
+            let fits = fit_walk_forward(&raw, spec, trainer, &jobs, progress, journal)?;
             let mut outcomes = Vec::with_capacity(splits.len());
             for ((split, job), fit) in splits.iter().zip(&jobs).zip(&fits) {
                 let scaled = job.scaling.apply(&raw);

@@ -21,6 +21,11 @@ impl Trainer for ReferenceTrainer {
         )
     }
 
+    /// A few models per thread: the reference takes seconds per model.
+    fn chunk_models(&self, _: &ParamLayout, _: &Hyper, _: usize) -> usize {
+        4 * rayon::current_num_threads()
+    }
+
     fn fit_many(
         &mut self,
         raw: &RawData,

@@ -5,10 +5,12 @@
 //! required); 1 for failures while running (a backend error, a file that cannot be written, a failed
 //! GPU check). [`Failure`] carries the distinction to `main`, which prints the message.
 
+mod train_run;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::{self, LoadOptions, Series, SplitConfig, SplitRule, WindowKind};
@@ -16,13 +18,13 @@ use crate::fit::AdamConfig;
 use crate::fit::Hyper;
 use crate::gpu::{self, AdapterSummary, GpuError};
 use crate::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
-use crate::progress::{Mode, Reporter};
-use crate::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig};
-use crate::report::{files, summary};
+
+use crate::report::evaluate::{next_trading_day, Evaluation, RunConfig};
+use crate::report::files;
 use crate::train::cpu::CpuTrainer;
 use crate::train::protocol::{self, Protocol, RunResult, RunSpec, ScalerMode};
 use crate::train::reference::ReferenceTrainer;
-use crate::train::{Progress, Trainer};
+use crate::train::Trainer;
 
 /// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
 /// enough that a batch's activations stay within a GPU storage binding.
@@ -38,6 +40,8 @@ pub enum Failure {
     Usage(anyhow::Error),
     /// Running failed (exit 1).
     Runtime(anyhow::Error),
+    /// Stopped by SIGINT/SIGTERM at a safe point; resumable (exit 130, as a shell reports a Ctrl-C).
+    Interrupted(anyhow::Error),
 }
 
 impl Failure {
@@ -45,12 +49,13 @@ impl Failure {
         match self {
             Failure::Usage(_) => 2,
             Failure::Runtime(_) => 1,
+            Failure::Interrupted(_) => 130,
         }
     }
 
     pub fn error(&self) -> &anyhow::Error {
         match self {
-            Failure::Usage(e) | Failure::Runtime(e) => e,
+            Failure::Usage(e) | Failure::Runtime(e) | Failure::Interrupted(e) => e,
         }
     }
 
@@ -291,6 +296,10 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter
+    /// and --quiet may be given with it).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
 }
 
 /// `gpulstm check`.
@@ -551,54 +560,17 @@ fn pick_trainer(
 }
 
 fn train(args: &TrainArgs) -> Result<(), Failure> {
-    let Plan {
-        series,
-        mut config,
-        out_dir,
-        split_count,
-    } = plan(args)?;
-    if !args.quiet {
-        for note in &config.notes {
-            warn(&format!("note: {note}"));
+    match &args.resume {
+        Some(dir) => train_run::resume(args, dir),
+        None => {
+            if let Some(out) = &args.out {
+                train_run::refuse_unfinished(out, args.force)?;
+            }
+            let plan = plan(args)?;
+            let run_dir = train_run::start(args, &plan)?;
+            train_run::execute(args, plan, run_dir)
         }
     }
-    let mut trainer = pick_trainer(
-        args.backend,
-        args.adapter.as_deref(),
-        &mut config.notes,
-        args.quiet,
-    )?;
-    std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))
-        .map_err(usage)?;
-    if !args.quiet {
-        warn(&format!(
-            "training {split_count} split{} ({}) on {} ...",
-            if split_count == 1 { "" } else { "s" },
-            protocol_slug(args.protocol),
-            trainer.describe()
-        ));
-    }
-
-    let reporter = Reporter::new(Mode::detect(args.quiet));
-    let on_progress = |p: Progress| reporter.update(p);
-    let result = protocol::run(&series, &config.spec, trainer.as_mut(), &on_progress);
-    reporter.finish();
-    let result = result.map_err(runtime)?;
-
-    let evaluation = evaluate(&series, &config, &result).map_err(runtime)?;
-    let mut written: Vec<String> = files::write_all(&out_dir, &evaluation)
-        .map_err(runtime)?
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    written.extend(
-        write_extras(&out_dir, &series, &evaluation, &result, &config, args.force)
-            .map_err(runtime)?,
-    );
-
-    say(&summary::render(&evaluation, &out_dir, &written));
-    Ok(())
 }
 
 /// The human-facing outputs beside the machine-readable files: report.md, the checkpoint and the plots.

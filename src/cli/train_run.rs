@@ -1,0 +1,297 @@
+//! `train` inside a run directory: start a run (lock, record), resume one (`--resume DIR`), and carry
+//! a run to its end: complete (results written atomically), interrupted (resumable, exit 130) or failed
+//! (the reason recorded). See [`crate::run_dir`].
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use clap::Parser;
+
+use super::{
+    pick_trainer, plan, protocol_slug, runtime, say, usage, warn, write_extras, Cli, Command,
+    Failure, Plan, TrainArgs,
+};
+use crate::progress::{Mode, Reporter};
+use crate::report::evaluate::evaluate;
+use crate::report::{files, summary};
+use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
+use crate::train::protocol::{self, Interrupted, Journal, Protocol};
+use crate::train::{FitOutcome, Progress};
+
+/// The journal of a run directory, stopping when a signal asked for it.
+struct DirJournal<'a>(&'a mut RunDir);
+
+impl Journal for DirJournal<'_> {
+    fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
+        self.0.finished()
+    }
+    fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+        self.0.record(done)
+    }
+    fn stop_requested(&self) -> bool {
+        crate::interrupt::requested()
+    }
+}
+
+/// The data file's checksum: its bytes, or the embedded sample's version.
+fn data_checksum(args: &TrainArgs) -> Result<(String, String), Failure> {
+    match &args.data.data {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| usage(anyhow!("{}: cannot read: {e}", path.display())))?;
+            Ok((path.display().to_string(), fnv1a64(&bytes)))
+        }
+        None => Ok((
+            "embedded sample".into(),
+            fnv1a64(env!("CARGO_PKG_VERSION").as_bytes()),
+        )),
+    }
+}
+
+fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
+    let (data, data_checksum) = data_checksum(args)?;
+    let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    Ok(RunRecord {
+        gpulstm_version: env!("CARGO_PKG_VERSION").into(),
+        argv: std::env::args().skip(1).collect(),
+        cwd: std::env::current_dir().map_err(runtime)?,
+        data,
+        data_checksum,
+        config_checksum: fnv1a64(format!("{:?}", plan.config.spec).as_bytes()),
+        splits: plan.split_count,
+        state: State::Running,
+        reason: None,
+        started: now.clone(),
+        updated: now,
+    })
+}
+
+/// Takes the output directory for a new run. An unfinished run there is not overwritten without
+/// `--force` (it can be resumed); with `--force` the old results go first, so nothing that looks
+/// complete stays while the new run works.
+pub(super) fn start(args: &TrainArgs, plan: &Plan) -> Result<RunDir, Failure> {
+    let dir = &plan.out_dir;
+    refuse_unfinished(dir, args.force)?;
+    if args.force {
+        files::remove_outputs(dir).map_err(runtime)?;
+    }
+    RunDir::start(dir, record(args, plan)?).map_err(usage)
+}
+
+/// An unfinished run in `dir` is resumable, so a new run does not replace it without `--force`.
+pub(super) fn refuse_unfinished(dir: &Path, force: bool) -> Result<(), Failure> {
+    let Ok(text) = std::fs::read_to_string(dir.join(RUN_JSON)) else {
+        return Ok(());
+    };
+    let state = serde_json::from_str::<RunRecord>(&text).map(|r| r.state);
+    if force || matches!(state, Ok(State::Complete)) {
+        return Ok(());
+    }
+    Err(usage(anyhow!(
+        "{} holds an unfinished run; continue it with `gpulstm train --resume {}`, or pass --force to \
+         start over",
+        dir.display(),
+        dir.display()
+    )))
+}
+
+/// Flags `--resume` may be combined with: the ones that do not change the results' definition.
+const RESUME_FLAGS: [&str; 4] = ["--resume", "--backend", "--adapter", "--quiet"];
+
+/// `train --resume DIR`: the recorded arguments, checked against the data and configuration now.
+pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
+    let given: Vec<String> = std::env::args()
+        .skip(2)
+        .filter(|a| a.starts_with("--"))
+        .collect();
+    if let Some(extra) = given
+        .iter()
+        .find(|a| !RESUME_FLAGS.contains(&a.split('=').next().unwrap_or(a)))
+    {
+        return Err(usage(anyhow!(
+            "{extra}: --resume continues the run with the configuration it recorded; only --backend, \
+             --adapter and --quiet may be given with it"
+        )));
+    }
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| usage(anyhow!("--resume {}: {e}", dir.display())))?;
+    let run_dir = RunDir::resume(&dir).map_err(usage)?;
+    let rec = run_dir.record.clone();
+    if rec.gpulstm_version != env!("CARGO_PKG_VERSION") {
+        return Err(usage(anyhow!(
+            "{}: recorded by gpulstm {}, this is {}; results would not be comparable",
+            dir.display(),
+            rec.gpulstm_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    // Relative paths in the recorded arguments mean what they meant where the run started.
+    std::env::set_current_dir(&rec.cwd).map_err(|e| {
+        usage(anyhow!(
+            "{}: cannot enter the run's directory {}: {e}",
+            dir.display(),
+            rec.cwd.display()
+        ))
+    })?;
+    let mut recorded = recorded_args(&rec.argv, &dir)?;
+    // The recorded backend and adapter stand unless given again (a run may move to another backend).
+    let flag = |name: &str| given.iter().any(|a| a.split('=').next() == Some(name));
+    if flag("--backend") {
+        recorded.backend = args.backend;
+    }
+    if flag("--adapter") {
+        recorded.adapter = args.adapter.clone();
+    }
+    recorded.quiet = args.quiet;
+    let plan = plan(&recorded)?;
+    let now = record(&recorded, &plan)?;
+    for (what, then, now) in [
+        ("the data file", &rec.data_checksum, &now.data_checksum),
+        (
+            "the configuration",
+            &rec.config_checksum,
+            &now.config_checksum,
+        ),
+    ] {
+        if then != now {
+            return Err(usage(anyhow!(
+                "{}: {what} changed since the run started ({} then, {} now); start a new run instead",
+                dir.display(),
+                then,
+                now
+            )));
+        }
+    }
+    let done = run_dir.finished().map_err(runtime)?.len();
+    if !args.quiet {
+        warn(&format!(
+            "resuming {}: {done} of {} splits already done",
+            dir.display(),
+            rec.splits
+        ));
+    }
+    execute(&recorded, plan, run_dir)
+}
+
+fn recorded_args(argv: &[String], dir: &Path) -> Result<TrainArgs, Failure> {
+    let cli =
+        Cli::try_parse_from(std::iter::once("gpulstm".to_string()).chain(argv.iter().cloned()))
+            .map_err(|e| {
+                usage(anyhow!(
+                    "{}: the recorded arguments no longer parse: {e}",
+                    dir.display()
+                ))
+            })?;
+    match cli.command {
+        Command::Train(mut t) => {
+            t.out = Some(dir.to_path_buf());
+            // The directory holds this run's own unfinished state, which plan's guard would refuse.
+            t.force = true;
+            t.resume = None;
+            Ok(*t)
+        }
+        _ => Err(usage(anyhow!(
+            "{}: the recorded command is not `train`",
+            dir.display()
+        ))),
+    }
+}
+
+/// Trains, then writes the results and marks the run complete; or records why it stopped.
+pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Result<(), Failure> {
+    let Plan {
+        series,
+        mut config,
+        out_dir,
+        split_count,
+    } = plan;
+    if !args.quiet {
+        for note in &config.notes {
+            warn(&format!("note: {note}"));
+        }
+    }
+    let mut trainer = pick_trainer(
+        args.backend,
+        args.adapter.as_deref(),
+        &mut config.notes,
+        args.quiet,
+    )?;
+    let message = match config.spec.protocol {
+        Protocol::WalkForward => "stopping after the models in flight (finished splits are saved); press Ctrl-C again to stop now",
+        Protocol::Seed => "the seed protocol cannot stop part-way: it runs to the end; press Ctrl-C again to abort (the run is lost)",
+    };
+    crate::interrupt::install(message).map_err(runtime)?;
+    if !args.quiet {
+        warn(&format!(
+            "training {split_count} split{} ({}) on {} ...",
+            if split_count == 1 { "" } else { "s" },
+            protocol_slug(args.protocol),
+            trainer.describe()
+        ));
+    }
+    let reporter = Reporter::new(Mode::detect(args.quiet));
+    let on_progress = |p: Progress| reporter.update(p);
+    let mut journal = DirJournal(&mut run_dir);
+    let result = protocol::run_with_journal(
+        &series,
+        &config.spec,
+        trainer.as_mut(),
+        &on_progress,
+        &mut journal,
+    );
+    reporter.finish();
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return Err(stopped(run_dir, &out_dir, e)),
+    };
+    let written = (|| -> anyhow::Result<Vec<String>> {
+        let evaluation = evaluate(&series, &config, &result)?;
+        let mut written: Vec<String> = files::write_all(&out_dir, &evaluation)?
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        written.extend(write_extras(
+            &out_dir,
+            &series,
+            &evaluation,
+            &result,
+            &config,
+            true,
+        )?);
+        say(&summary::render(&evaluation, &out_dir, &written));
+        Ok(written)
+    })();
+    match written {
+        Ok(_) => run_dir.finish().map_err(runtime),
+        Err(e) => Err(stopped(run_dir, &out_dir, e)),
+    }
+}
+
+/// Records an interrupted or failed run and the failure to report.
+fn stopped(mut run_dir: RunDir, dir: &Path, e: anyhow::Error) -> Failure {
+    if let Some(i) = e.downcast_ref::<Interrupted>() {
+        let resume = format!("gpulstm train --resume {}", shell_path(dir));
+        let _ = run_dir.set_state(
+            State::Interrupted,
+            Some(format!("{i}; resume with: {resume}")),
+        );
+        return Failure::Interrupted(anyhow!(
+            "{i}, saved in {}; resume with: {resume}",
+            dir.display()
+        ));
+    }
+    let _ = run_dir.set_state(State::Failed, Some(format!("{e:#}")));
+    runtime(e)
+}
+
+fn shell_path(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.chars()
+        .all(|c| c.is_alphanumeric() || "/._-+".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}

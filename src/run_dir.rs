@@ -1,0 +1,346 @@
+//! The run directory while a run lives in it: a lock, the run's record (`run.json`: configuration,
+//! data checksum, state) and the journal of finished splits (`progress.jsonl`) that `--resume` continues
+//! from.
+//!
+//! - Lock: `.lock` is created exclusively and holds the owner's pid and host; a second run refuses a
+//!   directory whose lock belongs to a live process. A lock left by a crash is taken over: on the same
+//!   host when its pid is gone (Linux `/proc`), elsewhere when it has not been refreshed for
+//!   [`STALE_AFTER`] (each journal write refreshes it).
+//! - State: `running` from the start, then `interrupted`, `failed` (with the reason) or `complete`.
+//!   Result files are written only when the run completes, each atomically ([`crate::atomic`]).
+//! - Journal: one JSON line per finished split, appended and synced a chunk of models at a time. Floats
+//!   are stored as their IEEE bits, so a resumed run rebuilds exactly the numbers of the first attempt (a
+//!   NaN loss included). A line cut short by a kill is ignored: that split is trained again.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{anyhow, Context};
+
+use crate::fit::{EpochLoss, FitReport};
+use crate::train::FitOutcome;
+
+pub const RUN_JSON: &str = "run.json";
+pub const JOURNAL: &str = "progress.jsonl";
+pub const LOCK: &str = ".lock";
+/// A lock not refreshed for this long, whose owner cannot be checked, belongs to a dead run.
+pub const STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Running,
+    Interrupted,
+    Failed,
+    Complete,
+}
+
+/// `run.json`: what the run is and how far it got.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    pub gpulstm_version: String,
+    /// `train`'s arguments as given, and the directory they were given in (relative paths in them).
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub data: String,
+    /// FNV-1a 64 of the data file's bytes (of the embedded sample without `--data`).
+    pub data_checksum: String,
+    /// FNV-1a 64 of the resolved configuration.
+    pub config_checksum: String,
+    pub splits: usize,
+    pub state: State,
+    pub reason: Option<String>,
+    pub started: String,
+    pub updated: String,
+}
+
+/// FNV-1a 64, hex: a change detector for data files and configurations (not a cryptographic hash).
+pub fn fnv1a64(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn host() -> String {
+    fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A run directory held by this process (the lock is released on drop).
+#[derive(Debug)]
+pub struct RunDir {
+    pub path: PathBuf,
+    pub record: RunRecord,
+}
+
+impl RunDir {
+    /// Takes `path` for a new run: creates it, locks it, removes a journal left by an earlier run there,
+    /// and records `record` as running.
+    pub fn start(path: &Path, mut record: RunRecord) -> anyhow::Result<RunDir> {
+        fs::create_dir_all(path)
+            .with_context(|| format!("cannot create the output directory {}", path.display()))?;
+        lock(path)?;
+        let dir = RunDir {
+            path: path.to_path_buf(),
+            record: {
+                record.state = State::Running;
+                record
+            },
+        };
+        let journal = path.join(JOURNAL);
+        if journal.exists() {
+            fs::remove_file(&journal)
+                .with_context(|| format!("cannot remove {}", journal.display()))?;
+        }
+        dir.save()?;
+        Ok(dir)
+    }
+
+    /// Takes `path` to continue the run recorded there.
+    pub fn resume(path: &Path) -> anyhow::Result<RunDir> {
+        let file = path.join(RUN_JSON);
+        let text = fs::read_to_string(&file).with_context(|| {
+            format!(
+                "{}: cannot read the run record (is this a run directory?)",
+                file.display()
+            )
+        })?;
+        let record: RunRecord = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a run record", file.display()))?;
+        if record.state == State::Complete {
+            return Err(anyhow!(
+                "{}: this run is complete; nothing to resume",
+                path.display()
+            ));
+        }
+        lock(path)?;
+        let mut dir = RunDir {
+            path: path.to_path_buf(),
+            record,
+        };
+        dir.set_state(State::Running, None)?;
+        Ok(dir)
+    }
+
+    pub fn set_state(&mut self, state: State, reason: Option<String>) -> anyhow::Result<()> {
+        self.record.state = state;
+        self.record.reason = reason;
+        self.save()
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        let mut record = self.record.clone();
+        record.updated = now();
+        let text = serde_json::to_string_pretty(&record)?;
+        crate::atomic::write(&self.path.join(RUN_JSON), format!("{text}\n").as_bytes())
+    }
+
+    /// The splits finished by earlier attempts of this run.
+    pub fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
+        let path = self.path.join(JOURNAL);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(anyhow!("{}: cannot read the journal: {e}", path.display())),
+        };
+        let mut out = Vec::new();
+        for line in text.lines() {
+            // A line cut short by a kill does not parse: that split runs again.
+            if let Ok(entry) = serde_json::from_str::<Entry>(line) {
+                out.push(entry.into_outcome());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends finished splits to the journal (params only where `Some`), synced, and refreshes the lock.
+    pub fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+        let path = self.path.join(JOURNAL);
+        let mut text = String::new();
+        for &(split, fit, keep_params) in done {
+            text.push_str(&serde_json::to_string(&Entry::new(
+                split,
+                fit,
+                keep_params,
+            ))?);
+            text.push('\n');
+        }
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        touch_lock(&self.path);
+        Ok(())
+    }
+
+    /// The journal is no longer needed once the results are written.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        self.set_state(State::Complete, None)?;
+        let journal = self.path.join(JOURNAL);
+        if journal.exists() {
+            fs::remove_file(&journal)
+                .with_context(|| format!("cannot remove {}", journal.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(self.path.join(LOCK));
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct LockInfo {
+    pid: u32,
+    host: String,
+    started: String,
+}
+
+fn lock(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(LOCK);
+    let info = LockInfo {
+        pid: std::process::id(),
+        host: host(),
+        started: now(),
+    };
+    for attempt in 0..2 {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                f.write_all(serde_json::to_string(&info)?.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                return Ok(());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt == 0 => {
+                let owner = fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
+                if let Some(reason) = stale(&path, owner.as_ref()) {
+                    eprintln!(
+                        "note: {}: taking over a lock left by a run that ended ({reason})",
+                        dir.display()
+                    );
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+                let who = owner
+                    .map(|o| format!("pid {} on {}, since {}", o.pid, o.host, o.started))
+                    .unwrap_or_else(|| "unknown owner".into());
+                return Err(anyhow!(
+                    "{} is in use by another gpulstm run ({who}); wait for it to finish, or choose another --out \
+                     (if that run is gone, remove {})",
+                    dir.display(),
+                    path.display()
+                ));
+            }
+            Err(e) => return Err(anyhow!("cannot create {}: {e}", path.display())),
+        }
+    }
+    Err(anyhow!("cannot take the lock {}", path.display()))
+}
+
+/// Why a lock is stale, or `None` if its owner may be alive.
+fn stale(path: &Path, owner: Option<&LockInfo>) -> Option<String> {
+    if let Some(o) = owner {
+        let proc_fs = Path::new("/proc/self").exists();
+        if o.host == host() && proc_fs {
+            return (!Path::new(&format!("/proc/{}", o.pid)).exists())
+                .then(|| format!("pid {} is not running", o.pid));
+        }
+    }
+    let age = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())?;
+    (age > STALE_AFTER).then(|| format!("not refreshed for {} min", age.as_secs() / 60))
+}
+
+fn touch_lock(dir: &Path) {
+    let path = dir.join(LOCK);
+    if let Ok(f) = fs::OpenOptions::new().append(true).open(&path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// A journal line. Floats as IEEE bits: exact, NaN included.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    split: usize,
+    history: Vec<[u64; 2]>,
+    best_epoch: usize,
+    stopped_early: bool,
+    train_pred: Vec<u64>,
+    val_pred: Vec<u64>,
+    params: Option<Vec<u64>>,
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn floats(v: &[u64]) -> Vec<f64> {
+    v.iter().map(|&b| f64::from_bits(b)).collect()
+}
+
+impl Entry {
+    fn new(split: usize, fit: &FitOutcome, keep_params: bool) -> Entry {
+        Entry {
+            split,
+            history: fit
+                .report
+                .history
+                .iter()
+                .map(|h| [h.train.to_bits(), h.val.to_bits()])
+                .collect(),
+            best_epoch: fit.report.best_epoch,
+            stopped_early: fit.report.stopped_early,
+            train_pred: bits(&fit.train_pred),
+            val_pred: bits(&fit.val_pred),
+            params: keep_params.then(|| bits(&fit.params)),
+        }
+    }
+
+    fn into_outcome(self) -> (usize, FitOutcome) {
+        let history = self
+            .history
+            .iter()
+            .map(|&[t, v]| EpochLoss {
+                train: f64::from_bits(t),
+                val: f64::from_bits(v),
+            })
+            .collect();
+        let outcome = FitOutcome {
+            report: FitReport {
+                history,
+                best_epoch: self.best_epoch,
+                stopped_early: self.stopped_early,
+            },
+            params: self.params.as_deref().map(floats).unwrap_or_default(),
+            train_pred: floats(&self.train_pred),
+            val_pred: floats(&self.val_pred),
+        };
+        (self.split, outcome)
+    }
+}

@@ -1,0 +1,215 @@
+//! Runs that survive: a walk-forward run stopped at a chunk boundary and continued from its journal
+//! ends with exactly the uninterrupted run's results (f64 reference: bit for bit); the run directory's
+//! lock refuses a second live run and is taken over from a dead one; states and atomic outputs as the
+//! binary leaves them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::runs::spec;
+use gpulstm::data::{load_sample, LoadOptions};
+use gpulstm::run_dir::{RunDir, RunRecord, State, JOURNAL, LOCK, RUN_JSON};
+use gpulstm::train::protocol::{run, run_with_journal, Interrupted, Journal, Protocol};
+use gpulstm::train::reference::ReferenceTrainer;
+use gpulstm::train::FitOutcome;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
+
+/// A journal in memory that asks for a stop once it holds `stop_after` splits.
+struct Memory {
+    saved: Vec<(usize, FitOutcome)>,
+    stop_after: usize,
+}
+
+impl Journal for Memory {
+    fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
+        Ok(self.saved.clone())
+    }
+    fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+        for &(i, f, keep) in done {
+            let mut f = f.clone();
+            if !keep {
+                f.params.clear(); // as the run directory stores them
+            }
+            self.saved.push((i, f));
+        }
+        Ok(())
+    }
+    fn stop_requested(&self) -> bool {
+        self.saved.len() >= self.stop_after
+    }
+}
+
+#[test]
+fn a_stopped_walk_forward_run_resumes_to_the_uninterrupted_result_bit_for_bit() {
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let s = spec(Protocol::WalkForward, 12); // the reference trains 4 × threads models per chunk
+    let quiet = |_: gpulstm::train::Progress| {};
+    let whole = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("uninterrupted run");
+    let mut journal = Memory {
+        saved: Vec::new(),
+        stop_after: 1,
+    };
+    let err = run_with_journal(&series, &s, &mut ReferenceTrainer, &quiet, &mut journal)
+        .expect_err("the journal asks for a stop");
+    let stop = err
+        .downcast_ref::<Interrupted>()
+        .expect("an Interrupted error");
+    assert!(stop.done >= 1 && stop.done < 12, "{stop}");
+    journal.stop_after = usize::MAX;
+    let resumed = run_with_journal(&series, &s, &mut ReferenceTrainer, &quiet, &mut journal)
+        .expect("resumed run");
+    assert_eq!(journal.saved.len(), 12);
+    for (a, b) in whole.splits.iter().zip(&resumed.splits) {
+        assert_eq!(a.history, b.history, "split {}", a.split.index);
+        assert_eq!(
+            (a.best_epoch, &a.train_pred, &a.val_pred),
+            (b.best_epoch, &b.train_pred, &b.val_pred)
+        );
+    }
+    assert_eq!(whole.forecast.members, resumed.forecast.members);
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpulstm-resume-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn record() -> RunRecord {
+    RunRecord {
+        gpulstm_version: env!("CARGO_PKG_VERSION").into(),
+        argv: vec![],
+        cwd: PathBuf::from("."),
+        data: "test".into(),
+        data_checksum: "0".into(),
+        config_checksum: "0".into(),
+        splits: 1,
+        state: State::Running,
+        reason: None,
+        started: String::new(),
+        updated: String::new(),
+    }
+}
+
+#[test]
+fn a_live_lock_refuses_a_second_run_and_a_dead_one_is_taken_over() {
+    let dir = scratch("lock");
+    let held = RunDir::start(&dir, record()).expect("first run takes the directory");
+    let second = RunDir::start(&dir, record()).expect_err("second run refused");
+    assert!(
+        second.to_string().contains("in use by another gpulstm run"),
+        "{second}"
+    );
+    drop(held);
+    assert!(!dir.join(LOCK).exists(), "the lock goes with its run");
+    if Path::new("/proc/self").exists() {
+        // A lock whose owner is gone (pid beyond any live process on this host).
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into());
+        std::fs::write(
+            dir.join(LOCK),
+            format!(r#"{{"pid":4000000000,"host":"{host}","started":"x"}}"#),
+        )
+        .unwrap();
+        RunDir::start(&dir, record()).expect("a dead run's lock is taken over");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tiny(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "train",
+        "--quiet",
+        "--backend",
+        "cpu",
+        "--max-splits",
+        "3",
+        "--epochs",
+        "1",
+        "--layers",
+        "lstm:4,dense:1",
+        "--train-window",
+        "30",
+        "--val-window",
+        "5",
+        "--lookback",
+        "10",
+        "--out",
+    ];
+    args.push(out.to_str().unwrap());
+    args.extend_from_slice(extra);
+    Command::new(BIN)
+        .args(&args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_finished_run_is_complete_without_journal_lock_or_partial_files() {
+    let dir = scratch("complete");
+    let out = tiny(&dir, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec: RunRecord =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(RUN_JSON)).unwrap()).unwrap();
+    assert_eq!(rec.state, State::Complete);
+    assert!(dir.join("metrics.json").exists());
+    for gone in [JOURNAL, LOCK] {
+        assert!(!dir.join(gone).exists(), "{gone} left behind");
+    }
+    let partial = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with(".partial-"));
+    assert!(!partial, "a .partial- file left behind");
+    // A complete run's directory is not resumable.
+    let again = Command::new(BIN)
+        .args(["train", "--resume", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("complete; nothing to resume"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unfinished_run_is_not_overwritten_and_resume_takes_no_new_configuration() {
+    let dir = scratch("unfinished");
+    let out = tiny(&dir, &[]);
+    assert!(out.status.success());
+    // Mark it interrupted, as a stopped run leaves it.
+    let path = dir.join(RUN_JSON);
+    let mut rec: RunRecord =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    rec.state = State::Interrupted;
+    std::fs::write(&path, serde_json::to_string(&rec).unwrap()).unwrap();
+    let fresh = tiny(&dir, &["--force"]);
+    assert!(fresh.status.success(), "--force starts over");
+    std::fs::write(&path, serde_json::to_string(&rec).unwrap()).unwrap();
+    let refused = tiny(&dir, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("holds an unfinished run"));
+    let extra = Command::new(BIN)
+        .args(["train", "--resume", dir.to_str().unwrap(), "--epochs", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(extra.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&extra.stderr).contains("--epochs: --resume continues the run"));
+    let resumed = Command::new(BIN)
+        .args(["train", "--quiet", "--resume", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
