@@ -86,6 +86,20 @@ pub struct EpochLoss {
     pub val: f64,
 }
 
+/// A validation MSE above this (scaled units) marks a model as diverged. Targets are min–max scaled on
+/// the training rows to [0, 1], so an MSE of 100 is an RMSE of ten training ranges: no model that still
+/// tracks prices gets there (the worst splits of the report's runs stay below 1), while `--lr 1`-style
+/// blow-ups pass it by orders of magnitude.
+pub const DIVERGED_VAL_LOSS: f64 = 100.0;
+
+impl EpochLoss {
+    /// The loss is NaN or infinite, or the validation loss exploded past [`DIVERGED_VAL_LOSS`]. Backends
+    /// stop a fit at such an epoch; runs exclude the model from the pooled metrics and the forecast.
+    pub fn diverged(&self) -> bool {
+        !self.train.is_finite() || !self.val.is_finite() || self.val > DIVERGED_VAL_LOSS
+    }
+}
+
 /// What one `fit` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitReport {
@@ -95,4 +109,11 @@ pub struct FitReport {
     pub best_epoch: usize,
     /// The patience rule fired (possibly on the last allowed epoch).
     pub stopped_early: bool,
+}
+
+impl FitReport {
+    /// Some epoch of the fit diverged ([`EpochLoss::diverged`]).
+    pub fn diverged(&self) -> bool {
+        self.history.iter().any(EpochLoss::diverged)
+    }
 }

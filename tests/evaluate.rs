@@ -131,6 +131,7 @@ fn result(protocol: Protocol) -> RunResult {
         history,
         best_epoch,
         stopped_early: best_epoch == 0,
+        diverged: false,
         train_pred: scale(&sc, train_pred),
         val_pred: scale(&sc, val_pred),
         train_actual: scale(&sc, train_actual),

@@ -589,17 +589,20 @@ fn write_extras(
         dir, evaluation, config,
     )?));
     let spec = &config.spec;
-    crate::checkpoint::save(
-        &dir.join(files::MODEL_SAFETENSORS),
-        &spec.layout,
-        spec.splits.lookback,
-        &series.feature_names,
-        &series.target_name,
-        protocol_name(spec.protocol),
-        &result.forecast_models,
-        overwrite,
-    )?;
-    names.push(files::MODEL_SAFETENSORS.to_string());
+    // Every forecast model diverged: there is nothing worth saving (the report says so).
+    if !result.forecast_models.is_empty() {
+        crate::checkpoint::save(
+            &dir.join(files::MODEL_SAFETENSORS),
+            &spec.layout,
+            spec.splits.lookback,
+            &series.feature_names,
+            &series.target_name,
+            protocol_name(spec.protocol),
+            &result.forecast_models,
+            overwrite,
+        )?;
+        names.push(files::MODEL_SAFETENSORS.to_string());
+    }
     names.extend(
         crate::report::plots::write_all(dir, evaluation)?
             .iter()

@@ -217,6 +217,9 @@ pub fn fit_from_best(
             stopped_early = true;
             break;
         }
+        if history.last().is_some_and(EpochLoss::diverged) {
+            break; // no later epoch brings it back; the run excludes the model
+        }
     }
     if kept {
         state.params.copy_from_slice(&scratch.best);

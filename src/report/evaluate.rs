@@ -141,6 +141,9 @@ pub struct SplitEval {
     pub best_epoch: usize,
     /// True when the patience rule stopped the fit before `epochs`.
     pub stopped_early: bool,
+    /// The fit diverged (loss NaN/inf, or validation MSE above `fit::DIVERGED_VAL_LOSS`): listed here,
+    /// left out of `pooled`, `describe` and the forecast.
+    pub diverged: bool,
     /// Validation loss (MSE, scaled) at `best_epoch`; null when no epoch ran.
     pub best_val_loss: Option<f64>,
     /// Model metrics (`mse`, `rmse`, `mae`, `r2`, `evs`) on the training window, scaled units.
@@ -235,6 +238,8 @@ pub struct Pooled {
     pub skill: f64,
     /// Directional accuracy over all pooled predictions.
     pub directional_accuracy: f64,
+    /// Splits left out because their model diverged.
+    pub diverged_excluded: usize,
 }
 
 /// `forecast.members[]`: one model's prediction.
@@ -274,6 +279,9 @@ pub struct ForecastInfo {
     /// warning when the models' windows end more than a validation window before the data
     /// (`--max-splits`). Null when neither applies.
     pub note: Option<String>,
+    /// Forecast models that diverged and were left out (or that none is left), and a forecast far
+    /// outside the prices in the data. Empty when neither applies.
+    pub warnings: Vec<String>,
 }
 
 /// One row of `history.csv`: losses (MSE, scaled units) at the end of one epoch of one split's fit.
@@ -495,6 +503,7 @@ pub fn evaluate(
             epochs_run: out.history.len(),
             best_epoch: out.best_epoch,
             stopped_early: out.stopped_early,
+            diverged: out.diverged,
             best_val_loss: out.history.get(out.best_epoch).map(|h| h.val),
             train_scaled: regression(&out.train_actual, &out.train_pred),
             val_scaled: regression(&out.val_actual, &out.val_pred),
@@ -537,8 +546,12 @@ pub fn evaluate(
         }
     }
 
+    // Diverged models' numbers (NaN, or errors of thousands of dollars) would swamp every summary.
+    let sound = |s: &&SplitEval| !s.diverged;
     let describe_tables = {
-        let pick = |f: fn(&SplitEval) -> Regression| splits.iter().map(f).collect::<Vec<_>>();
+        let pick = |f: fn(&SplitEval) -> Regression| {
+            splits.iter().filter(sound).map(f).collect::<Vec<_>>()
+        };
         DescribeTables {
             scaled: WindowDescribe {
                 train: metric_describe(&pick(|s| s.train_scaled)),
@@ -549,17 +562,31 @@ pub fn evaluate(
                 val: metric_describe(&pick(|s| s.val_price)),
             },
             naive_val_price: metric_describe(&pick(|s| s.naive_val_price)),
-            skill: describe(&splits.iter().map(|s| s.skill).collect::<Vec<_>>()),
+            skill: describe(
+                &splits
+                    .iter()
+                    .filter(sound)
+                    .map(|s| s.skill)
+                    .collect::<Vec<_>>(),
+            ),
             directional_accuracy: describe(
                 &splits
                     .iter()
+                    .filter(sound)
                     .map(|s| s.directional_accuracy)
                     .collect::<Vec<_>>(),
             ),
         }
     };
 
-    let pooled = pooled(&numbers);
+    let sound_numbers: Vec<&SplitNumbers> = numbers
+        .iter()
+        .zip(&result.splits)
+        .filter(|(_, o)| !o.diverged)
+        .map(|(n, _)| n)
+        .collect();
+    let mut pooled = pooled(&sound_numbers);
+    pooled.diverged_excluded = numbers.len() - sound_numbers.len();
     let table1 = table1(result, &numbers, &splits);
     let forecast = forecast_info(series, config, result)?;
 
@@ -611,9 +638,9 @@ pub fn evaluate(
     })
 }
 
-fn pooled(numbers: &[SplitNumbers]) -> Pooled {
+fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
     let cat = |f: fn(&SplitNumbers) -> &Vec<f64>| -> Vec<f64> {
-        numbers.iter().flat_map(|n| f(n).iter().copied()).collect()
+        numbers.iter().flat_map(|&n| f(n).iter().copied()).collect()
     };
     let actual = cat(|n| &n.val_actual_price);
     let pred = cat(|n| &n.val_pred_price);
@@ -636,6 +663,7 @@ fn pooled(numbers: &[SplitNumbers]) -> Pooled {
         } else {
             directional_accuracy(&last, &actual, &pred)
         },
+        diverged_excluded: 0,
     }
 }
 
@@ -678,24 +706,14 @@ fn table1(result: &RunResult, numbers: &[SplitNumbers], splits: &[SplitEval]) ->
             },
         },
         Protocol::WalkForward => {
-            let actual: Vec<f64> = result
-                .splits
-                .iter()
-                .flat_map(|o| o.val_actual.iter().copied())
-                .collect();
-            let pred: Vec<f64> = result
-                .splits
-                .iter()
-                .flat_map(|o| o.val_pred.iter().copied())
-                .collect();
-            let actual_price: Vec<f64> = numbers
-                .iter()
-                .flat_map(|n| n.val_actual_price.iter().copied())
-                .collect();
-            let pred_price: Vec<f64> = numbers
-                .iter()
-                .flat_map(|n| n.val_pred_price.iter().copied())
-                .collect();
+            // Pooled over the models that did not diverge, as `pooled`.
+            let sound = || result.splits.iter().zip(numbers).filter(|(o, _)| !o.diverged);
+            let actual: Vec<f64> = sound().flat_map(|(o, _)| o.val_actual.iter().copied()).collect();
+            let pred: Vec<f64> = sound().flat_map(|(o, _)| o.val_pred.iter().copied()).collect();
+            let actual_price: Vec<f64> =
+                sound().flat_map(|(_, n)| n.val_actual_price.iter().copied()).collect();
+            let pred_price: Vec<f64> =
+                sound().flat_map(|(_, n)| n.val_pred_price.iter().copied()).collect();
             Table1 {
                 definition: format!(
                     "walk-forward analogue of the report's Table 1: train = the last split's model on its \
@@ -718,6 +736,51 @@ fn table1(result: &RunResult, numbers: &[SplitNumbers], splits: &[SplitEval]) ->
     }
 }
 
+/// Models of the forecast's ensemble that diverged (left out), and a forecast far from every price the
+/// models saw (more than half the seen range beyond it).
+fn forecast_warnings(series: &Series, config: &RunConfig, result: &RunResult) -> Vec<String> {
+    let mut notes = Vec::new();
+    let candidates = match result.protocol {
+        Protocol::WalkForward => config
+            .spec
+            .ensemble_last
+            .clamp(1, result.splits.len().max(1)),
+        Protocol::Seed => 1,
+    };
+    let left_out = result
+        .splits
+        .iter()
+        .rev()
+        .take(candidates)
+        .filter(|o| o.diverged)
+        .count();
+    if result.forecast.members.is_empty() {
+        notes.push(format!(
+            "no forecast: every one of the {candidates} forecast model(s) diverged (try a lower --lr)"
+        ));
+    } else if left_out > 0 {
+        notes.push(format!(
+            "{left_out} of the {candidates} forecast models diverged and {} left out of the mean",
+            if left_out == 1 { "was" } else { "were" }
+        ));
+    }
+    let (lo, hi) = series
+        .target
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let margin = 0.5 * (hi - lo);
+    let mean = result.forecast.mean;
+    if mean.is_finite() && (mean < lo - margin || mean > hi + margin) {
+        notes.push(format!(
+            "the forecast ${mean:.2} is far outside the prices in the data (${lo:.2} to ${hi:.2}); \
+             do not trust it"
+        ));
+    }
+    notes
+}
+
 fn forecast_info(
     series: &Series,
     config: &RunConfig,
@@ -737,7 +800,6 @@ fn forecast_info(
             price,
         })
         .collect();
-    ensure!(!members.is_empty(), "the forecast has no members");
     let last_window_row = result
         .splits
         .iter()
@@ -792,6 +854,7 @@ fn forecast_info(
         }
     };
     Ok(ForecastInfo {
+        warnings: forecast_warnings(series, config, result),
         last_date: iso(last_date),
         last_close: series.target[series.len() - 1],
         next_trading_day: iso(next_trading_day(last_date)),

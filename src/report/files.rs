@@ -147,6 +147,7 @@ pub fn splits_header() -> Vec<String> {
         "epochs_run",
         "best_epoch",
         "stopped_early",
+        "diverged",
         "best_val_loss",
     ]
     .iter()
@@ -185,6 +186,7 @@ fn split_record(s: &SplitEval) -> Vec<String> {
         s.epochs_run.to_string(),
         s.best_epoch.to_string(),
         s.stopped_early.to_string(),
+        s.diverged.to_string(),
         s.best_val_loss.map(num).unwrap_or_default(),
     ];
     // Same order as SPLIT_METRIC_GROUPS.

@@ -184,6 +184,20 @@ fn in_short(md: &mut String, eval: &Evaluation) {
         money(f.last_close),
         f.last_date
     );
+    if eval.pooled.diverged_excluded > 0 {
+        let _ = writeln!(
+            md,
+            "- **{} of {} models diverged** (loss NaN or infinite, or validation MSE above {} in scaled \
+             units): they are marked in `splits.csv` and left out of every pooled figure, table and the \
+             forecast.",
+            eval.pooled.diverged_excluded,
+            eval.splits.len(),
+            crate::fit::DIVERGED_VAL_LOSS
+        );
+    }
+    for warning in &f.warnings {
+        let _ = writeln!(md, "- **Caution:** {warning}.");
+    }
     if stale(eval) {
         let _ = writeln!(
             md,

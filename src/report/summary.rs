@@ -121,6 +121,16 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
 
     let d = &eval.describe;
     let p = &eval.pooled;
+    if p.diverged_excluded > 0 {
+        let _ = writeln!(
+            s,
+            "warning:  {} of {} models diverged (loss NaN/inf or validation MSE above {}); they are \
+             marked in splits.csv and left out of every figure below",
+            p.diverged_excluded,
+            eval.splits.len(),
+            crate::fit::DIVERGED_VAL_LOSS
+        );
+    }
     let _ = writeln!(
         s,
         "validation RMSE, mean over splits: model {} vs naive (tomorrow = today) {}; skill {} (per-split \
@@ -179,6 +189,9 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
         dollars(f.last_close),
         f.last_date
     );
+    for warning in &f.warnings {
+        let _ = writeln!(s, "          warning: {warning}");
+    }
     if r.protocol == "seed" {
         let _ = writeln!(
             s,

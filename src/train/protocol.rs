@@ -58,6 +58,9 @@ pub struct SplitOutcome {
     pub history: Vec<EpochLoss>,
     pub best_epoch: usize,
     pub stopped_early: bool,
+    /// The fit diverged ([`crate::fit::EpochLoss::diverged`]) or its predictions are not finite: the
+    /// split is listed but left out of pooled metrics and the forecast.
+    pub diverged: bool,
     /// The scaler the predictions are in.
     pub scaling: Scaling,
     /// Predictions and targets on the training and validation windows, scaled units.
@@ -260,6 +263,7 @@ pub fn run_with_journal(
                     history: fit.report.history.clone(),
                     best_epoch: fit.report.best_epoch,
                     stopped_early: fit.report.stopped_early,
+                    diverged: diverged(&fit.report, &fit.val_pred),
                     scaling: job.scaling.clone(),
                     train_pred: fit.train_pred.clone(),
                     val_pred: fit.val_pred.clone(),
@@ -268,10 +272,12 @@ pub fn run_with_journal(
                 });
             }
             let k = spec.ensemble_last.clamp(1, fits.len().max(1));
+            // Diverged models leave the ensemble (the report says how many).
             let kept = jobs
                 .iter()
                 .zip(&fits)
                 .skip(fits.len().saturating_sub(k))
+                .filter(|(_, f)| !diverged(&f.report, &f.val_pred))
                 .map(|(j, f)| KeptModel {
                     model_id: j.model_id,
                     params: f.params.clone(),
@@ -305,7 +311,7 @@ pub fn run_with_journal(
                 .predict_many(&raw, layout, &final_params, &jobs)
                 .context("evaluating the final model on every split")?;
             let scaled = scaling.apply(&raw);
-            let outcomes = splits
+            let outcomes: Vec<SplitOutcome> = splits
                 .iter()
                 .zip(reports)
                 .zip(preds)
@@ -314,6 +320,7 @@ pub fn run_with_journal(
                     SplitOutcome {
                         split: *split,
                         model_id: 0,
+                        diverged: diverged(&report, &val_pred),
                         history: report.history,
                         best_epoch: report.best_epoch,
                         stopped_early: report.stopped_early,
@@ -325,11 +332,16 @@ pub fn run_with_journal(
                     }
                 })
                 .collect();
-            let kept = vec![KeptModel {
-                model_id: 0,
-                params: final_params,
-                scaling,
-            }];
+            let last_diverged = outcomes.last().is_none_or(|o: &SplitOutcome| o.diverged);
+            let kept = if last_diverged || final_params.iter().any(|v| !v.is_finite()) {
+                Vec::new()
+            } else {
+                vec![KeptModel {
+                    model_id: 0,
+                    params: final_params,
+                    scaling,
+                }]
+            };
             (outcomes, kept)
         }
     };
@@ -342,6 +354,11 @@ pub fn run_with_journal(
         forecast_models: kept,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The divergence rule of a fit: a diverged epoch, or predictions that are not finite.
+fn diverged(report: &crate::fit::FitReport, val_pred: &[f64]) -> bool {
+    report.diverged() || val_pred.iter().any(|v| !v.is_finite())
 }
 
 /// Each kept model on the last `lookback` rows (the day after the data ends), in price units.
@@ -365,7 +382,8 @@ pub fn forecast(
         let cache = forward(layout, &km.params, &x, t, 1, None);
         members.push((km.model_id, km.scaling.target_to_price(cache.pred[0])));
     }
-    let n = members.len().max(1) as f64;
+    // No member (every model diverged): NaN throughout, which the report prints as "no forecast".
+    let n = members.len() as f64;
     let mean = members.iter().map(|m| m.1).sum::<f64>() / n;
     let var = members.iter().map(|m| (m.1 - mean).powi(2)).sum::<f64>() / n;
     Ok(Forecast {
