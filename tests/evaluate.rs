@@ -92,6 +92,7 @@ fn config(protocol: Protocol) -> RunConfig {
             scaler: ScalerMode::Train,
             init_weights: None,
             ensemble_last: 2,
+            max_models_per_chunk: None,
         },
         init_weights: None,
         notes: vec![],

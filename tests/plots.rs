@@ -51,6 +51,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         },
         init_weights: None,
         ensemble_last: 3,
+        max_models_per_chunk: None,
     };
     let result = run(&series, &run_spec, &mut ReferenceTrainer, &|_| {}).expect("training");
     let config = RunConfig {

@@ -213,3 +213,28 @@ fn an_unfinished_run_is_not_overwritten_and_resume_takes_no_new_configuration() 
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--max-models-per-chunk` changes how many models a backend trains at once, not what they learn.
+#[test]
+fn the_chunk_size_does_not_change_results() {
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let quiet = |_: gpulstm::train::Progress| {};
+    let whole = run(
+        &series,
+        &spec(Protocol::WalkForward, 5),
+        &mut ReferenceTrainer,
+        &quiet,
+    )
+    .expect("run");
+    let mut s = spec(Protocol::WalkForward, 5);
+    s.max_models_per_chunk = Some(2);
+    let chunked = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("chunked run");
+    for (a, b) in whole.splits.iter().zip(&chunked.splits) {
+        assert_eq!(
+            (&a.history, &a.val_pred),
+            (&b.history, &b.val_pred),
+            "split {}",
+            a.split.index
+        );
+    }
+}

@@ -280,6 +280,10 @@ pub struct TrainArgs {
     /// Training backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// Train at most N walk-forward models at a time (bounds GPU memory, and what an interruption can
+    /// lose); results do not depend on it [default: what the backend holds at once].
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub max_models_per_chunk: Option<usize>,
     /// Use the first GPU adapter whose name contains this (case-insensitive).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
@@ -486,6 +490,7 @@ fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
         scaler,
         init_weights,
         ensemble_last: args.ensemble_last,
+        max_models_per_chunk: args.max_models_per_chunk,
     };
     Ok(Plan {
         series,

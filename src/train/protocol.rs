@@ -47,6 +47,9 @@ pub struct RunSpec {
     pub init_weights: Option<Vec<f64>>,
     /// Walk-forward forecast: ensemble of the last K splits' models.
     pub ensemble_last: usize,
+    /// At most this many models per [`Trainer::fit_many`] call (`--max-models-per-chunk`): bounds the GPU
+    /// memory a chunk takes and the work an interruption can lose. Results do not depend on it.
+    pub max_models_per_chunk: Option<usize>,
 }
 
 /// One split's model (walk-forward) or the final model on one split (seed).
@@ -179,8 +182,9 @@ fn fit_walk_forward(
         .filter(|(i, _)| *i < total)
         .collect();
     let pending: Vec<usize> = (0..total).filter(|i| !done.contains_key(i)).collect();
-    let chunk = trainer
-        .chunk_models(&spec.layout, &spec.hyper, raw.lookback)
+    let chunk = trainer.chunk_models(&spec.layout, &spec.hyper, raw.lookback);
+    let chunk = chunk
+        .min(spec.max_models_per_chunk.unwrap_or(usize::MAX))
         .max(1);
     for part in pending.chunks(chunk) {
         if journal.stop_requested() {

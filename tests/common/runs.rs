@@ -47,6 +47,7 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
         },
         init_weights: None,
         ensemble_last: 3,
+        max_models_per_chunk: None,
     }
 }
 
