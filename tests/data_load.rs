@@ -521,3 +521,38 @@ fn missing_file_is_an_io_error_naming_the_path() {
         &["/nonexistent/dir/prices.csv", "cannot read"],
     );
 }
+
+/// What a user's download may look like: quoted thousands separators, trailing blank lines, a text
+/// column; and a `;`-separated file with decimal commas, read with `--delimiter ';' --decimal ','`.
+#[test]
+fn csv_variants_load_the_same_numbers() {
+    let plain = "Date,Close,Volume\n01/02/2024,1234.50,1000\n01/03/2024,1240.25,2000\n";
+    let want = load_csv_str("plain.csv", plain, &default_opts()).unwrap();
+    let quoted = "Date,Close,Volume,Note\n01/02/2024,\"1,234.50\",\"1,000\",a\n01/03/2024,\"1,240.25\",\"2,000\",b\n\n\n";
+    let got = load_csv_str("quoted.csv", quoted, &default_opts()).unwrap();
+    assert_eq!((&got.features, &got.target), (&want.features, &want.target));
+    let semi = "Date;Close;Volume\n01/02/2024;1.234,50;1 000\n01/03/2024;1.240,25;2 000\n";
+    let opts = LoadOptions {
+        delimiter: b';',
+        decimal: ',',
+        ..LoadOptions::default()
+    };
+    let got = load_csv_str("semi.csv", semi, &opts).unwrap();
+    assert_eq!((&got.features, &got.target), (&want.features, &want.target));
+}
+
+/// A `;` file read with the default `,` fails at its header with the flag to use.
+#[test]
+fn a_semicolon_file_gets_a_delimiter_hint() {
+    let semi = "Date;Close\n01/02/2024;1,5\n01/03/2024;1,6\n";
+    let e = error_of(semi, &default_opts());
+    assert_contains_all(
+        &e,
+        &[
+            "bad.csv:1",
+            "separated by ';'",
+            "--delimiter ';'",
+            "--decimal ','",
+        ],
+    );
+}

@@ -127,6 +127,24 @@ pub struct DataArgs {
     /// Keep raw prices when the file has an Adj Close column (default: adjust for splits/dividends).
     #[arg(long)]
     pub no_adjust: bool,
+    /// Field separator: one character, `tab` for a tab [default: ,].
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimal mark of the numbers: `.` or `,` (with `,`, dots and spaces are thousands separators, as
+    /// in 1.234,50; it needs another --delimiter, usually `;`) [default: .].
+    #[arg(long, value_name = "CHAR", value_parser = ["." , ","])]
+    pub decimal: Option<String>,
+}
+
+/// `--delimiter`: a single ASCII character (or `tab`).
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "\"{s}\" is not one ASCII character (use `tab` for a tab)"
+        )),
+    }
 }
 
 impl DataArgs {
@@ -139,11 +157,22 @@ impl DataArgs {
                 .map(|f| f.iter().map(|s| s.trim().to_string()).collect()),
             target: self.target.clone(),
             adjust: !self.no_adjust,
+            delimiter: self.delimiter.unwrap_or(b','),
+            decimal: if self.decimal.as_deref() == Some(",") {
+                ','
+            } else {
+                '.'
+            },
         }
     }
 
     /// Loads the file, or the embedded sample without `--data`. Errors are the user's to fix.
     pub fn load(&self, opts: &LoadOptions) -> Result<Series, Failure> {
+        if opts.decimal == ',' && opts.delimiter == b',' {
+            return Err(usage(anyhow!(
+                "--decimal ',' needs another field separator: add --delimiter ';' (or the one the file uses)"
+            )));
+        }
         match &self.data {
             Some(path) => data::load_csv(path, opts).map_err(usage),
             None => data::load_sample(opts).map_err(usage),

@@ -38,10 +38,24 @@ const CLOSE_NAME: &str = "close";
 /// Reads and cleans a CSV file. Errors name the path as given.
 pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<Series, DataError> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::Io {
+    let io = |e| DataError::Io {
         path: source.clone(),
         source: e,
-    })?;
+    };
+    // Size and modification time around the read: a file rewritten meanwhile (a download still
+    // running, an export in progress) would otherwise be parsed half old, half new.
+    let stamp = |m: std::fs::Metadata| (m.len(), m.modified().ok());
+    let before = std::fs::metadata(path).map(stamp).map_err(io)?;
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let after = std::fs::metadata(path).map(stamp).map_err(io)?;
+    if before != after || before.0 != text.len() as u64 {
+        return Err(DataError::File {
+            file: source,
+            problem: "the file changed while it was being read (is a download or export still \
+                      writing it?); run again once it is complete"
+                .to_string(),
+        });
+    }
     load_csv_str(&source, &text, opts)
 }
 
@@ -57,6 +71,7 @@ pub fn load_csv_str(
         file: source_name.to_string(),
         text,
         line_starts: line_starts(text),
+        decimal: opts.decimal,
     }
     .load(opts)
 }
@@ -93,6 +108,8 @@ struct Loader<'a> {
     text: &'a str,
     /// Byte offset of the start of every line of `text`.
     line_starts: Vec<usize>,
+    /// The decimal mark of numeric cells.
+    decimal: char,
 }
 
 impl Loader<'_> {
@@ -100,6 +117,7 @@ impl Loader<'_> {
         let text = self.text;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
+            .delimiter(opts.delimiter)
             // Ragged rows are checked below, so that the message can say which column is missing.
             .flexible(true)
             .from_reader(text.as_bytes());
@@ -115,6 +133,7 @@ impl Loader<'_> {
                     .to_string(),
             });
         }
+        self.check_separator(&names, opts, header_line)?;
         self.check_unique_names(&names, header_line)?;
 
         let rows = self.read_rows(&mut reader, &names)?;
@@ -329,7 +348,7 @@ impl Loader<'_> {
                             // them is reported rather than the column being taken for text.
                             && (c == target
                                 || is_price_column(&names[c])
-                                || !is_text_column(rows, c))
+                                || !is_text_column(rows, c, self.decimal))
                     })
                     .collect();
                 if cols.is_empty() {
@@ -432,7 +451,7 @@ impl Loader<'_> {
                 .map_err(|problem| self.cell_error(row.line, plan.date, names, problem))?;
             let mut values = Vec::with_capacity(plan.parsed.len());
             for &col in &plan.parsed {
-                let value = parse_number(&row.fields[col])
+                let value = parse_number_with(&row.fields[col], self.decimal)
                     .map_err(|problem| self.cell_error(row.line, col, names, problem))?;
                 values.push(value);
             }
@@ -529,6 +548,41 @@ impl Loader<'_> {
     }
 
     /// The csv crate's own errors (reading from a `&str` they are rare: flexible mode accepts any row width).
+    /// One column whose name holds another common separator: the file uses that separator.
+    fn check_separator(
+        &self,
+        names: &[String],
+        opts: &LoadOptions,
+        line: u64,
+    ) -> Result<(), DataError> {
+        let [only] = names else { return Ok(()) };
+        let Some(sep) = [';', '\t', '|']
+            .into_iter()
+            .find(|&c| c as u8 != opts.delimiter && only.contains(c))
+        else {
+            return Ok(());
+        };
+        let shown = if sep == '\t' {
+            "tab".to_string()
+        } else {
+            format!("'{sep}'")
+        };
+        let decimal = if sep == ';' {
+            " (and --decimal ',' if numbers are written like 217,96)"
+        } else {
+            ""
+        };
+        Err(DataError::Line {
+            file: self.file.clone(),
+            line,
+            problem: format!(
+                "the header \"{only}\" reads as one column: the fields look separated by {shown}, not '{}'; \
+                 use --delimiter {shown}{decimal}",
+                opts.delimiter as char
+            ),
+        })
+    }
+
     fn csv_error(&self, e: csv::Error) -> DataError {
         match e.position() {
             Some(p) => DataError::Line {
@@ -548,10 +602,16 @@ impl Loader<'_> {
 /// (as the reference script did with `str.replace`). NaN and infinities, including overflow such as
 /// `1e999`, are rejected: one of them would poison every scaled value of its column.
 pub fn parse_number(cell: &str) -> Result<f64, String> {
+    parse_number_with(cell, '.')
+}
+
+/// [`parse_number`] for a decimal mark `decimal` (`.` or `,`; with `,`, the `.` and spaces are the
+/// thousands separators: `1.234,50` is 1234.5).
+pub fn parse_number_with(cell: &str, decimal: char) -> Result<f64, String> {
     if cell.trim().is_empty() {
         return Err("empty cell where a number is expected".to_string());
     }
-    let value: f64 = clean_number(cell)
+    let value: f64 = clean_number(cell, decimal)
         .parse()
         .map_err(|_| format!("cannot parse \"{cell}\" as a number"))?;
     if value.is_finite() {
@@ -563,12 +623,16 @@ pub fn parse_number(cell: &str) -> Result<f64, String> {
     }
 }
 
-fn clean_number(cell: &str) -> String {
-    cell.chars()
-        .filter(|&c| c != '$' && c != ',')
-        .collect::<String>()
-        .trim()
-        .to_string()
+fn clean_number(cell: &str, decimal: char) -> String {
+    let cleaned: String = if decimal == ',' {
+        cell.chars()
+            .filter(|&c| c != '$' && c != '.' && c != ' ' && c != '\u{a0}' && c != '\u{202f}')
+            .map(|c| if c == ',' { '.' } else { c })
+            .collect()
+    } else {
+        cell.chars().filter(|&c| c != '$' && c != ',').collect()
+    };
+    cleaned.trim().to_string()
 }
 
 /// Columns of price files, never taken for text (compared case-insensitively).
@@ -589,10 +653,10 @@ fn is_price_column(name: &str) -> bool {
 /// A column whose every cell is non-empty and none of which reads as a number (a ticker, a note) is text,
 /// and is left out of the default features. One number in it makes it numeric, so a typo in a price
 /// column is reported instead of silently dropping the column.
-fn is_text_column(rows: &[RawRow], col: usize) -> bool {
+fn is_text_column(rows: &[RawRow], col: usize, decimal: char) -> bool {
     rows.iter().all(|r| {
         let cell = &r.fields[col];
-        !cell.trim().is_empty() && clean_number(cell).parse::<f64>().is_err()
+        !cell.trim().is_empty() && clean_number(cell, decimal).parse::<f64>().is_err()
     })
 }
 

@@ -35,6 +35,11 @@ pub struct LoadOptions {
     /// of their row and drop `Adj Close`. When false, raw prices are kept and `Adj Close` is an ordinary
     /// column.
     pub adjust: bool,
+    /// Field separator (`--delimiter`): `,` unless given.
+    pub delimiter: u8,
+    /// Decimal mark of numeric cells (`--decimal`): `.` (then `,` is a thousands separator) or `,`
+    /// (then `.` and spaces are thousands separators).
+    pub decimal: char,
 }
 
 impl Default for LoadOptions {
@@ -44,6 +49,8 @@ impl Default for LoadOptions {
             features: None,
             target: None,
             adjust: true,
+            delimiter: b',',
+            decimal: '.',
         }
     }
 }
