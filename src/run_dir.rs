@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, Context};
 
 use crate::fit::{EpochLoss, FitReport};
-use crate::train::FitOutcome;
+use crate::train::{FitOutcome, SequenceState};
 
 pub const RUN_JSON: &str = "run.json";
 pub const JOURNAL: &str = "progress.jsonl";
@@ -159,23 +159,59 @@ impl RunDir {
         let mut out = Vec::new();
         for line in text.lines() {
             // A line cut short by a kill does not parse: that split runs again.
-            if let Ok(entry) = serde_json::from_str::<Entry>(line) {
+            if let Ok(Line::Split(entry)) = serde_json::from_str::<Line>(line) {
                 out.push(entry.into_outcome());
             }
         }
         Ok(out)
     }
 
-    /// Appends finished splits to the journal (params only where `Some`), synced, and refreshes the lock.
-    pub fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+    /// Seed protocol: the reports of the splits up to the last saved state, and that state.
+    pub fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+        let path = self.path.join(JOURNAL);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(anyhow!("{}: cannot read the journal: {e}", path.display())),
+        };
+        let mut reports: Vec<(usize, FitReport)> = Vec::new();
+        let mut last: Option<(usize, SequenceState)> = None;
+        for line in text.lines() {
+            match serde_json::from_str::<Line>(line) {
+                Ok(Line::SeqReport(r)) => reports.push((r.split, r.report())),
+                Ok(Line::SeqState(s)) => last = Some((s.after_split, s.state())),
+                _ => {}
+            }
+        }
+        Ok(last.map(|(after, state)| {
+            let kept = reports
+                .into_iter()
+                .filter(|(i, _)| *i <= after)
+                .map(|(_, r)| r)
+                .collect();
+            (kept, state)
+        }))
+    }
+
+    /// Seed protocol: appends a split's report and, when given, the state carried out of it.
+    pub fn record_sequence(
+        &mut self,
+        split: usize,
+        report: &FitReport,
+        state: Option<&SequenceState>,
+    ) -> anyhow::Result<()> {
+        let mut lines = vec![Line::SeqReport(SeqReport::new(split, report))];
+        if let Some(s) = state {
+            lines.push(Line::SeqState(SeqState::new(split, s)));
+        }
+        self.append(&lines)
+    }
+
+    fn append(&mut self, lines: &[Line]) -> anyhow::Result<()> {
         let path = self.path.join(JOURNAL);
         let mut text = String::new();
-        for &(split, fit, keep_params) in done {
-            text.push_str(&serde_json::to_string(&Entry::new(
-                split,
-                fit,
-                keep_params,
-            ))?);
+        for line in lines {
+            text.push_str(&serde_json::to_string(line)?);
             text.push('\n');
         }
         let mut file = fs::OpenOptions::new()
@@ -188,6 +224,15 @@ impl RunDir {
             .with_context(|| format!("cannot write {}", path.display()))?;
         touch_lock(&self.path);
         Ok(())
+    }
+
+    /// Appends finished splits to the journal (params only where `Some`), synced, and refreshes the lock.
+    pub fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
+        let lines: Vec<Line> = done
+            .iter()
+            .map(|&(split, fit, keep)| Line::Split(Entry::new(split, fit, keep)))
+            .collect();
+        self.append(&lines)
     }
 
     /// The journal is no longer needed once the results are written.
@@ -284,7 +329,93 @@ fn touch_lock(dir: &Path) {
     }
 }
 
-/// A journal line. Floats as IEEE bits: exact, NaN included.
+/// A journal line: a finished walk-forward split; a seed-protocol split's report; the seed protocol's
+/// carried state after a split.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Line {
+    Split(Entry),
+    SeqReport(SeqReport),
+    SeqState(SeqState),
+}
+
+fn history_bits(h: &[EpochLoss]) -> Vec<[u64; 2]> {
+    h.iter()
+        .map(|e| [e.train.to_bits(), e.val.to_bits()])
+        .collect()
+}
+
+fn history_of(h: &[[u64; 2]]) -> Vec<EpochLoss> {
+    h.iter()
+        .map(|&[t, v]| EpochLoss {
+            train: f64::from_bits(t),
+            val: f64::from_bits(v),
+        })
+        .collect()
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SeqReport {
+    split: usize,
+    history: Vec<[u64; 2]>,
+    best_epoch: usize,
+    stopped_early: bool,
+}
+
+impl SeqReport {
+    fn new(split: usize, r: &FitReport) -> SeqReport {
+        SeqReport {
+            split,
+            history: history_bits(&r.history),
+            best_epoch: r.best_epoch,
+            stopped_early: r.stopped_early,
+        }
+    }
+    fn report(&self) -> FitReport {
+        FitReport {
+            history: history_of(&self.history),
+            best_epoch: self.best_epoch,
+            stopped_early: self.stopped_early,
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SeqState {
+    after_split: usize,
+    params: Vec<u64>,
+    adam_m: Vec<u64>,
+    adam_v: Vec<u64>,
+    adam_t: u32,
+    epoch_serial: u32,
+    best: u64,
+}
+
+impl SeqState {
+    fn new(after_split: usize, s: &SequenceState) -> SeqState {
+        SeqState {
+            after_split,
+            params: bits(&s.params),
+            adam_m: bits(&s.adam_m),
+            adam_v: bits(&s.adam_v),
+            adam_t: s.adam_t,
+            epoch_serial: s.epoch_serial,
+            best: s.best.to_bits(),
+        }
+    }
+    fn state(&self) -> SequenceState {
+        SequenceState {
+            params: floats(&self.params),
+            adam_m: floats(&self.adam_m),
+            adam_v: floats(&self.adam_v),
+            adam_t: self.adam_t,
+            epoch_serial: self.epoch_serial,
+            best: f64::from_bits(self.best),
+        }
+    }
+}
+
+/// A finished walk-forward split. Floats as IEEE bits: exact, NaN included.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Entry {
     split: usize,
@@ -308,12 +439,7 @@ impl Entry {
     fn new(split: usize, fit: &FitOutcome, keep_params: bool) -> Entry {
         Entry {
             split,
-            history: fit
-                .report
-                .history
-                .iter()
-                .map(|h| [h.train.to_bits(), h.val.to_bits()])
-                .collect(),
+            history: history_bits(&fit.report.history),
             best_epoch: fit.report.best_epoch,
             stopped_early: fit.report.stopped_early,
             train_pred: bits(&fit.train_pred),
@@ -323,14 +449,7 @@ impl Entry {
     }
 
     fn into_outcome(self) -> (usize, FitOutcome) {
-        let history = self
-            .history
-            .iter()
-            .map(|&[t, v]| EpochLoss {
-                train: f64::from_bits(t),
-                val: f64::from_bits(v),
-            })
-            .collect();
+        let history = history_of(&self.history);
         let outcome = FitOutcome {
             report: FitReport {
                 history,

@@ -10,10 +10,12 @@ use std::process::Command;
 
 use common::runs::spec;
 use gpulstm::data::{load_sample, LoadOptions};
+use gpulstm::fit::FitReport;
 use gpulstm::run_dir::{RunDir, RunRecord, State, JOURNAL, LOCK, RUN_JSON};
+use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::protocol::{run, run_with_journal, Interrupted, Journal, Protocol};
 use gpulstm::train::reference::ReferenceTrainer;
-use gpulstm::train::FitOutcome;
+use gpulstm::train::{FitOutcome, SequenceState, Trainer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
 
@@ -21,6 +23,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
 struct Memory {
     saved: Vec<(usize, FitOutcome)>,
     stop_after: usize,
+    seq_reports: Vec<FitReport>,
+    seq_state: Option<(usize, SequenceState)>,
+}
+
+impl Memory {
+    fn new(stop_after: usize) -> Memory {
+        Memory {
+            saved: Vec::new(),
+            stop_after,
+            seq_reports: Vec::new(),
+            seq_state: None,
+        }
+    }
 }
 
 impl Journal for Memory {
@@ -38,7 +53,28 @@ impl Journal for Memory {
         Ok(())
     }
     fn stop_requested(&self) -> bool {
-        self.saved.len() >= self.stop_after
+        self.saved.len() + self.seq_reports.len() >= self.stop_after
+    }
+    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+        Ok(self
+            .seq_state
+            .clone()
+            .map(|(after, s)| (self.seq_reports[..=after].to_vec(), s)))
+    }
+    fn record_sequence(
+        &mut self,
+        split: usize,
+        report: &FitReport,
+        state: Option<&dyn Fn() -> SequenceState>,
+        stopping: bool,
+    ) -> anyhow::Result<()> {
+        self.seq_reports.truncate(split);
+        self.seq_reports.push(report.clone());
+        // Saved only when stopping, as a kill long after the last periodic save would leave it.
+        if let (true, Some(f)) = (stopping, state) {
+            self.seq_state = Some((split, f()));
+        }
+        Ok(())
     }
 }
 
@@ -48,10 +84,7 @@ fn a_stopped_walk_forward_run_resumes_to_the_uninterrupted_result_bit_for_bit() 
     let s = spec(Protocol::WalkForward, 12); // the reference trains 4 × threads models per chunk
     let quiet = |_: gpulstm::train::Progress| {};
     let whole = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("uninterrupted run");
-    let mut journal = Memory {
-        saved: Vec::new(),
-        stop_after: 1,
-    };
+    let mut journal = Memory::new(1);
     let err = run_with_journal(&series, &s, &mut ReferenceTrainer, &quiet, &mut journal)
         .expect_err("the journal asks for a stop");
     let stop = err
@@ -237,4 +270,43 @@ fn the_chunk_size_does_not_change_results() {
             a.split.index
         );
     }
+}
+
+/// The seed protocol stopped (asked after its second split, so after its third) and resumed from the saved state (weights, Adam
+/// moments and step, epochs run, early stopping's best) ends where an uninterrupted run ends: bit for
+/// bit on the reference and on the CPU engine.
+fn seed_resume_matches(trainer: &mut dyn Trainer) {
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let s = spec(Protocol::Seed, 4);
+    let quiet = |_: gpulstm::train::Progress| {};
+    let whole = run(&series, &s, trainer, &quiet).expect("uninterrupted run");
+    let mut journal = Memory::new(2);
+    let err = run_with_journal(&series, &s, trainer, &quiet, &mut journal).expect_err("stopped");
+    let stop = err
+        .downcast_ref::<Interrupted>()
+        .expect("an Interrupted error");
+    assert_eq!((stop.done, stop.total), (3, 4), "{stop}");
+    journal.stop_after = usize::MAX;
+    let resumed =
+        run_with_journal(&series, &s, trainer, &quiet, &mut journal).expect("resumed run");
+    for (a, b) in whole.splits.iter().zip(&resumed.splits) {
+        assert_eq!(a.history, b.history, "split {}", a.split.index);
+        assert_eq!(
+            (&a.train_pred, &a.val_pred),
+            (&b.train_pred, &b.val_pred),
+            "split {}",
+            a.split.index
+        );
+    }
+    assert_eq!(whole.forecast.members, resumed.forecast.members);
+}
+
+#[test]
+fn a_stopped_seed_run_resumes_bit_for_bit_on_the_reference() {
+    seed_resume_matches(&mut ReferenceTrainer);
+}
+
+#[test]
+fn a_stopped_seed_run_resumes_bit_for_bit_on_the_cpu_engine() {
+    seed_resume_matches(&mut CpuTrainer::new());
 }

@@ -3,6 +3,7 @@
 //! (the reason recorded). See [`crate::run_dir`].
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use clap::Parser;
@@ -11,25 +12,50 @@ use super::{
     pick_trainer, plan, protocol_slug, runtime, say, usage, warn, write_extras, Cli, Command,
     Failure, Plan, TrainArgs,
 };
+use crate::fit::FitReport;
 use crate::progress::{Mode, Reporter};
 use crate::report::evaluate::evaluate;
 use crate::report::{files, summary};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
-use crate::train::{FitOutcome, Progress};
+use crate::train::{FitOutcome, Progress, SequenceState};
+
+/// How often the seed protocol's carried state (three copies of the weights) is saved: what a kill can
+/// lose at most. A stop asked for by a signal saves it at once.
+const SEQUENCE_SAVE_EVERY: Duration = Duration::from_secs(60);
 
 /// The journal of a run directory, stopping when a signal asked for it.
-struct DirJournal<'a>(&'a mut RunDir);
+struct DirJournal<'a> {
+    dir: &'a mut RunDir,
+    last_state_save: Instant,
+}
 
 impl Journal for DirJournal<'_> {
     fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
-        self.0.finished()
+        self.dir.finished()
     }
     fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()> {
-        self.0.record(done)
+        self.dir.record(done)
     }
     fn stop_requested(&self) -> bool {
         crate::interrupt::requested()
+    }
+    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+        self.dir.sequence()
+    }
+    fn record_sequence(
+        &mut self,
+        split: usize,
+        report: &FitReport,
+        state: Option<&dyn Fn() -> SequenceState>,
+        stopping: bool,
+    ) -> anyhow::Result<()> {
+        let due = stopping || self.last_state_save.elapsed() >= SEQUENCE_SAVE_EVERY;
+        let snapshot = state.filter(|_| due).map(|f| f());
+        if snapshot.is_some() {
+            self.last_state_save = Instant::now();
+        }
+        self.dir.record_sequence(split, report, snapshot.as_ref())
     }
 }
 
@@ -219,7 +245,8 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
     )?;
     let message = match config.spec.protocol {
         Protocol::WalkForward => "stopping after the models in flight (finished splits are saved); press Ctrl-C again to stop now",
-        Protocol::Seed => "the seed protocol cannot stop part-way: it runs to the end; press Ctrl-C again to abort (the run is lost)",
+        Protocol::Seed => "stopping after the split in flight, the carried model saved (on the GPU backend the run \
+                           cannot stop part-way and goes on); press Ctrl-C again to stop now",
     };
     crate::interrupt::install(message).map_err(runtime)?;
     if !args.quiet {
@@ -232,7 +259,10 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
     }
     let reporter = Reporter::new(Mode::detect(args.quiet));
     let on_progress = |p: Progress| reporter.update(p);
-    let mut journal = DirJournal(&mut run_dir);
+    let mut journal = DirJournal {
+        dir: &mut run_dir,
+        last_state_save: Instant::now(),
+    };
     let result = protocol::run_with_journal(
         &series,
         &config.spec,

@@ -5,7 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use super::{
+    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
+    SplitHook, Trainer,
+};
 use crate::cpu::fit::{fit_from_best, predict, ModelState, Scratch, Series};
 use crate::cpu::network::Network;
 use crate::cpu::simd::{isa, Isa};
@@ -134,16 +137,24 @@ impl Trainer for CpuTrainer {
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        init: Vec<f64>,
+        start: SequenceState,
         windows: &[SplitWindows],
         progress: ProgressFn,
+        after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
         let series = Series::new(&scaling.apply(raw));
         let mut net = self.network(layout, raw.lookback, hyper.batch_size);
         let mut scratch = Scratch::default();
-        let mut state = ModelState::new(&init);
+        // f32 → f64 → f32 is exact, so a state saved and loaded again continues bit for bit.
+        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+        let mut state = ModelState::new(&start.params);
+        state.adam.m = f32s(&start.adam_m);
+        state.adam.v = f32s(&start.adam_v);
+        state.adam.t = start.adam_t;
+        state.epoch_serial = start.epoch_serial;
         // One early-stopping reference for every split, as the reference backend (Keras < 3.7).
-        let mut best = f64::INFINITY;
+        let mut best = start.best;
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &w) in windows.iter().enumerate() {
             let report = fit_from_best(
@@ -162,12 +173,21 @@ impl Trainer for CpuTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
+            let snapshot = || SequenceState {
+                params: f64s(&state.params),
+                adam_m: f64s(&state.adam.m),
+                adam_v: f64s(&state.adam.v),
+                adam_t: state.adam.t,
+                epoch_serial: state.epoch_serial,
+                best,
+            };
+            let stop = after_split(i, &report, Some(&snapshot))?;
             reports.push(report);
+            if stop {
+                break;
+            }
         }
-        Ok((
-            reports,
-            state.params.iter().map(|&v| f64::from(v)).collect(),
-        ))
+        Ok((reports, f64s(&state.params)))
     }
 
     fn predict_many(

@@ -1,7 +1,10 @@
 //! The GPU engine as a training backend: all walk-forward models in one batch (split into chunks only
 //! where the adapter's buffer limits require), the seed protocol's single model fitted split after split.
 
-use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use super::{
+    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
+    SplitHook, Trainer,
+};
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
 use crate::gpu::tiles::Tiles;
@@ -212,10 +215,18 @@ impl Trainer for GpuTrainer {
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        init: Vec<f64>,
+        start: SequenceState,
         windows: &[SplitWindows],
         progress: ProgressFn,
+        after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+        // The carried Adam moments and early-stopping state live in device buffers the engine does
+        // not load from the host, so a sequence can only start fresh here.
+        anyhow::ensure!(
+            start.is_fresh(),
+            "the GPU engine cannot continue a seed-protocol run part-way; resume it with --backend cpu"
+        );
+        let init = start.params;
         let Some(&first) = windows.first() else {
             return Ok((Vec::new(), init));
         };
@@ -249,7 +260,11 @@ impl Trainer for GpuTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
+            let stop = after_split(i, &report, None)?;
             reports.push(report);
+            if stop {
+                break;
+            }
         }
         let params = engine.read_params()?.iter().map(|&v| v as f64).collect();
         Ok((reports, params))

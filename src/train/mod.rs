@@ -131,6 +131,45 @@ pub struct Progress {
 
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
+/// Everything the seed protocol's one model carries from split to split: weights, Adam's moments and
+/// step count, the epochs run (which select the shuffles), and early stopping's best validation loss.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceState {
+    pub params: Vec<f64>,
+    pub adam_m: Vec<f64>,
+    pub adam_v: Vec<f64>,
+    pub adam_t: u32,
+    pub epoch_serial: u32,
+    pub best: f64,
+}
+
+impl SequenceState {
+    /// A fresh model: `init` weights, zero moments, no epochs, no best yet.
+    pub fn fresh(init: Vec<f64>) -> SequenceState {
+        let n = init.len();
+        SequenceState {
+            params: init,
+            adam_m: vec![0.0; n],
+            adam_v: vec![0.0; n],
+            adam_t: 0,
+            epoch_serial: 0,
+            best: f64::INFINITY,
+        }
+    }
+
+    pub fn is_fresh(&self) -> bool {
+        self.adam_t == 0 && self.epoch_serial == 0 && self.best == f64::INFINITY
+    }
+}
+
+/// Called by [`Trainer::fit_sequence`] after each split with the split's position, its report and the
+/// carried state (`None` where the backend cannot hand it out); returns whether to stop there.
+pub type SplitHook<'a> = &'a mut dyn FnMut(
+    usize,
+    &FitReport,
+    Option<&dyn Fn() -> SequenceState>,
+) -> anyhow::Result<bool>;
+
 /// A training backend.
 pub trait Trainer {
     /// Human-readable backend description (for reports): "cpu (2 threads)" or the adapter.
@@ -150,9 +189,9 @@ pub trait Trainer {
         progress: ProgressFn,
     ) -> anyhow::Result<Vec<FitOutcome>>;
 
-    /// One model fitted on each (train, validation) window pair in order, weights, Adam state and
-    /// early-stopping best carried over (the report's loop). Returns each fit's report and the final
-    /// weights.
+    /// One model fitted on each (train, validation) window pair in order from `start`, weights, Adam
+    /// state and early-stopping best carried over (the report's loop); `after_split` is called after
+    /// each and may stop the sequence. Returns the reports of the splits fitted and the final weights.
     #[allow(clippy::too_many_arguments)]
     fn fit_sequence(
         &mut self,
@@ -160,9 +199,10 @@ pub trait Trainer {
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        init: Vec<f64>,
+        start: SequenceState,
         windows: &[SplitWindows],
         progress: ProgressFn,
+        after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)>;
 
     /// Predictions (scaled units) of `params` on each job's training and validation windows.

@@ -12,9 +12,11 @@ use anyhow::Context;
 
 use std::collections::BTreeMap;
 
-use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use super::{
+    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, Trainer,
+};
 use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
-use crate::fit::{EpochLoss, Hyper, SplitWindows, Window};
+use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
 use crate::reference::network::forward;
 
@@ -112,6 +114,17 @@ pub trait Journal {
     fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()>;
     /// A stop was asked for (SIGINT/SIGTERM): return at the next chunk boundary.
     fn stop_requested(&self) -> bool;
+    /// Seed protocol: the reports of the splits up to the last saved state, and that state.
+    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>>;
+    /// Seed protocol: a split's report and, when the backend can hand it out, the state carried out of
+    /// it, which the journal saves when `stopping` or when it judges a save due.
+    fn record_sequence(
+        &mut self,
+        split: usize,
+        report: &FitReport,
+        state: Option<&dyn Fn() -> SequenceState>,
+        stopping: bool,
+    ) -> anyhow::Result<()>;
 }
 
 /// A journal that keeps nothing and never stops a run.
@@ -126,6 +139,18 @@ impl Journal for NoJournal {
     }
     fn stop_requested(&self) -> bool {
         false
+    }
+    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+        Ok(None)
+    }
+    fn record_sequence(
+        &mut self,
+        _: usize,
+        _: &FitReport,
+        _: Option<&dyn Fn() -> SequenceState>,
+        _: bool,
+    ) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 
@@ -218,6 +243,67 @@ fn fit_walk_forward(
     Ok(done.into_values().collect())
 }
 
+/// The seed protocol's sequence from where `journal` left it (its last saved state), each split
+/// reported to the journal with the carried state; stops after a split when asked, with
+/// [`Interrupted`].
+#[allow(clippy::too_many_arguments)]
+fn fit_seed(
+    raw: &RawData,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    scaling: &Scaling,
+    init: Vec<f64>,
+    wins: &[SplitWindows],
+    progress: ProgressFn,
+    journal: &mut dyn Journal,
+) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+    let total = wins.len();
+    let (mut reports, start) = match journal.sequence()? {
+        Some((reports, state)) => (reports, state),
+        None => (Vec::new(), SequenceState::fresh(init)),
+    };
+    let first = reports.len().min(total);
+    if first == total {
+        return Ok((reports, start.params));
+    }
+    let shifted = |p: Progress| {
+        progress(Progress {
+            done: first + p.done,
+            total,
+            ..p
+        })
+    };
+    let mut stopped = false;
+    let mut hook = |i: usize, report: &FitReport, state: Option<&dyn Fn() -> SequenceState>| {
+        // A backend that cannot hand out its state (the GPU) is not stopped: the split would be lost.
+        let stop = journal.stop_requested() && state.is_some();
+        journal.record_sequence(first + i, report, state, stop)?;
+        stopped |= stop;
+        Ok(stop)
+    };
+    let (more, params) = trainer
+        .fit_sequence(
+            raw,
+            &spec.layout,
+            &spec.hyper,
+            scaling,
+            start,
+            &wins[first..],
+            &shifted,
+            &mut hook,
+        )
+        .context("training the seed-protocol model")?;
+    reports.extend(more);
+    if stopped && reports.len() < total {
+        return Err(Interrupted {
+            done: reports.len(),
+            total,
+        }
+        .into());
+    }
+    Ok((reports, params))
+}
+
 /// [`run`] with a journal: resumes from the splits it holds, saves new ones, stops when it asks.
 pub fn run_with_journal(
     series: &Series,
@@ -293,17 +379,16 @@ pub fn run_with_journal(
         Protocol::Seed => {
             let scaling = global.clone();
             let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
-            let (reports, final_params) = trainer
-                .fit_sequence(
-                    &raw,
-                    layout,
-                    &spec.hyper,
-                    &scaling,
-                    init_of(0),
-                    &wins,
-                    progress,
-                )
-                .context("training the seed-protocol model")?;
+            let (reports, final_params) = fit_seed(
+                &raw,
+                spec,
+                trainer,
+                &scaling,
+                init_of(0),
+                &wins,
+                progress,
+                journal,
+            )?;
             let jobs: Vec<PredictJob> = wins
                 .iter()
                 .map(|&windows| PredictJob {

@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, Trainer};
+use super::{
+    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
+    SplitHook, Trainer,
+};
 use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 use crate::reference::adam::AdamState;
@@ -78,19 +81,24 @@ impl Trainer for ReferenceTrainer {
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        init: Vec<f64>,
+        start: SequenceState,
         windows: &[SplitWindows],
         progress: ProgressFn,
+        after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
         let series = scaling.apply(raw);
         let mut state = ModelState {
-            params: init,
-            adam: AdamState::new(layout.total),
-            epoch_serial: 0,
+            params: start.params,
+            adam: AdamState {
+                m: start.adam_m,
+                v: start.adam_v,
+                t: start.adam_t,
+            },
+            epoch_serial: start.epoch_serial,
         };
         // The report's script hands one EarlyStopping object to every fit; Keras 3 before 3.7 never resets
         // its `best`, so each split is compared with the best validation loss of all earlier ones.
-        let mut best = f64::INFINITY;
+        let mut best = start.best;
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &w) in windows.iter().enumerate() {
             let report = fit_from_best(layout, hyper, 0, &mut state, &series, w, &mut best);
@@ -100,7 +108,19 @@ impl Trainer for ReferenceTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
+            let snapshot = || SequenceState {
+                params: state.params.clone(),
+                adam_m: state.adam.m.clone(),
+                adam_v: state.adam.v.clone(),
+                adam_t: state.adam.t,
+                epoch_serial: state.epoch_serial,
+                best,
+            };
+            let stop = after_split(i, &report, Some(&snapshot))?;
             reports.push(report);
+            if stop {
+                break;
+            }
         }
         Ok((reports, state.params))
     }
