@@ -312,6 +312,19 @@ fn stopped(mut run_dir: RunDir, dir: &Path, e: anyhow::Error) -> Failure {
         ));
     }
     let _ = run_dir.set_state(State::Failed, Some(format!("{e:#}")));
+    let saved = run_dir.finished().map(|v| v.len()).unwrap_or(0)
+        + run_dir
+            .sequence()
+            .ok()
+            .flatten()
+            .map_or(0, |(r, _)| r.len());
+    if saved > 0 {
+        let resume = format!("gpulstm train --resume {}", shell_path(dir));
+        return runtime(e.context(format!(
+            "the run failed with {saved} splits finished and saved in {}; continue with `{resume}`",
+            dir.display()
+        )));
+    }
     runtime(e)
 }
 

@@ -18,10 +18,25 @@ pub enum GpuError {
     NoAdapter { filter: Option<String> },
     #[error("could not open the GPU device on {adapter}: {message}")]
     Device { adapter: String, message: String },
-    #[error("GPU {what} failed: {message}")]
-    Validation { what: String, message: String },
-    #[error("the model does not fit this adapter: {0}")]
+    #[error(
+        "GPU {what} failed on {adapter}: {message}; run with --backend cpu, and please report it with \
+         the output of `gpulstm check`"
+    )]
+    Validation {
+        adapter: String,
+        what: String,
+        message: String,
+    },
+    #[error(
+        "the model does not fit this adapter: {0}; train fewer models at once (--max-models-per-chunk N) \
+         or use --backend cpu"
+    )]
     TooLarge(String),
+    #[error(
+        "the GPU device {adapter} was lost mid-run ({message}); the splits finished before are saved: \
+         continue with `gpulstm train --resume DIR`, adding --backend cpu if the GPU stays unavailable"
+    )]
+    DeviceLost { adapter: String, message: String },
     #[error("reading results back from the GPU failed: {0}")]
     Readback(String),
 }
@@ -105,6 +120,26 @@ pub struct Gpu {
     /// Kernel families already compiled on this device, by name and full source, so every engine of a
     /// run (one per chunk of models, the prediction engines) reuses the pipelines instead of recompiling.
     pub(crate) families: std::sync::Mutex<Vec<(String, String, super::kernel::Family)>>,
+    /// What wgpu reported outside any error scope: a lost device, an uncaptured error. Recorded by
+    /// callbacks (wgpu's default would panic) and turned into errors at the next wait or readback.
+    health: std::sync::Arc<Health>,
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    lost: std::sync::Mutex<Option<String>>,
+    uncaptured: std::sync::Mutex<Option<String>>,
+}
+
+impl Health {
+    fn set(slot: &std::sync::Mutex<Option<String>>, message: String) {
+        if let Ok(mut s) = slot.lock() {
+            s.get_or_insert(message);
+        }
+    }
+    fn get(slot: &std::sync::Mutex<Option<String>>) -> Option<String> {
+        slot.lock().ok().and_then(|s| s.clone())
+    }
 }
 
 impl Gpu {
@@ -137,6 +172,12 @@ impl Gpu {
         if subgroups {
             features |= wgpu::Features::SUBGROUP;
         }
+        if super::fault::injected("adapter") {
+            return Err(GpuError::Device {
+                adapter: summary.name.clone(),
+                message: "injected fault: the device request failed".into(),
+            });
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpulstm"),
             required_features: features,
@@ -149,6 +190,15 @@ impl Gpu {
             adapter: summary.name.clone(),
             message: e.to_string(),
         })?;
+        let health = std::sync::Arc::new(Health::default());
+        let on_lost = health.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            Health::set(&on_lost.lost, format!("{reason:?}: {message}"));
+        });
+        let on_error = health.clone();
+        device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+            Health::set(&on_error.uncaptured, e.to_string());
+        }));
         Ok(Gpu {
             device,
             queue,
@@ -157,7 +207,31 @@ impl Gpu {
             timestamps,
             subgroup_size,
             families: std::sync::Mutex::new(Vec::new()),
+            health,
         })
+    }
+
+    /// A lost device or an error wgpu reported outside every scope, as an error naming the adapter.
+    pub fn check_health(&self) -> Result<(), GpuError> {
+        if let Some(message) = Health::get(&self.health.lost) {
+            return Err(GpuError::DeviceLost {
+                adapter: self.summary.name.clone(),
+                message,
+            });
+        }
+        match Health::get(&self.health.uncaptured) {
+            Some(message) => Err(GpuError::Validation {
+                adapter: self.summary.name.clone(),
+                what: "operation".into(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the device lost as wgpu's callback would (the fault-injection tests' lost device).
+    pub fn simulate_device_lost(&self, message: &str) {
+        Health::set(&self.health.lost, message.to_string());
     }
 
     /// Runs `f` (which creates pipelines or resources) inside a validation error scope, so a bad shader
@@ -165,11 +239,16 @@ impl Gpu {
     pub fn checked<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let out = f();
-        match pollster::block_on(scope.pop()) {
+        let injected = super::fault::injected("pipeline").then(|| "injected fault".to_string());
+        match pollster::block_on(scope.pop())
+            .map(|e| e.to_string())
+            .or(injected)
+        {
             None => Ok(out),
-            Some(e) => Err(GpuError::Validation {
+            Some(message) => Err(GpuError::Validation {
+                adapter: self.summary.name.clone(),
                 what: what.to_string(),
-                message: e.to_string(),
+                message,
             }),
         }
     }
@@ -201,7 +280,8 @@ impl Gpu {
                 timeout: None,
             })
             .map(|_| ())
-            .map_err(|e| GpuError::Readback(e.to_string()))
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.check_health()
     }
 
     /// Copies `len` bytes of `src` from `offset` into a fresh staging buffer and returns them: the only

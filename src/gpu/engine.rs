@@ -191,11 +191,11 @@ impl<'g> Engine<'g> {
         (series, target): (&[f32], &[f32]),
     ) -> Result<Engine<'g>, GpuError> {
         let limit = max_models_per_engine(gpu, layout, shape.batch, shape.lookback);
-        if shape.models == 0 || shape.models > limit {
+        if shape.models == 0 || shape.models > limit || super::fault::injected("alloc") {
             return Err(GpuError::TooLarge(format!(
-                "{} models requested in one engine; this adapter holds at most {limit} of this layout \
+                "{} models requested in one engine; {} holds at most {limit} of this layout \
                  (the caller chunks the model axis)",
-                shape.models
+                shape.models, gpu.summary.name
             )));
         }
         gpu.checked("allocating the engine", || {

@@ -16,6 +16,7 @@ pub use crate::compare;
 pub mod context;
 pub mod device_layout;
 pub mod engine;
+pub mod fault;
 pub mod kernel;
 pub mod kernels;
 pub mod layers;

@@ -13,6 +13,8 @@ use crate::model::ParamLayout;
 
 pub struct GpuTrainer {
     gpu: Gpu,
+    /// `fit_many` calls so far (the fault-injection tests lose the device during a given one).
+    calls: usize,
     /// Block shapes: `gpulstm tune`'s cached winners for this adapter, else the built-in defaults.
     tiles: Tiles,
 }
@@ -42,6 +44,7 @@ impl GpuTrainer {
         let gpu = Gpu::new(adapter_filter)?;
         Ok(GpuTrainer {
             tiles: Tiles::for_gpu(&gpu),
+            calls: 0,
             gpu,
         })
     }
@@ -165,6 +168,10 @@ impl Trainer for GpuTrainer {
         jobs: &[FitJob],
         progress: ProgressFn,
     ) -> anyhow::Result<Vec<FitOutcome>> {
+        self.calls += 1;
+        if crate::gpu::fault::lost_at_chunk() == Some(self.calls) {
+            self.gpu.simulate_device_lost("injected fault");
+        }
         let per = self.chunk_size(layout, hyper, raw);
         let n_chunks = jobs.len().div_ceil(per);
         let mut outcomes = Vec::with_capacity(jobs.len());
