@@ -5,6 +5,16 @@
 @group(0) @binding(4) var<storage, read_write> best: array<vec4<f32>>;    // [M][P/4]
 @group(0) @binding(5) var<storage, read_write> history: array<f32>; // [M][max_epochs][2]: train, val
 
+// fit::DIVERGED_VAL_LOSS, set by the host: a model whose loss is NaN or infinite, or whose validation loss
+// passes it, stops at once (the host marks it diverged from its history, as for every backend).
+override DIVERGED_VAL_LOSS: f32 = 100.0;
+
+fn diverged(train_loss: f32, val_loss: f32) -> bool {
+    let finite = train_loss == train_loss && val_loss == val_loss
+        && abs(train_loss) <= 3.4e38 && abs(val_loss) <= 3.4e38;
+    return !finite || val_loss > DIVERGED_VAL_LOSS;
+}
+
 // Start of a fit (a split, for the seed protocol's carried-over model): early-stopping state is reset;
 // Adam moments, adam_t and epoch_serial carry over, as Keras' fit does with a compiled optimizer. With
 // `step.carry_best` = 1 the best validation loss is kept: the report's script reused one EarlyStopping
@@ -61,7 +71,7 @@ fn end_epoch(@builtin(global_invocation_id) gid: vec3<u32>) {
             s.stopped_early = 1u;
         }
         s.epochs_run = s.epochs_run + 1u;
-        if (s.epochs_run >= cfg.max_epochs) {
+        if (s.epochs_run >= cfg.max_epochs || diverged(train_loss, val_loss)) {
             s.alive = 0u;
         }
     }

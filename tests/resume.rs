@@ -15,7 +15,7 @@ use gpulstm::run_dir::{RunDir, RunRecord, State, JOURNAL, LOCK, RUN_JSON};
 use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::protocol::{run, run_with_journal, Interrupted, Journal, Protocol};
 use gpulstm::train::reference::ReferenceTrainer;
-use gpulstm::train::{FitOutcome, SequenceState, Trainer};
+use gpulstm::train::{FitOutcome, SequenceState, StateFn, Trainer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
 
@@ -65,14 +65,14 @@ impl Journal for Memory {
         &mut self,
         split: usize,
         report: &FitReport,
-        state: Option<&dyn Fn() -> SequenceState>,
+        state: Option<StateFn>,
         stopping: bool,
     ) -> anyhow::Result<()> {
         self.seq_reports.truncate(split);
         self.seq_reports.push(report.clone());
         // Saved only when stopping, as a kill long after the last periodic save would leave it.
         if let (true, Some(f)) = (stopping, state) {
-            self.seq_state = Some((split, f()));
+            self.seq_state = Some((split, f()?));
         }
         Ok(())
     }
@@ -309,4 +309,14 @@ fn a_stopped_seed_run_resumes_bit_for_bit_on_the_reference() {
 #[test]
 fn a_stopped_seed_run_resumes_bit_for_bit_on_the_cpu_engine() {
     seed_resume_matches(&mut CpuTrainer::new());
+}
+
+#[test]
+fn a_stopped_seed_run_resumes_on_the_gpu() {
+    let Some(_) = common::gpu_or_skip("a_stopped_seed_run_resumes_on_the_gpu") else {
+        return;
+    };
+    let adapter = std::env::var("GPULSTM_ADAPTER").ok();
+    let mut gpu = gpulstm::train::gpu::GpuTrainer::new(adapter.as_deref()).expect("adapter");
+    seed_resume_matches(&mut gpu);
 }

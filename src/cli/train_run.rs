@@ -18,7 +18,7 @@ use crate::report::evaluate::evaluate;
 use crate::report::{files, summary};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
-use crate::train::{FitOutcome, Progress, SequenceState};
+use crate::train::{FitOutcome, Progress, SequenceState, StateFn};
 
 /// How often the seed protocol's carried state (three copies of the weights) is saved: what a kill can
 /// lose at most. A stop asked for by a signal saves it at once.
@@ -47,11 +47,14 @@ impl Journal for DirJournal<'_> {
         &mut self,
         split: usize,
         report: &FitReport,
-        state: Option<&dyn Fn() -> SequenceState>,
+        state: Option<StateFn>,
         stopping: bool,
     ) -> anyhow::Result<()> {
         let due = stopping || self.last_state_save.elapsed() >= SEQUENCE_SAVE_EVERY;
-        let snapshot = state.filter(|_| due).map(|f| f());
+        let snapshot = match state.filter(|_| due) {
+            Some(f) => Some(f()?),
+            None => None,
+        };
         if snapshot.is_some() {
             self.last_state_save = Instant::now();
         }
@@ -245,8 +248,7 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
     )?;
     let message = match config.spec.protocol {
         Protocol::WalkForward => "stopping after the models in flight (finished splits are saved); press Ctrl-C again to stop now",
-        Protocol::Seed => "stopping after the split in flight, the carried model saved (on the GPU backend the run \
-                           cannot stop part-way and goes on); press Ctrl-C again to stop now",
+        Protocol::Seed => "stopping after the split in flight, the carried model saved; press Ctrl-C again to stop now",
     };
     crate::interrupt::install(message).map_err(runtime)?;
     if !args.quiet {

@@ -59,6 +59,16 @@ pub struct ModelSetup {
     pub scaler: Vec<f32>,
 }
 
+/// What the seed protocol carries from one split's fit into the next, besides the weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    pub adam_t: u32,
+    pub epoch_serial: u32,
+    pub best_val: f32,
+}
+
 /// Floats per model of the engine's largest buffer: the model axis is chunked so that this times the
 /// chunk size fits one storage binding.
 pub fn largest_per_model(layout: &ParamLayout, batch: usize, lookback: usize) -> usize {
@@ -609,6 +619,42 @@ impl Engine<'_> {
             self.gpu
                 .read_f32(&self.bufs.params, 0, self.shape.models * self.layout.stride)?;
         Ok(self.layout.unpack(&all))
+    }
+
+    /// Every model's Adam moments (m, v) in the Keras layout, models concatenated: with the weights and
+    /// the states' counters, what the seed protocol carries between splits.
+    pub fn read_moments(&self) -> Result<(Vec<f32>, Vec<f32>), GpuError> {
+        let n = self.shape.models * self.layout.stride;
+        let m = self.gpu.read_f32(&self.bufs.moment1, 0, n)?;
+        let v = self.gpu.read_f32(&self.bufs.moment2, 0, n)?;
+        Ok((self.layout.unpack(&m), self.layout.unpack(&v)))
+    }
+
+    /// Continues model `model` from a carried state instead of a fresh one (after [`Engine::load_models`]):
+    /// Adam moments (Keras layout), step count, epochs run so far and early stopping's best validation
+    /// loss, which the next fit compares with when it carries the best.
+    pub fn load_carried(&mut self, model: usize, carried: &Carried) -> Result<(), GpuError> {
+        let mut states = self.read_states()?;
+        let s = states
+            .get_mut(model)
+            .ok_or_else(|| GpuError::TooLarge(format!("no model {model} in this engine")))?;
+        s.adam_t = carried.adam_t;
+        s.epoch_serial = carried.epoch_serial;
+        s.best_val = carried.best_val;
+        self.common.write_states(self.gpu, &states);
+        let at = (model * self.layout.stride * 4) as u64;
+        let q = &self.gpu.queue;
+        q.write_buffer(
+            &self.bufs.moment1,
+            at,
+            bytemuck::cast_slice(&self.layout.pack(&carried.m)),
+        );
+        q.write_buffer(
+            &self.bufs.moment2,
+            at,
+            bytemuck::cast_slice(&self.layout.pack(&carried.v)),
+        );
+        Ok(())
     }
 
     /// Every model's gradients of the last step in the Keras layout, models concatenated.

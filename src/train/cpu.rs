@@ -173,13 +173,15 @@ impl Trainer for CpuTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
-            let snapshot = || SequenceState {
-                params: f64s(&state.params),
-                adam_m: f64s(&state.adam.m),
-                adam_v: f64s(&state.adam.v),
-                adam_t: state.adam.t,
-                epoch_serial: state.epoch_serial,
-                best,
+            let snapshot = || -> anyhow::Result<SequenceState> {
+                Ok(SequenceState {
+                    params: f64s(&state.params),
+                    adam_m: f64s(&state.adam.m),
+                    adam_v: f64s(&state.adam.v),
+                    adam_t: state.adam.t,
+                    epoch_serial: state.epoch_serial,
+                    best,
+                })
             };
             let stop = after_split(i, &report, Some(&snapshot))?;
             reports.push(report);

@@ -6,7 +6,7 @@ use super::{
     SplitHook, Trainer,
 };
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
-use crate::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
+use crate::gpu::engine::{max_models_per_engine, Carried, Engine, EngineShape, ModelSetup, Optim};
 use crate::gpu::tiles::Tiles;
 use crate::gpu::{AdapterSummary, Gpu, GpuError};
 use crate::model::ParamLayout;
@@ -227,13 +227,8 @@ impl Trainer for GpuTrainer {
         progress: ProgressFn,
         after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        // The carried Adam moments and early-stopping state live in device buffers the engine does
-        // not load from the host, so a sequence can only start fresh here.
-        anyhow::ensure!(
-            start.is_fresh(),
-            "the GPU engine cannot continue a seed-protocol run part-way; resume it with --backend cpu"
-        );
-        let init = start.params;
+        let fresh = start.is_fresh();
+        let init = start.params.clone();
         let Some(&first) = windows.first() else {
             return Ok((Vec::new(), init));
         };
@@ -255,10 +250,22 @@ impl Trainer for GpuTrainer {
             params: vec![to_f32(&init)],
         };
         let mut engine = self.engine(raw, layout, hyper, &chunk)?;
+        if !fresh {
+            // f64 → f32 of values that came from f32 (a GPU or CPU-engine run) is exact.
+            let carried = Carried {
+                m: to_f32(&start.adam_m),
+                v: to_f32(&start.adam_v),
+                adam_t: start.adam_t,
+                epoch_serial: start.epoch_serial,
+                best_val: start.best as f32,
+            };
+            engine.load_carried(0, &carried)?;
+        }
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &SplitWindows { train, val }) in windows.iter().enumerate() {
             engine.set_windows(&[SplitWindows { train, val }])?;
-            let states = engine.fit(i > 0, |_, _| {})?;
+            // A carried start compares with the best of the splits before it, as the next split would.
+            let states = engine.fit(i > 0 || !fresh, |_, _| {})?;
             let history = engine.read_history()?;
             let report = report_of(&states[0], &history, 0, hyper.epochs);
             progress(Progress {
@@ -267,7 +274,20 @@ impl Trainer for GpuTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
-            let stop = after_split(i, &report, None)?;
+            let snapshot = || -> anyhow::Result<SequenceState> {
+                let (m, v) = engine.read_moments()?;
+                let state = engine.read_states()?[0];
+                let f64s = |x: Vec<f32>| x.into_iter().map(f64::from).collect::<Vec<f64>>();
+                Ok(SequenceState {
+                    params: f64s(engine.read_params()?),
+                    adam_m: f64s(m),
+                    adam_v: f64s(v),
+                    adam_t: state.adam_t,
+                    epoch_serial: state.epoch_serial,
+                    best: f64::from(state.best_val),
+                })
+            };
+            let stop = after_split(i, &report, Some(&snapshot))?;
             reports.push(report);
             if stop {
                 break;

@@ -162,13 +162,13 @@ impl SequenceState {
     }
 }
 
+/// Hands out the carried state on demand (reading it back from a device can fail).
+pub type StateFn<'a> = &'a dyn Fn() -> anyhow::Result<SequenceState>;
+
 /// Called by [`Trainer::fit_sequence`] after each split with the split's position, its report and the
 /// carried state (`None` where the backend cannot hand it out); returns whether to stop there.
-pub type SplitHook<'a> = &'a mut dyn FnMut(
-    usize,
-    &FitReport,
-    Option<&dyn Fn() -> SequenceState>,
-) -> anyhow::Result<bool>;
+pub type SplitHook<'a> =
+    &'a mut dyn FnMut(usize, &FitReport, Option<StateFn>) -> anyhow::Result<bool>;
 
 /// A training backend.
 pub trait Trainer {

@@ -13,7 +13,8 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 
 use super::{
-    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, Trainer,
+    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn,
+    Trainer,
 };
 use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
@@ -122,7 +123,7 @@ pub trait Journal {
         &mut self,
         split: usize,
         report: &FitReport,
-        state: Option<&dyn Fn() -> SequenceState>,
+        state: Option<StateFn>,
         stopping: bool,
     ) -> anyhow::Result<()>;
 }
@@ -147,7 +148,7 @@ impl Journal for NoJournal {
         &mut self,
         _: usize,
         _: &FitReport,
-        _: Option<&dyn Fn() -> SequenceState>,
+        _: Option<StateFn>,
         _: bool,
     ) -> anyhow::Result<()> {
         Ok(())
@@ -274,8 +275,8 @@ fn fit_seed(
         })
     };
     let mut stopped = false;
-    let mut hook = |i: usize, report: &FitReport, state: Option<&dyn Fn() -> SequenceState>| {
-        // A backend that cannot hand out its state (the GPU) is not stopped: the split would be lost.
+    let mut hook = |i: usize, report: &FitReport, state: Option<StateFn>| {
+        // A backend that could not hand out its state is not stopped: the split would be lost.
         let stop = journal.stop_requested() && state.is_some();
         journal.record_sequence(first + i, report, state, stop)?;
         stopped |= stop;

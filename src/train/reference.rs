@@ -108,13 +108,15 @@ impl Trainer for ReferenceTrainer {
                 total: windows.len(),
                 val_loss: report.history.last().map(|h| h.val),
             });
-            let snapshot = || SequenceState {
-                params: state.params.clone(),
-                adam_m: state.adam.m.clone(),
-                adam_v: state.adam.v.clone(),
-                adam_t: state.adam.t,
-                epoch_serial: state.epoch_serial,
-                best,
+            let snapshot = || -> anyhow::Result<SequenceState> {
+                Ok(SequenceState {
+                    params: state.params.clone(),
+                    adam_m: state.adam.m.clone(),
+                    adam_v: state.adam.v.clone(),
+                    adam_t: state.adam.t,
+                    epoch_serial: state.epoch_serial,
+                    best,
+                })
             };
             let stop = after_split(i, &report, Some(&snapshot))?;
             reports.push(report);

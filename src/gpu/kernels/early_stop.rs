@@ -10,6 +10,9 @@ use crate::reference::fit::EarlyStopping;
 
 pub const CPU_TWIN: &str = "reference::fit::EarlyStopping::end_epoch";
 
+/// The divergence bound, from the one place it is defined (`fit::DIVERGED_VAL_LOSS`).
+const DIVERGENCE: [(&str, f64); 1] = [("DIVERGED_VAL_LOSS", crate::fit::DIVERGED_VAL_LOSS)];
+
 /// Early stopping over `[M][stride]` parameters, their best copies and the loss history
 /// `[M][max_epochs][2]`.
 pub struct EarlyStop<'a> {
@@ -47,7 +50,7 @@ impl EarlyStop<'_> {
         );
         Ok(EarlyStopLaunches {
             begin_fit: Launch::new(gpu, f, "begin_fit", &[], bg.clone(), per_model)?,
-            end_epoch: Launch::new(gpu, f, "end_epoch", &[], bg.clone(), per_model)?,
+            end_epoch: Launch::new(gpu, f, "end_epoch", &DIVERGENCE, bg.clone(), per_model)?,
             save_best: Launch::new(gpu, f, "save_best", &[], bg.clone(), per_vec4)?,
             restore_best: Launch::new(gpu, f, "restore_best", &[], bg, per_vec4)?,
         })
