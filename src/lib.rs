@@ -29,4 +29,5 @@ pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod run_dir;
+pub mod runtime_dir;
 pub mod train;
