@@ -75,6 +75,9 @@ pub struct CheckResult {
     pub max_rel: f64,
     pub abs_tol: f64,
     pub rel_tol: f64,
+    /// The largest error as a share of what its element was allowed (|engine − reference| ÷ (abs +
+    /// rel·|reference|)): below 1 passes; 0.03 means 3 % of the allowance used.
+    pub margin: f64,
     pub pass: bool,
 }
 
@@ -82,6 +85,7 @@ pub struct CheckResult {
 pub fn compare(kernel: &str, what: &str, gpu: &[f32], cpu: &[f64], tol: Tol) -> CheckResult {
     let mut max_abs = 0.0f64;
     let mut max_rel = 0.0f64;
+    let mut margin = 0.0f64;
     let mut pass = gpu.len() == cpu.len();
     for (&g, &c) in gpu.iter().zip(cpu) {
         let d = (g as f64 - c).abs();
@@ -92,7 +96,9 @@ pub fn compare(kernel: &str, what: &str, gpu: &[f32], cpu: &[f64], tol: Tol) -> 
         }
         max_abs = max_abs.max(d);
         max_rel = max_rel.max(d / c.abs().max(1e-12));
-        if d > tol.abs + tol.rel * c.abs() {
+        let allowed = tol.abs + tol.rel * c.abs();
+        margin = margin.max(if d == 0.0 { 0.0 } else { d / allowed });
+        if d > allowed {
             pass = false;
         }
     }
@@ -104,6 +110,7 @@ pub fn compare(kernel: &str, what: &str, gpu: &[f32], cpu: &[f64], tol: Tol) -> 
         max_rel,
         abs_tol: tol.abs,
         rel_tol: tol.rel,
+        margin: if max_abs.is_nan() { f64::NAN } else { margin },
         pass,
     }
 }
@@ -134,4 +141,19 @@ pub fn to_f32(v: &[f64]) -> Vec<f32> {
 
 pub fn to_f64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
+}
+
+#[cfg(test)]
+mod margin_tests {
+    use super::*;
+
+    /// The margin is the largest error over its allowance, and passing is exactly margin ≤ 1.
+    #[test]
+    fn margin_is_error_over_allowance() {
+        let tol = Tol { abs: 1.0, rel: 0.5 };
+        let r = compare("k", "w", &[2.5, 0.0], &[2.0, 0.0], tol); // 0.5 / (1 + 1)
+        assert!(r.pass && (r.margin - 0.25).abs() < 1e-12, "{}", r.margin);
+        let r = compare("k", "w", &[5.0], &[2.0], tol); // 3 / 2
+        assert!(!r.pass && (r.margin - 1.5).abs() < 1e-12, "{}", r.margin);
+    }
 }
