@@ -16,6 +16,8 @@ fn reference(kind: WindowKind, rule: SplitRule) -> SplitConfig {
         kind,
         rule,
         max_splits: None,
+        last_splits: None,
+        target_rows: None,
     }
 }
 
@@ -80,16 +82,20 @@ fn expanding_windows_start_at_zero_and_grow_by_step() {
 }
 
 #[test]
-fn step_5_moves_each_split_by_five_samples() {
+fn step_5_moves_each_split_by_five_samples_and_ends_on_the_newest_row() {
     let cfg = SplitConfig {
         step: 5,
         ..reference(WindowKind::Rolling, SplitRule::AllThatFit)
     };
     let splits = make_splits(ROWS_5Y, &cfg).unwrap();
-    // Offsets k·5 ≤ 1198 − 210 = 988 → k = 0..=197: 198 splits, the last at offset 985.
+    // Walk-forward anchors the last split at the newest row: offsets 988 − 5j, i.e. 3, 8, …, 988
+    // (198 splits), so the last validation target is the file's last row whatever the step.
     assert_eq!(splits.len(), 198);
-    assert_eq!(splits[1], split(1, 5, 200, 205));
-    assert_eq!(splits[197], split(197, 985, 200, 1185));
+    assert_eq!(splits[0], split(0, 3, 200, 203));
+    assert_eq!(splits[1], split(1, 8, 200, 208));
+    assert_eq!(splits[197], split(197, 988, 200, 1188));
+    let last = splits[197];
+    assert_eq!(last.val_start + last.val_len - 1 + 60, ROWS_5Y - 1);
 
     // Where the last offset lands exactly on the end, the seed rule drops it: 14 rows, look-back 2 →
     // 12 samples; train 4 + val 2; step 3. All that fit: offsets 0, 3, 6 (6 + 6 = 12 ≤ 12). Seed: 0, 3.
@@ -101,6 +107,8 @@ fn step_5_moves_each_split_by_five_samples() {
         kind: WindowKind::Rolling,
         rule: SplitRule::AllThatFit,
         max_splits: None,
+        last_splits: None,
+        target_rows: None,
     };
     let all = make_splits(14, &small).unwrap();
     let starts: Vec<usize> = all.iter().map(|s| s.train_start).collect();
@@ -121,6 +129,8 @@ fn step_5_moves_each_split_by_five_samples() {
 fn max_splits_keeps_the_first_n() {
     let cfg = SplitConfig {
         max_splits: Some(8),
+        last_splits: None,
+        target_rows: None,
         ..reference(WindowKind::Rolling, SplitRule::AllThatFit)
     };
     let splits = make_splits(ROWS_5Y, &cfg).unwrap();
@@ -130,6 +140,8 @@ fn max_splits_keeps_the_first_n() {
     // More than exist: all of them.
     let cfg = SplitConfig {
         max_splits: Some(5000),
+        last_splits: None,
+        target_rows: None,
         ..cfg
     };
     assert_eq!(make_splits(ROWS_5Y, &cfg).unwrap().len(), 989);
@@ -205,6 +217,8 @@ fn zero_sizes_are_rejected_naming_the_flag() {
         (
             SplitConfig {
                 max_splits: Some(0),
+                last_splits: None,
+                target_rows: None,
                 ..base.clone()
             },
             "--max-splits",
@@ -225,4 +239,33 @@ fn scaler_rows_cover_inputs_and_targets_of_the_training_samples() {
     assert_eq!(scaler_rows(&split(3, 0, 203, 203), 60), 0..263);
     // The first reference split touches 260 rows: 200 samples plus the 60-row look-back.
     assert_eq!(scaler_rows(&split(0, 0, 200, 200), 60).len(), 260);
+}
+
+/// `--last-splits` keeps the newest N with the indices of the whole run; `--from`/`--to` keep the splits
+/// whose validation targets lie in a row range.
+#[test]
+fn last_splits_and_row_ranges_select_the_newest_or_a_window() {
+    let cfg = SplitConfig {
+        last_splits: Some(3),
+        ..reference(WindowKind::Rolling, SplitRule::AllThatFit)
+    };
+    let splits = make_splits(ROWS_5Y, &cfg).unwrap();
+    let idx: Vec<usize> = splits.iter().map(|s| s.index).collect();
+    assert_eq!(idx, vec![986, 987, 988]);
+    // Validation targets of split k are rows k + 260 ..= k + 269.
+    let cfg = SplitConfig {
+        target_rows: Some(300..320),
+        ..reference(WindowKind::Rolling, SplitRule::AllThatFit)
+    };
+    let splits = make_splits(ROWS_5Y, &cfg).unwrap();
+    let idx: Vec<usize> = splits.iter().map(|s| s.index).collect();
+    assert_eq!(idx, (40..=50).collect::<Vec<_>>());
+    let empty = SplitConfig {
+        target_rows: Some(0..5),
+        ..reference(WindowKind::Rolling, SplitRule::AllThatFit)
+    };
+    assert!(make_splits(ROWS_5Y, &empty)
+        .unwrap_err()
+        .to_string()
+        .contains("--from/--to"));
 }

@@ -88,6 +88,8 @@ fn config(protocol: Protocol) -> RunConfig {
                 kind: WindowKind::Rolling,
                 rule: SplitRule::AllThatFit,
                 max_splits: None,
+                last_splits: None,
+                target_rows: None,
             },
             scaler: ScalerMode::Train,
             init_weights: None,

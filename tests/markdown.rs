@@ -56,6 +56,8 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             SplitRule::AllThatFit
         },
         max_splits,
+        last_splits: None,
+        target_rows: None,
     };
     let splits = make_splits(ROWS, &splits_cfg).unwrap();
     // One scaler for every split keeps the arithmetic simple: prices 100..139 map to 0..1.
@@ -356,7 +358,7 @@ fn a_forecast_from_models_far_from_the_data_end_is_flagged() {
     has(
         &md,
         "**Caution:** the forecast models' windows end on 2024-01-25, 15 rows before the data ends \
-         (`--max-splits`, or a `--step` that does not land on the last row): they forecast from prices they were never trained near, with scalers \
+         (`--max-splits` or `--to`; `--last-splits N` keeps the newest splits): they forecast from prices they were never trained near, with scalers \
          fitted on older prices.",
     );
 

@@ -44,6 +44,8 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
             kind: WindowKind::Rolling,
             rule: SplitRule::AllThatFit,
             max_splits: Some(max_splits),
+            last_splits: None,
+            target_rows: None,
         },
         scaler: match protocol {
             Protocol::Seed => ScalerMode::Global,

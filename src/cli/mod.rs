@@ -136,6 +136,12 @@ pub struct DataArgs {
     pub decimal: Option<String>,
 }
 
+/// `--from`/`--to`: an ISO date.
+fn iso_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a date of the form YYYY-MM-DD"))
+}
+
 /// `--delimiter`: a single ASCII character (or `tab`).
 fn delimiter(s: &str) -> Result<u8, String> {
     match s {
@@ -276,9 +282,18 @@ pub struct TrainArgs {
     /// Training window shape.
     #[arg(long, value_enum, default_value_t = WindowArg::Rolling)]
     pub window: WindowArg,
-    /// Run only the first N splits.
-    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    /// Run only the first (oldest) N splits; their models never saw the newest data.
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true, conflicts_with = "last_splits")]
     pub max_splits: Option<usize>,
+    /// Run only the newest N splits (the quick way to a current forecast).
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub last_splits: Option<usize>,
+    /// Run only the splits whose validation days fall on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Run only the splits whose validation days fall on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    pub to: Option<chrono::NaiveDate>,
     /// Scaler fit [default: train; global with --protocol seed].
     #[arg(long, value_enum)]
     pub scaler: Option<ScalerArg>,
@@ -478,6 +493,8 @@ fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
             Protocol::Seed => SplitRule::ReportSkipsLast,
         },
         max_splits: args.max_splits,
+        last_splits: args.last_splits,
+        target_rows: target_rows(&series.dates, args.from, args.to)?,
     };
     // The protocol makes the same splits again; doing it here turns "too few rows" into a usage error
     // before any backend starts.
@@ -531,6 +548,25 @@ fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
         out_dir,
         split_count,
     })
+}
+
+/// The rows `--from`/`--to` span (dates sorted oldest first), or `None` without either flag.
+fn target_rows(
+    dates: &[chrono::NaiveDate],
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<Option<std::ops::Range<usize>>, Failure> {
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(usage(anyhow!("--from {f} is after --to {t}")));
+        }
+    }
+    let start = from.map_or(0, |f| dates.partition_point(|&d| d < f));
+    let end = to.map_or(dates.len(), |t| dates.partition_point(|&d| d <= t));
+    Ok(Some(start..end))
 }
 
 /// The weights `--init-weights` names, checked against the layout of `--layers`.

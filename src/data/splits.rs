@@ -1,7 +1,9 @@
 //! Look-back samples and the rolling / expanding splits over them.
 //!
 //! Sample `s` has input rows `s ..= s + lookback − 1` and its target is row `s + lookback`, so `n_rows` rows
-//! give `n_rows − lookback` samples. Split `k` (0-based) starts at sample offset `k · step`:
+//! give `n_rows − lookback` samples. Split `k` (0-based) starts at sample offset `first + k · step`, where
+//! walk-forward anchors the splits at the newest data (`first` is chosen so the last split's validation
+//! window ends on the last row, whatever `step`) and the seed protocol starts at 0 as the report's loop did:
 //! - rolling: train samples `[k·step, k·step + train_window)`, validation the next `val_window` samples;
 //! - expanding: train samples `[0, k·step + train_window)`, validation the next `val_window` samples.
 //!
@@ -41,8 +43,12 @@ pub struct SplitConfig {
     pub step: usize,
     pub kind: WindowKind,
     pub rule: SplitRule,
-    /// Keep only the first N splits.
+    /// Keep only the first N splits (`--max-splits`).
     pub max_splits: Option<usize>,
+    /// Keep only the newest N splits (`--last-splits`); their indices stay those of the whole run.
+    pub last_splits: Option<usize>,
+    /// Keep only splits whose validation targets all lie in these rows (`--from`/`--to` dates).
+    pub target_rows: Option<std::ops::Range<usize>>,
 }
 
 /// One split, in sample indices: train `[train_start, train_start + train_len)`, validation
@@ -128,10 +134,13 @@ pub fn make_splits(n_rows: usize, cfg: &SplitConfig) -> Result<Vec<Split>, DataE
 
     // With `needed ≤ n_rows`: the last offset is the largest k·step with k·step ≤ n_rows − needed.
     let count = (n_rows - needed) / cfg.step + 1;
-    let count = cfg.max_splits.map_or(count, |max| count.min(max));
-    let splits = (0..count)
+    let first = match cfg.rule {
+        SplitRule::AllThatFit => (n_rows - needed) % cfg.step,
+        SplitRule::ReportSkipsLast => 0,
+    };
+    let splits: Vec<Split> = (0..count)
         .map(|k| {
-            let offset = k * cfg.step;
+            let offset = first + k * cfg.step;
             let (train_start, train_len) = match cfg.kind {
                 WindowKind::Rolling => (offset, cfg.train_window),
                 WindowKind::Expanding => (0, offset + cfg.train_window),
@@ -145,6 +154,37 @@ pub fn make_splits(n_rows: usize, cfg: &SplitConfig) -> Result<Vec<Split>, DataE
             }
         })
         .collect();
+    select(splits, cfg)
+}
+
+/// `--max-splits` (the first N), `--last-splits` (the newest N) and the `--from`/`--to` rows.
+fn select(mut splits: Vec<Split>, cfg: &SplitConfig) -> Result<Vec<Split>, DataError> {
+    if let Some(rows) = &cfg.target_rows {
+        let lookback = cfg.lookback;
+        splits.retain(|s| {
+            let (first, last) = (
+                s.val_start + lookback,
+                s.val_start + s.val_len - 1 + lookback,
+            );
+            rows.contains(&first) && rows.contains(&last)
+        });
+        if splits.is_empty() {
+            return Err(DataError::Splits(
+                "no split's validation window lies inside --from/--to; widen the range".to_string(),
+            ));
+        }
+    }
+    if cfg.last_splits == Some(0) {
+        return Err(DataError::Splits(
+            "--last-splits must be at least 1 (got 0)".to_string(),
+        ));
+    }
+    if let Some(n) = cfg.max_splits {
+        splits.truncate(n);
+    }
+    if let Some(n) = cfg.last_splits {
+        splits.drain(..splits.len().saturating_sub(n));
+    }
     Ok(splits)
 }
 

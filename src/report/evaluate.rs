@@ -813,7 +813,7 @@ fn forecast_info(
     let stale = (rows_after_last_window > config.spec.splits.val_window).then(|| {
         format!(
             "the forecast models' windows end on {}, {rows_after_last_window} rows before the data \
-             ends (--max-splits, or a --step that does not land on the last row): they forecast from data they were not trained near",
+             ends (--max-splits or --to; --last-splits N keeps the newest splits): they forecast from data they were not trained near",
             iso(series.dates[last_window_row])
         )
     });

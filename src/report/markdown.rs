@@ -202,7 +202,7 @@ fn in_short(md: &mut String, eval: &Evaluation) {
         let _ = writeln!(
             md,
             "- **Caution:** the forecast models' windows end on {}, {} rows before the data ends \
-             (`--max-splits`, or a `--step` that does not land on the last row), so the forecast comes from models that never saw the recent prices.",
+             (`--max-splits` or `--to`; `--last-splits N` keeps the newest splits), so the forecast comes from models that never saw the recent prices.",
             f.last_window_date, f.rows_after_last_window
         );
     }
@@ -563,7 +563,7 @@ fn forecast(md: &mut String, eval: &Evaluation) {
         let _ = writeln!(
             md,
             "**Caution:** the forecast models' windows end on {}, {} rows before the data ends \
-             (`--max-splits`, or a `--step` that does not land on the last row): they forecast from prices they were never trained near{}.\n",
+             (`--max-splits` or `--to`; `--last-splits N` keeps the newest splits): they forecast from prices they were never trained near{}.\n",
             f.last_window_date,
             f.rows_after_last_window,
             if eval.run.scaler == "train" {

@@ -203,7 +203,7 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
     if f.rows_after_last_window > r.val_window {
         let _ = writeln!(
             s,
-            "          warning: the models' windows end on {}, {} rows before the data ends (--max-splits or --step)",
+            "          warning: the models' windows end on {}, {} rows before the data ends (--max-splits or --to; --last-splits N keeps the newest)",
             f.last_window_date, f.rows_after_last_window
         );
     }

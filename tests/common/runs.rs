@@ -39,6 +39,8 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
             kind: WindowKind::Rolling,
             rule: SplitRule::AllThatFit,
             max_splits: Some(max_splits),
+            last_splits: None,
+            target_rows: None,
         },
         scaler: if protocol == Protocol::Seed {
             ScalerMode::Global
