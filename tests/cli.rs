@@ -126,7 +126,7 @@ fn train_writes_the_files_then_guards_them() {
     let p = gpulstm(&["predict", "--model", model.to_str().unwrap()]);
     assert!(p.status.success(), "{}", text(&p.stderr));
     assert!(
-        text(&p.stdout).contains("forecast for 2013-03-04"),
+        text(&p.stdout).contains("forecast: 2013-03-04 close $"),
         "{}",
         text(&p.stdout)
     );

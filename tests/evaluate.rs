@@ -53,6 +53,7 @@ fn series() -> Series {
         target_name: "Close".to_string(),
         target: CLOSES.to_vec(),
         adjusted: false,
+        raw_last_target: None,
     }
 }
 

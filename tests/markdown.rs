@@ -34,6 +34,7 @@ fn series() -> Series {
         target_name: "Close".to_string(),
         target,
         adjusted: false,
+        raw_last_target: None,
     }
 }
 

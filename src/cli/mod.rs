@@ -1006,31 +1006,34 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
         loaded.lookback,
         loaded.gpulstm_version
     );
+    // The same words and number formats as `train`'s summary.
+    use crate::report::summary::{adjusted_note, dollars, sig};
     text.push_str(&format!(
-        "data:  {} ({} .. {}, {} rows); last {} {:.2} on {}\n",
+        "data:  {} ({} .. {}, {} rows); last {} {}{} on {}\n",
         series.source,
         series.dates[0],
         series.dates[last],
         series.len(),
         series.target_name,
-        series.target[last],
+        dollars(series.target[last]),
+        adjusted_note(series.raw_last_target),
         series.dates[last]
     ));
     text.push_str(&format!(
-        "forecast for {} (next weekday; exchange holidays not modelled): {:.2}",
+        "forecast: {} close {}",
         next_trading_day(series.dates[last]),
-        forecast.mean
+        dollars(forecast.mean)
     ));
     if forecast.members.len() > 1 {
         text.push_str(&format!(
-            " (mean of {}: min {:.2}, max {:.2}, std {:.3})",
+            " (mean of {} models: min {}, max {}, std {})",
             forecast.members.len(),
-            forecast.min,
-            forecast.max,
-            forecast.std
+            dollars(forecast.min),
+            dollars(forecast.max),
+            sig(forecast.std, 3)
         ));
     }
-    text.push('\n');
+    text.push_str(" (next weekday; holidays not modelled)\n");
     say(&text);
     Ok(())
 }

@@ -88,6 +88,8 @@ struct ParsedRow {
     date: NaiveDate,
     /// Values of the columns in `Plan::parsed`, in that order.
     values: Vec<f64>,
+    /// The target as the file has it, before any adjusting.
+    raw_target: f64,
 }
 
 /// Which columns are read and what becomes of them.
@@ -193,6 +195,10 @@ impl Loader<'_> {
             target_name: names[plan.target].clone(),
             target: parsed.iter().map(|r| r.values[target_slot]).collect(),
             adjusted: plan.adjust.is_some(),
+            raw_last_target: plan
+                .adjust
+                .and_then(|_| parsed.last())
+                .map(|r| r.raw_target),
         })
     }
 
@@ -455,10 +461,16 @@ impl Loader<'_> {
                     .map_err(|problem| self.cell_error(row.line, col, names, problem))?;
                 values.push(value);
             }
+            let raw_target = plan
+                .parsed
+                .iter()
+                .position(|&c| c == plan.target)
+                .map_or(f64::NAN, |s| values[s]);
             parsed.push(ParsedRow {
                 line: row.line,
                 date,
                 values,
+                raw_target,
             });
         }
         Ok(parsed)

@@ -85,6 +85,8 @@ pub struct Series {
     pub target: Vec<f64>,
     /// True when prices were scaled by `Adj Close / Close`.
     pub adjusted: bool,
+    /// When adjusted: the last row's target as the file has it (the console shows both).
+    pub raw_last_target: Option<f64>,
 }
 
 impl Series {

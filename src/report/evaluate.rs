@@ -258,6 +258,8 @@ pub struct ForecastInfo {
     /// Last date of the series and its target value (the last observed close).
     pub last_date: String,
     pub last_close: f64,
+    /// When prices were adjusted (`last_close` is Adj Close): the file's own Close of that day.
+    pub last_close_in_file: Option<f64>,
     /// The date forecast: the next weekday after `last_date`.
     pub next_trading_day: String,
     /// How `next_trading_day` is chosen (exchange holidays are not modelled).
@@ -857,6 +859,7 @@ fn forecast_info(
         warnings: forecast_warnings(series, config, result),
         last_date: iso(last_date),
         last_close: series.target[series.len() - 1],
+        last_close_in_file: series.raw_last_target,
         next_trading_day: iso(next_trading_day(last_date)),
         calendar: CALENDAR_NOTE.to_string(),
         method,

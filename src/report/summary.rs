@@ -44,7 +44,19 @@ fn wall(secs: f64) -> String {
     }
 }
 
-fn dollars(x: f64) -> String {
+/// ` (adjusted; the file's Close: $X)` when prices were adjusted, else nothing.
+pub fn adjusted_note(in_file: Option<f64>) -> String {
+    in_file
+        .map(|c| {
+            format!(
+                " (adjusted for splits and dividends; the file's Close: {})",
+                dollars(c)
+            )
+        })
+        .unwrap_or_default()
+}
+
+pub fn dollars(x: f64) -> String {
     if x.is_finite() {
         format!("${x:.2}")
     } else {
@@ -183,10 +195,11 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
     };
     let _ = writeln!(
         s,
-        "forecast: {} close {}{spread}; last close {} on {} (next weekday; holidays not modelled)",
+        "forecast: {} close {}{spread}; last close {}{} on {} (next weekday; holidays not modelled)",
         f.next_trading_day,
         dollars(f.mean),
         dollars(f.last_close),
+        adjusted_note(f.last_close_in_file),
         f.last_date
     );
     for warning in &f.warnings {
