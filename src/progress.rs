@@ -56,6 +56,23 @@ pub struct Reporter {
     started: Instant,
 }
 
+/// What the loss shown after each update is (scaled MSE), by the stage reporting it.
+fn loss_label(stage: &str) -> &'static str {
+    match stage {
+        "models" => "val MSE of the model just finished",
+        "epochs" => "mean val MSE of the models still training",
+        _ => "val MSE of the split just fitted",
+    }
+}
+
+/// The time left, once there is enough behind to estimate it from (5 % of the work and 5 s); before
+/// that an estimate swings by minutes (the first models include start-up, chunks end unevenly).
+pub fn eta(elapsed: f64, done: usize, total: usize) -> Option<String> {
+    let enough = done * 20 >= total && elapsed >= 5.0;
+    (enough && done > 0 && done < total)
+        .then(|| human_duration(elapsed / done as f64 * (total - done) as f64))
+}
+
 /// Seconds as `1h02m`, `3m05s` or `12s`.
 pub fn human_duration(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
@@ -84,7 +101,7 @@ impl Reporter {
                 let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
                 // The template is a constant; if indicatif ever rejected it, the default style is fine.
                 if let Ok(style) = ProgressStyle::with_template(
-                    "{prefix:>7} [{bar:32}] {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]",
+                    "{prefix:>7} [{bar:32}] {pos}/{len} [{elapsed_precise}] {msg}",
                 ) {
                     bar.set_style(style.progress_chars("=> "));
                 }
@@ -102,8 +119,10 @@ impl Reporter {
         let loss = p
             .val_loss
             .filter(|v| v.is_finite())
-            .map(|v| format!("val loss {v:.3e}"))
+            .map(|v| format!("{} {v:.3e}", loss_label(p.stage)))
             .unwrap_or_default();
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = eta(elapsed, p.done, p.total);
         match &self.inner {
             Inner::Quiet => {}
             Inner::Bar(bar) => {
@@ -114,7 +133,8 @@ impl Reporter {
                 // Never move backwards when a slower thread reports an older count.
                 if p.done as u64 >= bar.position() {
                     bar.set_position(p.done as u64);
-                    bar.set_message(loss);
+                    let eta = eta.map(|e| format!("ETA {e}; ")).unwrap_or_default();
+                    bar.set_message(format!("{eta}{loss}"));
                 }
             }
             Inner::Plain(state) => {
@@ -136,15 +156,7 @@ impl Reporter {
                     return;
                 }
                 st.last_print = Some(now);
-                let elapsed = now.duration_since(self.started).as_secs_f64();
-                let eta = if p.done > 0 && p.done < p.total {
-                    format!(
-                        ", ETA {}",
-                        human_duration(elapsed / p.done as f64 * (p.total - p.done) as f64)
-                    )
-                } else {
-                    String::new()
-                };
+                let eta = eta.map(|e| format!(", ETA {e}")).unwrap_or_default();
                 let pct = if p.total > 0 {
                     100.0 * p.done as f64 / p.total as f64
                 } else {
@@ -173,5 +185,19 @@ impl Reporter {
         if let Inner::Bar(bar) = &self.inner {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No estimate from the first few models or seconds; then the straight-line one.
+    #[test]
+    fn eta_waits_until_it_means_something() {
+        assert_eq!(eta(2.0, 50, 100), None, "under 5 s");
+        assert_eq!(eta(30.0, 4, 100), None, "under 5 % of the work");
+        assert_eq!(eta(30.0, 10, 100).as_deref(), Some("4m30s"));
+        assert_eq!(eta(30.0, 100, 100), None, "done");
     }
 }
