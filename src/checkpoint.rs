@@ -49,6 +49,8 @@ const KEY_TARGET: &str = "target_name";
 const KEY_MODEL_IDS: &str = "model_ids";
 const KEY_PREFIXES: &str = "tensor_prefixes";
 const KEY_SCALERS: &str = "scalers";
+/// The last date any of the run's splits trained or validated on (optional: older files lack it).
+const KEY_TRAINED_THROUGH: &str = "trained_through";
 
 /// The models of a checkpoint and what is needed to feed them.
 #[derive(Debug, Clone)]
@@ -63,6 +65,8 @@ pub struct Loaded {
     pub protocol: String,
     /// Version of gpulstm that wrote the file.
     pub gpulstm_version: String,
+    /// The last date the run's models trained or validated on (ISO), when the file records it.
+    pub trained_through: Option<String>,
 }
 
 /// Name prefix of model `id`. Only a seed-protocol file with one model uses bare Keras names: that is
@@ -86,6 +90,7 @@ pub fn save(
     target_name: &str,
     protocol: &str,
     models: &[KeptModel],
+    trained_through: Option<&str>,
     overwrite: bool,
 ) -> anyhow::Result<()> {
     let file = path.display();
@@ -148,7 +153,7 @@ pub fn save(
 
     let ids: Vec<u32> = models.iter().map(|m| m.model_id).collect();
     let scalers: Vec<&Scaling> = models.iter().map(|m| &m.scaling).collect();
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         (KEY_FORMAT.to_string(), FORMAT.to_string()),
         (
             KEY_VERSION.to_string(),
@@ -166,6 +171,9 @@ pub fn save(
         (KEY_PREFIXES.to_string(), serde_json::to_string(&prefixes)?),
         (KEY_SCALERS.to_string(), serde_json::to_string(&scalers)?),
     ]);
+    if let Some(date) = trained_through {
+        metadata.insert(KEY_TRAINED_THROUGH.to_string(), date.to_string());
+    }
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| anyhow!("{file}: cannot encode the checkpoint: {e}"))?;
 
@@ -264,6 +272,7 @@ pub fn load_models(path: &Path) -> anyhow::Result<Loaded> {
         models,
         protocol: required(&meta, KEY_PROTOCOL, path)?.to_string(),
         gpulstm_version: required(&meta, KEY_VERSION, path)?.to_string(),
+        trained_through: meta.get(KEY_TRAINED_THROUGH).cloned(),
     })
 }
 

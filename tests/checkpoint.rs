@@ -83,6 +83,7 @@ fn walk_forward_round_trip_gives_identical_models_scalers_and_names() {
         "Close/Last",
         "walk-forward",
         &models,
+        None,
         false,
     )
     .expect("save");
@@ -140,6 +141,7 @@ fn file_holds_keras_names_shapes_f32_and_metadata() {
         "Close/Last",
         "walk-forward",
         &models,
+        None,
         false,
     )
     .expect("save");
@@ -207,6 +209,7 @@ fn file_holds_keras_names_shapes_f32_and_metadata() {
         "Close/Last",
         "seed",
         &[model(&l, 0)],
+        None,
         false,
     )
     .expect("save");
@@ -243,7 +246,7 @@ fn f64_weights_are_stored_as_their_nearest_f32() {
         },
     };
     let feats = vec!["a".to_string(), "b".to_string()];
-    save(&path, &l, 3, &feats, "a", "seed", &[m], false).unwrap();
+    save(&path, &l, 3, &feats, "a", "seed", &[m], None, false).unwrap();
     let back = load_params(&path, &l).unwrap();
     let want: Vec<f64> = params.iter().map(|&v| v as f32 as f64).collect();
     assert_eq!(back, want);
@@ -263,6 +266,7 @@ fn an_existing_file_is_kept_unless_overwrite_is_asked() {
         "Close/Last",
         "seed",
         &[model(&l, 0)],
+        None,
         false,
     ));
     assert!(msg.contains(&path.display().to_string()), "{msg}");
@@ -277,6 +281,7 @@ fn an_existing_file_is_kept_unless_overwrite_is_asked() {
         "Close/Last",
         "seed",
         &[model(&l, 0)],
+        None,
         true,
     )
     .expect("overwrite");
@@ -296,6 +301,7 @@ fn wrong_shapes_and_names_are_refused_naming_file_and_tensor() {
         "Close/Last",
         "walk-forward",
         &[model(&l, 9)],
+        None,
         false,
     )
     .unwrap();
@@ -401,6 +407,7 @@ fn save_refuses_models_that_do_not_fit_the_layout() {
         "Close/Last",
         "walk-forward",
         &[short],
+        None,
         false,
     ));
     assert!(
@@ -415,6 +422,7 @@ fn save_refuses_models_that_do_not_fit_the_layout() {
         "Close/Last",
         "seed",
         &[model(&l, 0)],
+        None,
         false,
     ));
     assert!(msg.contains("4 feature names"), "{msg}");
@@ -426,6 +434,7 @@ fn save_refuses_models_that_do_not_fit_the_layout() {
         "Close/Last",
         "seed",
         &[],
+        None,
         false,
     ));
     assert!(msg.contains("no models"), "{msg}");

@@ -130,6 +130,12 @@ fn train_writes_the_files_then_guards_them() {
         "{}",
         text(&p.stdout)
     );
+    // The two first splits' models never saw the last years: predict says so, as train does.
+    assert!(
+        text(&p.stdout).contains("warning: the models were trained on data up to"),
+        "{}",
+        text(&p.stdout)
+    );
 
     std::fs::remove_dir_all(&dir).unwrap();
 }

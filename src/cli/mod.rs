@@ -569,6 +569,23 @@ fn target_rows(
     Ok(Some(start..end))
 }
 
+/// Rows after which a forecast comes from models that never saw the recent data: more than a trading
+/// week (the default validation window is ten rows; a checkpoint does not record the run's).
+const STALE_AFTER_ROWS: usize = 5;
+
+/// `predict`'s version of `train`'s stale-forecast warning: the data runs on past the last day the
+/// checkpoint's models trained or validated on.
+fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String> {
+    let through = chrono::NaiveDate::parse_from_str(trained_through?, "%Y-%m-%d").ok()?;
+    let after = series.dates.iter().filter(|&&d| d > through).count();
+    (after > STALE_AFTER_ROWS).then(|| {
+        format!(
+            "the models were trained on data up to {through}, {after} rows before this data ends: they \
+             forecast from prices they were never trained near (train again, e.g. with --last-splits)"
+        )
+    })
+}
+
 /// The weights `--init-weights` names, checked against the layout of `--layers`.
 fn load_init_weights(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>> {
     crate::checkpoint::load_params(path, layout)
@@ -669,6 +686,7 @@ fn write_extras(
             &series.target_name,
             protocol_name(spec.protocol),
             &result.forecast_models,
+            Some(&evaluation.forecast.last_window_date),
             overwrite,
         )?;
         names.push(files::MODEL_SAFETENSORS.to_string());
@@ -1034,6 +1052,9 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
         ));
     }
     text.push_str(" (next weekday; holidays not modelled)\n");
+    if let Some(warning) = stale_models(&series, loaded.trained_through.as_deref()) {
+        text.push_str(&format!("          warning: {warning}\n"));
+    }
     say(&text);
     Ok(())
 }
