@@ -763,6 +763,109 @@ impl PredictionPlot {
     }
 }
 
+/// Separate validation windows (a `--step` larger than the window) up to which each gets its own small
+/// panel, with its own dates and price range, instead of slivers on one 13-year axis.
+const MAX_PANELS: usize = 16;
+
+impl PredictionPlot {
+    /// The plotted days cut where consecutive days are more than a week apart.
+    fn windows(&self) -> Vec<&[DayPoint]> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for i in 1..=self.days.len() {
+            let cut =
+                i == self.days.len() || (self.days[i].date - self.days[i - 1].date).num_days() > 7;
+            if cut {
+                out.push(&self.days[start..i]);
+                start = i;
+            }
+        }
+        out
+    }
+
+    /// One panel per validation window (four to a row): actual, naive and model over that window's
+    /// days on its own price axis; the forecast in the last panel when it continues it.
+    fn draw_panels<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+        windows: &[&[DayPoint]],
+    ) -> DrawResult<DB> {
+        let area = root.titled(title, font(24.0))?;
+        let cols = windows.len().min(4);
+        let panels = area.split_evenly((windows.len().div_ceil(cols), cols));
+        for (k, (days, panel)) in windows.iter().zip(&panels).enumerate() {
+            let (first, last) = (days[0].date, days[days.len() - 1].date);
+            let near = self.forecast.filter(|f| {
+                k + 1 == windows.len() && f.0 > last && (f.0 - last).num_days() <= FORECAST_GAP_DAYS
+            });
+            let end = near.map_or(last, |f| f.0);
+            let x = DateAxis::new(
+                first,
+                end.checked_add_days(chrono::Days::new(1)).unwrap_or(end),
+            );
+            let prices = days
+                .iter()
+                .flat_map(|d| [d.actual, d.predicted, d.naive])
+                .chain(near.iter().map(|f| f.1));
+            let Some(y) = padded_range(prices, 0.08) else {
+                continue;
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("{first} to {last}"), font(15.0))
+                .margin(8)
+                .x_label_area_size(24)
+                .y_label_area_size(52)
+                .build_cartesian_2d(x, y)?;
+            chart
+                .configure_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(RGBColor(235, 235, 235))
+                .x_labels(3)
+                .y_labels(5)
+                .label_style(font(12.0))
+                .y_label_formatter(&|v| tick(*v))
+                .draw()?;
+            let line =
+                |f: fn(&DayPoint) -> f64| days.iter().map(|d| (d.date, f(d))).collect::<Vec<_>>();
+            let lines: [(&str, DatedPoints, ShapeStyle); 3] = [
+                ("actual", line(|d| d.actual), DARK.stroke_width(2)),
+                ("naive", line(|d| d.naive), ORANGE.mix(0.9).stroke_width(1)),
+                ("model", line(|d| d.predicted), BLUE.stroke_width(2)),
+            ];
+            for (label, points, style) in lines {
+                draw_line(&mut chart, &points, style, |_| true)?;
+                if k == 0 {
+                    chart
+                        .draw_series(std::iter::empty::<PathElement<(NaiveDate, f64)>>())?
+                        .label(label)
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], style.stroke_width(3))
+                        });
+                }
+            }
+            if let Some((date, mean, _, _)) = near.filter(|f| f.1.is_finite()) {
+                let style = RGBColor(200, 30, 30);
+                chart.draw_series(std::iter::once(Circle::new(
+                    (date, mean),
+                    4,
+                    style.filled(),
+                )))?;
+            }
+            if k == 0 {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.9))
+                    .border_style(GREY)
+                    .label_font(font(12.0))
+                    .draw()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Plot for PredictionPlot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
@@ -778,6 +881,10 @@ impl Plot for PredictionPlot {
         let (Some(first), Some(last)) = (self.days.first(), self.days.last()) else {
             return no_data(root, &title);
         };
+        let windows = self.windows();
+        if windows.len() > 1 && windows.len() <= MAX_PANELS {
+            return self.draw_panels(root, &title, &windows);
+        }
         // The forecast is drawn only where it continues the plotted days; a run cut short by
         // --max-splits ends its validation days long before the data (and the forecast) do.
         let (near, far) = match self.forecast {
@@ -1038,5 +1145,40 @@ impl Plot for SplitRmsePlot {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], legend_style));
         }
         legend(&mut chart)
+    }
+}
+
+#[cfg(test)]
+mod panel_tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> DayPoint {
+        let date = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        DayPoint {
+            date,
+            actual: 1.0,
+            predicted: 1.0,
+            naive: 1.0,
+        }
+    }
+
+    /// Days more than a week apart start a new panel; a weekend does not.
+    #[test]
+    fn validation_windows_are_cut_at_gaps_of_more_than_a_week() {
+        let plot = PredictionPlot {
+            days: vec![
+                day(2020, 1, 3),
+                day(2020, 1, 6),
+                day(2020, 3, 2),
+                day(2020, 3, 3),
+                day(2021, 1, 4),
+            ],
+            forecast: None,
+            last_close: 1.0,
+            protocol: "walk-forward".into(),
+            target: "Close".into(),
+        };
+        let sizes: Vec<usize> = plot.windows().iter().map(|w| w.len()).collect();
+        assert_eq!(sizes, vec![2, 2, 1]);
     }
 }
