@@ -1,4 +1,4 @@
-//! The two protocols of DESIGN.md §2, independent of the backend.
+//! The two protocols (README, "Protocols"), independent of the backend.
 //!
 //! - walk-forward (default): every split trains its own model from its own seeded initialisation, with a
 //!   scaler fitted on that split's training rows only; all splits go to the backend as one batch.
