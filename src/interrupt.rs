@@ -34,8 +34,3 @@ pub fn install(message: &str) -> anyhow::Result<()> {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }
-
-/// Asks for a stop as a signal would (tests, and a lost GPU device).
-pub fn request() {
-    REQUESTED.store(true, Ordering::SeqCst);
-}

@@ -4,16 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gpulstm");
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpulstm-faults-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn train(fault: &str, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -69,7 +63,7 @@ fn each_gpu_fault_names_the_adapter_and_what_to_do() {
             ],
         ),
     ] {
-        let out = train(fault, &scratch(fault), &[]);
+        let out = train(fault, &common::scratch("faults", fault), &[]);
         let err = stderr(&out);
         eprintln!(
             "GPULSTM_FAULT={fault}: exit {:?}: {}",
@@ -93,7 +87,7 @@ fn a_device_lost_mid_run_leaves_a_run_that_resumes_on_the_cpu() {
     else {
         return;
     };
-    let dir = scratch("lost");
+    let dir = common::scratch("faults", "lost");
     let out = train("lost-at-chunk:2", &dir, &["--max-models-per-chunk", "2"]);
     let err = stderr(&out);
     eprintln!(

@@ -105,12 +105,6 @@ fn a_stopped_walk_forward_run_resumes_to_the_uninterrupted_result_bit_for_bit() 
     assert_eq!(whole.forecast.members, resumed.forecast.members);
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpulstm-resume-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn record() -> RunRecord {
     RunRecord {
         gpulstm_version: env!("CARGO_PKG_VERSION").into(),
@@ -129,7 +123,7 @@ fn record() -> RunRecord {
 
 #[test]
 fn a_live_lock_refuses_a_second_run_and_a_dead_one_is_taken_over() {
-    let dir = scratch("lock");
+    let dir = common::scratch("resume", "lock");
     let held = RunDir::start(&dir, record()).expect("first run takes the directory");
     let second = RunDir::start(&dir, record()).expect_err("second run refused");
     assert!(
@@ -183,7 +177,7 @@ fn tiny(out: &Path, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_finished_run_is_complete_without_journal_lock_or_partial_files() {
-    let dir = scratch("complete");
+    let dir = common::scratch("resume", "complete");
     let out = tiny(&dir, &[]);
     assert!(
         out.status.success(),
@@ -214,7 +208,7 @@ fn a_finished_run_is_complete_without_journal_lock_or_partial_files() {
 
 #[test]
 fn an_unfinished_run_is_not_overwritten_and_resume_takes_no_new_configuration() {
-    let dir = scratch("unfinished");
+    let dir = common::scratch("resume", "unfinished");
     let out = tiny(&dir, &[]);
     assert!(out.status.success());
     // Mark it interrupted, as a stopped run leaves it.

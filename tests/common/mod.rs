@@ -25,3 +25,12 @@ pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
         }
     }
 }
+
+/// A fresh, absent directory path under the system temp dir, unique to this test process, `suite` and
+/// `name` (the tests create what they need in it).
+#[allow(dead_code)] // not every test crate writes files
+pub fn scratch(suite: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpulstm-{suite}-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
