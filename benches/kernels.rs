@@ -47,7 +47,6 @@ fn engines<'g>(
     let optim = Optim {
         adam: AdamConfig::default(),
         patience: 5,
-        seed: 42,
     };
     let scaler: Vec<f32> = (0..=F).flat_map(|_| [90.0f32, 1.0 / 20.0]).collect();
     let mut out = Vec::new();
@@ -68,6 +67,7 @@ fn engines<'g>(
         let setups: Vec<ModelSetup> = (0..n)
             .map(|m| ModelSetup {
                 model_id: (start + m) as u32,
+                seed: 42,
                 windows: SplitWindows {
                     train: Window {
                         start: m % 100,

@@ -32,7 +32,7 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3<u32>) {
     let serial = states[m].epoch_serial;
     let id = states[m].model_id;
     for (var i = n - 1u; i >= 1u; i = i - 1u) {
-        let j = random_u32(seed_key(), id, PURPOSE_SHUFFLE, serial, i) % (i + 1u);
+        let j = random_u32(seed_key(states[m]), id, PURPOSE_SHUFFLE, serial, i) % (i + 1u);
         let tmp = perm[base + i];
         perm[base + i] = perm[base + j];
         perm[base + j] = tmp;

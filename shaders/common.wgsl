@@ -5,6 +5,6 @@
 @group(0) @binding(1) var<uniform> step: StepParams;
 @group(0) @binding(2) var<storage, read_write> states: array<ModelState>;
 
-fn seed_key() -> vec2<u32> {
-    return vec2<u32>(cfg.seed_lo, cfg.seed_hi);
+fn seed_key(s: ModelState) -> vec2<u32> {
+    return vec2<u32>(s.seed_lo, s.seed_hi);
 }

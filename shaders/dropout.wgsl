@@ -50,7 +50,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
             let purpose = PURPOSE_DROPOUT | (d.layer_index << 8u);
             let index = (r * d.steps + t) * d.width + e.u;
             let s = states[e.model];
-            if (random_uniform(seed_key(), s.model_id, purpose, s.dropout_step, index) >= d.rate) {
+            if (random_uniform(seed_key(s), s.model_id, purpose, s.dropout_step, index) >= d.rate) {
                 scale = 1.0 / (1.0 - d.rate);
             }
         }

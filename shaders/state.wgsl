@@ -26,8 +26,8 @@ struct ModelState {
     best_val: f32,
     train_sse: f32,     // Σ squared error of this epoch's training batches
     eval_sse: f32,      // Σ squared error of the current evaluation pass
-    pad0: u32,
-    pad1: u32,
+    seed_lo: u32,       // with model_id, keys the random streams; per model, so the models of one
+    seed_hi: u32,       // batch may be differently seeded (seed ensembles)
 }
 
 // Fixed for a run.
@@ -40,8 +40,8 @@ struct RunConfig {
     eval_stride: u32,   // per-model length of the evaluation-prediction buffer
     max_epochs: u32,
     patience: u32,
-    seed_lo: u32,
-    seed_hi: u32,
+    pad3: u32,
+    pad4: u32,
     beta1: f32,
     beta2: f32,
     epsilon: f32,

@@ -5,7 +5,8 @@
 //! [U, 4U]`, `lstm_1/bias [4U]`, `dense_1/kernel [in, out]`, `dense_1/bias [out]`, ... A seed-protocol
 //! file holds its single model under those bare names; any other file prefixes every name with the
 //! model's split, `split_<id>/lstm_1/kernel`, so a walk-forward ensemble keeps its members apart and
-//! says which split each came from.
+//! says which split each came from; when the file holds models of several seeds (`--seeds`), the
+//! prefix also names the seed: `split_<id>_seed_<seed>/`.
 //!
 //! Metadata (the safetensors string map), enough to rebuild the models and their inputs:
 //!
@@ -19,6 +20,7 @@
 //! | `feature_names` | JSON list, in input order |
 //! | `target_name` | the predicted column |
 //! | `model_ids` | JSON list of split indices (model ids), in file order |
+//! | `seeds` | JSON list of each model's seed (optional: files of version 0.1 before `--seeds` lack it) |
 //! | `tensor_prefixes` | JSON list, the name prefix of each model (`""` or `"split_<id>/"`) |
 //! | `scalers` | JSON list of each model's min–max scalers (`{"features":{"min":[..],"max":[..]},"target":{..}}`) |
 //!
@@ -47,6 +49,7 @@ const KEY_LOOKBACK: &str = "lookback";
 const KEY_FEATURES: &str = "feature_names";
 const KEY_TARGET: &str = "target_name";
 const KEY_MODEL_IDS: &str = "model_ids";
+const KEY_SEEDS: &str = "seeds";
 const KEY_PREFIXES: &str = "tensor_prefixes";
 const KEY_SCALERS: &str = "scalers";
 /// The last date any of the run's splits trained or validated on (optional: older files lack it).
@@ -71,11 +74,14 @@ pub struct Loaded {
 
 /// Name prefix of model `id`. Only a seed-protocol file with one model uses bare Keras names: that is
 /// the single model the report trained, and bare names load directly in tools that expect one model.
-fn prefix_for(protocol: &str, n_models: usize, id: u32) -> String {
-    if protocol == "seed" && n_models == 1 {
+fn prefix_for(protocol: &str, models: &[KeptModel], m: &KeptModel) -> String {
+    let several_seeds = models.iter().any(|o| o.seed != m.seed);
+    if protocol == "seed" && models.len() == 1 {
         String::new()
+    } else if several_seeds {
+        format!("split_{}_seed_{}/", m.model_id, m.seed)
     } else {
-        format!("split_{id}/")
+        format!("split_{}/", m.model_id)
     }
 }
 
@@ -106,8 +112,12 @@ pub fn save(
     }
     let mut seen = BTreeSet::new();
     for m in models {
-        if !seen.insert(m.model_id) {
-            bail!("{file}: model id {} appears twice", m.model_id);
+        if !seen.insert((m.model_id, m.seed)) {
+            bail!(
+                "{file}: model id {} with seed {} appears twice",
+                m.model_id,
+                m.seed
+            );
         }
         if m.params.len() != layout.total {
             bail!(
@@ -131,7 +141,7 @@ pub fn save(
 
     let prefixes: Vec<String> = models
         .iter()
-        .map(|m| prefix_for(protocol, models.len(), m.model_id))
+        .map(|m| prefix_for(protocol, models, m))
         .collect();
     // The f32 bytes must outlive the views handed to the serialiser, so they are built first.
     let mut blobs: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -152,6 +162,7 @@ pub fn save(
     }
 
     let ids: Vec<u32> = models.iter().map(|m| m.model_id).collect();
+    let seeds: Vec<u64> = models.iter().map(|m| m.seed).collect();
     let scalers: Vec<&Scaling> = models.iter().map(|m| &m.scaling).collect();
     let mut metadata = HashMap::from([
         (KEY_FORMAT.to_string(), FORMAT.to_string()),
@@ -168,6 +179,7 @@ pub fn save(
         ),
         (KEY_TARGET.to_string(), target_name.to_string()),
         (KEY_MODEL_IDS.to_string(), serde_json::to_string(&ids)?),
+        (KEY_SEEDS.to_string(), serde_json::to_string(&seeds)?),
         (KEY_PREFIXES.to_string(), serde_json::to_string(&prefixes)?),
         (KEY_SCALERS.to_string(), serde_json::to_string(&scalers)?),
     ]);
@@ -224,6 +236,19 @@ pub fn load_models(path: &Path) -> anyhow::Result<Loaded> {
     let ids: Vec<u32> = json(&meta, KEY_MODEL_IDS, path)?;
     let prefixes: Vec<String> = json(&meta, KEY_PREFIXES, path)?;
     let scalers: Vec<Scaling> = json(&meta, KEY_SCALERS, path)?;
+    // Files written before `--seeds` name no seeds; their models' seed is not known, 0 stands in.
+    let seeds: Vec<u64> = if meta.contains_key(KEY_SEEDS) {
+        json(&meta, KEY_SEEDS, path)?
+    } else {
+        vec![0; ids.len()]
+    };
+    if seeds.len() != ids.len() {
+        bail!(
+            "{file}: metadata lists {} model ids and {} seeds; expected one seed per model",
+            ids.len(),
+            seeds.len()
+        );
+    }
     if ids.is_empty() || prefixes.len() != ids.len() || scalers.len() != ids.len() {
         bail!(
             "{file}: metadata lists {} model ids, {} tensor prefixes and {} scalers; expected the same \
@@ -235,7 +260,9 @@ pub fn load_models(path: &Path) -> anyhow::Result<Loaded> {
     }
 
     let mut models = Vec::with_capacity(ids.len());
-    for ((&model_id, prefix), scaling) in ids.iter().zip(&prefixes).zip(scalers) {
+    for (((&model_id, &seed), prefix), scaling) in
+        ids.iter().zip(&seeds).zip(&prefixes).zip(scalers)
+    {
         if scaling.features.width() != feature_names.len() || scaling.target.width() != 1 {
             bail!(
                 "{file}: the scaler of model {model_id} covers {} features and {} targets, expected {} and 1",
@@ -246,6 +273,7 @@ pub fn load_models(path: &Path) -> anyhow::Result<Loaded> {
         }
         models.push(KeptModel {
             model_id,
+            seed,
             params: read_params(path, &st, &layout, prefix)?,
             scaling,
         });

@@ -70,22 +70,7 @@ fn loss_label(stage: &str) -> &'static str {
 pub fn eta(elapsed: f64, done: usize, total: usize) -> Option<String> {
     let enough = done * 20 >= total && elapsed >= 5.0;
     (enough && done > 0 && done < total)
-        .then(|| human_duration(elapsed / done as f64 * (total - done) as f64))
-}
-
-/// Seconds as `1h02m`, `3m05s` or `12s`.
-pub fn human_duration(secs: f64) -> String {
-    if !secs.is_finite() || secs < 0.0 {
-        return "?".to_string();
-    }
-    let s = secs.round() as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
+        .then(|| crate::report::format::duration(elapsed / done as f64 * (total - done) as f64))
 }
 
 impl Reporter {
@@ -171,7 +156,7 @@ impl Reporter {
                 let _ = writeln!(
                     std::io::stderr(),
                     "[{}] {} {}/{} ({pct:.0}%){loss}{eta}",
-                    human_duration(elapsed),
+                    crate::report::format::duration(elapsed),
                     p.stage,
                     p.done,
                     p.total

@@ -44,12 +44,23 @@ pub struct RunRecord {
     /// `train`'s arguments as given, and the directory they were given in (relative paths in them).
     pub argv: Vec<String>,
     pub cwd: PathBuf,
+    /// The data as given (`--data` paths), or the embedded sample.
     pub data: String,
-    /// FNV-1a 64 of the data file's bytes (of the embedded sample without `--data`).
+    /// FNV-1a 64 of the data files' bytes, in order (of the embedded sample without `--data`).
     pub data_checksum: String,
-    /// FNV-1a 64 of the resolved configuration.
+    /// FNV-1a 64 of the resolved configuration (not including `--shard`).
     pub config_checksum: String,
+    /// Splits over all series.
     pub splits: usize,
+    /// Models this run trains (its shard's share with `--shard`).
+    #[serde(default)]
+    pub models: usize,
+    /// `--shard I/N`: the run trains a share of the models and keeps them in its journal for `merge`.
+    #[serde(default)]
+    pub shard: Option<crate::train::Shard>,
+    /// The backend that trained it, as it describes itself (set once the backend is open).
+    #[serde(default)]
+    pub backend: Option<String>,
     pub state: State,
     pub reason: Option<String>,
     pub started: String,
@@ -135,6 +146,11 @@ impl RunDir {
         Ok(dir)
     }
 
+    pub fn set_backend(&mut self, backend: String) -> anyhow::Result<()> {
+        self.record.backend = Some(backend);
+        self.save()
+    }
+
     pub fn set_state(&mut self, state: State, reason: Option<String>) -> anyhow::Result<()> {
         self.record.state = state;
         self.record.reason = reason;
@@ -150,20 +166,7 @@ impl RunDir {
 
     /// The splits finished by earlier attempts of this run.
     pub fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
-        let path = self.path.join(JOURNAL);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(anyhow!("{}: cannot read the journal: {e}", path.display())),
-        };
-        let mut out = Vec::new();
-        for line in text.lines() {
-            // A line cut short by a kill does not parse: that split runs again.
-            if let Ok(Line::Split(entry)) = serde_json::from_str::<Line>(line) {
-                out.push(entry.into_outcome());
-            }
-        }
-        Ok(out)
+        journal_fits(&self.path)
     }
 
     /// Seed protocol: the reports of the splits up to the last saved state, and that state.
@@ -235,6 +238,11 @@ impl RunDir {
         self.append(&lines)
     }
 
+    /// A shard's models are all trained: its journal is its result, kept for `gpulstm merge`.
+    pub fn finish_shard(mut self) -> anyhow::Result<()> {
+        self.set_state(State::Complete, None)
+    }
+
     /// The journal is no longer needed once the results are written.
     pub fn finish(mut self) -> anyhow::Result<()> {
         self.set_state(State::Complete, None)?;
@@ -245,6 +253,26 @@ impl RunDir {
         }
         Ok(())
     }
+}
+
+/// The models finished in the journal of run directory `dir` (none when it has no journal): what
+/// `--resume` continues from and what `merge` joins.
+pub fn journal_fits(dir: &Path) -> anyhow::Result<Vec<(usize, FitOutcome)>> {
+    let path = dir.join(JOURNAL);
+
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anyhow!("{}: cannot read the journal: {e}", path.display())),
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        // A line cut short by a kill does not parse: that split runs again.
+        if let Ok(Line::Split(entry)) = serde_json::from_str::<Line>(line) {
+            out.push(entry.into_outcome());
+        }
+    }
+    Ok(out)
 }
 
 impl Drop for RunDir {

@@ -52,6 +52,7 @@ fn scaling(shift: f64) -> Scaling {
 fn model(layout: &ParamLayout, id: u32) -> KeptModel {
     KeptModel {
         model_id: id,
+        seed: 42,
         params: f32_params(layout, id),
         scaling: scaling(id as f64),
     }
@@ -233,6 +234,7 @@ fn f64_weights_are_stored_as_their_nearest_f32() {
     let params: Vec<f64> = (0..l.total).map(|i| 0.1 * i as f64 + 1e-9).collect();
     let m = KeptModel {
         model_id: 0,
+        seed: 42,
         params: params.clone(),
         scaling: Scaling {
             features: MinMax {

@@ -20,8 +20,19 @@ use gpulstm::fit::AdamConfig;
 use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig, WindowName};
+use gpulstm::report::panel::PanelEvaluation;
 use gpulstm::report::{files, summary};
-use gpulstm::train::protocol::{Forecast, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
+use gpulstm::train::protocol::{
+    Forecast, Member, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome,
+};
+
+fn member(model_id: u32, price: f64) -> Member {
+    Member {
+        model_id,
+        seed: 7,
+        price,
+    }
+}
 use gpulstm::train::Scaling;
 
 const TOL: f64 = 1e-12;
@@ -95,6 +106,8 @@ fn config(protocol: Protocol) -> RunConfig {
             scaler: ScalerMode::Train,
             init_weights: None,
             ensemble_last: 2,
+            seeds: 1,
+            val_dates: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,
@@ -132,6 +145,10 @@ fn result(protocol: Protocol) -> RunResult {
             Protocol::WalkForward => index as u32,
             Protocol::Seed => 0,
         },
+        seed: 7,
+        members: 1,
+        train_spread: Vec::new(),
+        val_spread: Vec::new(),
         history,
         best_epoch,
         stopped_early: best_epoch == 0,
@@ -188,14 +205,14 @@ fn result(protocol: Protocol) -> RunResult {
     ];
     let forecast = match protocol {
         Protocol::WalkForward => Forecast {
-            members: vec![(0, 15.5), (1, 16.5)],
+            members: vec![member(0, 15.5), member(1, 16.5)],
             mean: 16.0,
             min: 15.5,
             max: 16.5,
             std: 0.5,
         },
         Protocol::Seed => Forecast {
-            members: vec![(0, 16.25)],
+            members: vec![member(0, 16.25)],
             mean: 16.25,
             min: 16.25,
             max: 16.25,
@@ -213,7 +230,9 @@ fn result(protocol: Protocol) -> RunResult {
 }
 
 fn eval(protocol: Protocol) -> Evaluation {
-    evaluate(&series(), &config(protocol), &result(protocol)).unwrap()
+    let mut e = evaluate(&series(), &config(protocol), &result(protocol)).unwrap();
+    e.series = "s".to_string();
+    e
 }
 
 #[test]
@@ -244,12 +263,15 @@ fn split_dates_and_training_facts() {
     );
     assert_eq!(
         (s0.epochs_run, s0.best_epoch, s0.stopped_early),
-        (2, 0, true)
+        (Some(2), Some(0), Some(true))
     );
     assert_eq!(s0.best_val_loss, Some(0.25));
     let s1 = &e.splits[1];
     assert_eq!(s1.val_last_date, "2024-01-12");
-    assert_eq!((s1.epochs_run, s1.best_epoch, s1.model_id), (3, 1, 1));
+    assert_eq!(
+        (s1.epochs_run, s1.best_epoch, s1.model_id),
+        (Some(3), Some(1), 1)
+    );
     assert_eq!(s1.best_val_loss, Some(0.1));
     assert_eq!(e.history.len(), 5);
     assert_eq!(
@@ -455,7 +477,11 @@ fn run_info_records_the_configuration() {
         ("2024-01-03", "2024-01-12", 8)
     );
     assert_eq!(
-        (r.protocol.as_str(), r.window.as_str(), r.scaler.as_str()),
+        (
+            r.protocol.as_str(),
+            r.window.as_str(),
+            r.scaler.to_string().as_str()
+        ),
         ("walk-forward", "rolling", "train")
     );
     assert_eq!(
@@ -486,7 +512,11 @@ fn files_and_summary() {
     let e = eval(Protocol::WalkForward);
     let dir = std::env::temp_dir().join(format!("gpulstm-evaluate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    files::write_all(&dir, &e).unwrap();
+    let panel = PanelEvaluation {
+        panel: Vec::new(),
+        series: vec![e.clone()],
+    };
+    files::write_all(&dir, &panel).unwrap();
 
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
@@ -512,27 +542,33 @@ fn files_and_summary() {
 
     let preds = std::fs::read_to_string(dir.join("predictions.csv")).unwrap();
     let lines: Vec<&str> = preds.lines().collect();
-    assert_eq!(lines[0], "split,window,date,actual,predicted,naive");
+    assert_eq!(
+        lines[0],
+        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max"
+    );
     assert_eq!(lines.len(), 11);
     assert!(
-        lines[1].starts_with("0,train,2024-01-05,11,"),
+        lines[1].starts_with("s,0,train,2024-01-05,11,"),
         "{}",
         lines[1]
     );
-    assert!(lines[1].ends_with(','), "train rows have no naive value");
     assert!(
-        lines[10].starts_with("1,val,2024-01-12,16,"),
+        lines[1].ends_with(",,,,"),
+        "train rows have no naive value, one model no spread"
+    );
+    assert!(
+        lines[10].starts_with("s,1,val,2024-01-12,16,"),
         "{}",
         lines[10]
     );
-    assert!(lines[10].ends_with(",15"), "{}", lines[10]);
+    assert!(lines[10].ends_with(",15,,,"), "{}", lines[10]);
 
     let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
     assert_eq!(
         history.lines().next(),
-        Some("split,epoch,train_loss,val_loss")
+        Some("series,seed,split,epoch,train_loss,val_loss")
     );
-    assert_eq!(history.lines().nth(4), Some("1,1,0.2,0.1"));
+    assert_eq!(history.lines().nth(4), Some("s,7,1,1,0.2,0.1"));
     std::fs::remove_dir_all(&dir).unwrap();
 
     let text = summary::render(&e, &dir, &["metrics.json".to_string()]);

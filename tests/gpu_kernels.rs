@@ -105,7 +105,6 @@ fn dispatches_per_step_do_not_depend_on_the_lookback() {
     let optim = Optim {
         adam: AdamConfig::default(),
         patience: 5,
-        seed: 1,
     };
     let tiles = Tiles::defaults(&gpu);
     let series = vec![1.0f32; 200 * 5];

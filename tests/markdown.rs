@@ -86,6 +86,10 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             SplitOutcome {
                 split: *s,
                 model_id: if seed { 0 } else { s.index as u32 },
+                seed: 42,
+                members: 1,
+                train_spread: Vec::new(),
+                val_spread: Vec::new(),
                 history: vec![
                     EpochLoss {
                         train: 0.02,
@@ -109,7 +113,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         .collect();
     let forecast = if seed {
         Forecast {
-            members: vec![(0, 140.5)],
+            members: vec![member(0, 140.5)],
             mean: 140.5,
             min: 140.5,
             max: 140.5,
@@ -117,7 +121,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         }
     } else {
         Forecast {
-            members: vec![(3, 140.0), (4, 142.0)],
+            members: vec![member(3, 140.0), member(4, 142.0)],
             mean: 141.0,
             min: 140.0,
             max: 142.0,
@@ -152,6 +156,8 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             },
             init_weights: None,
             ensemble_last: 2,
+            seeds: 1,
+            val_dates: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,
@@ -308,7 +314,7 @@ fn seed_report_puts_the_reference_numbers_beside_ours() {
     // Kept under the target dir for reading.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("markdown-seed");
     std::fs::create_dir_all(&dir).unwrap();
-    write(&dir, &eval, &config).expect("write");
+    write(&dir, &one(&eval), &config).expect("write");
 }
 
 #[test]
@@ -317,7 +323,7 @@ fn write_puts_report_md_in_the_directory_and_names_it_on_failure() {
     let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("markdown-write");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let path = write(&dir, &eval, &config).expect("write");
+    let path = write(&dir, &one(&eval), &config).expect("write");
     assert_eq!(path, dir.join("report.md"));
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -325,7 +331,7 @@ fn write_puts_report_md_in_the_directory_and_names_it_on_failure() {
     );
 
     let missing = dir.join("no-such-dir");
-    let err = format!("{:#}", write(&missing, &eval, &config).unwrap_err());
+    let err = format!("{:#}", write(&missing, &one(&eval), &config).unwrap_err());
     assert!(
         err.contains(&missing.join("report.md").display().to_string()),
         "{err}"
@@ -384,4 +390,19 @@ fn a_forecast_from_models_far_from_the_data_end_is_flagged() {
         &md,
         "| last day the models trained or validated on | 2024-02-09 (0 rows before the data ends) |",
     );
+}
+
+fn member(model_id: u32, price: f64) -> gpulstm::train::Member {
+    gpulstm::train::Member {
+        model_id,
+        seed: 42,
+        price,
+    }
+}
+
+fn one(eval: &Evaluation) -> gpulstm::report::panel::PanelEvaluation {
+    gpulstm::report::panel::PanelEvaluation {
+        panel: Vec::new(),
+        series: vec![eval.clone()],
+    }
 }

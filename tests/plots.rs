@@ -53,6 +53,8 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         },
         init_weights: None,
         ensemble_last: 3,
+        seeds: 1,
+        val_dates: Default::default(),
         max_models_per_chunk: None,
     };
     let result = run(&series, &run_spec, &mut ReferenceTrainer, &|_| {}).expect("training");
@@ -102,6 +104,7 @@ fn check_files(dir: &Path, written: &[PathBuf]) {
 #[test]
 fn loss_data_concatenates_epochs_in_split_order_and_marks_split_starts() {
     let row = |split, epoch, t: f64| HistoryRow {
+        seed: 1,
         split,
         epoch,
         train_loss: t,
@@ -135,6 +138,7 @@ fn each_validation_day_keeps_the_prediction_of_the_latest_split() {
         actual: 100.0 + d as f64,
         predicted,
         naive: Some(99.0 + d as f64),
+        spread: None,
     };
     let rows = [
         row(0, 1, 1.0, WindowName::Train),

@@ -5,6 +5,8 @@
 //! required); 1 for failures while running (a backend error, a file that cannot be written, a failed
 //! GPU check). [`Failure`] carries the distinction to `main`, which prints the message.
 
+mod merge;
+mod train_plan;
 mod train_run;
 
 use std::io::Write;
@@ -13,18 +15,19 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::data::{self, LoadOptions, Series, SplitConfig, SplitRule, WindowKind};
+use crate::data::{self, panel, LoadOptions, NamedSeries, Series};
 use crate::fit::AdamConfig;
-use crate::fit::Hyper;
 use crate::gpu::{self, AdapterSummary, GpuError};
 use crate::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 
-use crate::report::evaluate::{next_trading_day, Evaluation, RunConfig};
+use crate::report::evaluate::{next_trading_day, RunConfig};
 use crate::report::files;
+use crate::report::panel::PanelEvaluation;
 use crate::train::cpu::CpuTrainer;
-use crate::train::protocol::{self, Protocol, RunResult, RunSpec, ScalerMode};
+use crate::train::protocol;
 use crate::train::reference::ReferenceTrainer;
-use crate::train::Trainer;
+use crate::train::PanelResult;
+use crate::train::{Shard, Trainer};
 
 /// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
 /// enough that a batch's activations stay within a GPU storage binding.
@@ -106,15 +109,22 @@ pub enum Command {
     Tune(TuneArgs),
     /// Print the next-day forecast of a saved model on a data file.
     Predict(PredictArgs),
+    /// Join the shard directories of a `train --shard I/N` run into one run directory.
+    Merge(merge::MergeArgs),
 }
 
 /// Which CSV to read and how (shared by `train` and `predict`).
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// CSV file (Nasdaq download, Yahoo style, or any file with a date column and numeric columns).
-    /// Default: the embedded public-domain AAPL 2000-2013 sample.
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
+    /// Several files, or a directory of CSV files, make a panel: one series per file, named by its
+    /// file name. Default: the embedded public-domain AAPL 2000-2013 sample.
+    #[arg(long, value_name = "FILE|DIR", num_args = 1.., action = clap::ArgAction::Append)]
+    pub data: Vec<PathBuf>,
+    /// A long-format --data file holding many series: the column naming each row's series (e.g.
+    /// ticker).
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
     /// Name of the date column (default: Date, Datetime or timestamp).
     #[arg(long, value_name = "NAME")]
     pub date_column: Option<String>,
@@ -172,17 +182,44 @@ impl DataArgs {
         }
     }
 
-    /// Loads the file, or the embedded sample without `--data`. Errors are the user's to fix.
-    pub fn load(&self, opts: &LoadOptions) -> Result<Series, Failure> {
+    /// Loads every series `--data` names, or the embedded sample without it. Errors are the user's to
+    /// fix.
+    pub fn load_panel(&self, opts: &LoadOptions) -> Result<Vec<NamedSeries>, Failure> {
         if opts.decimal == ',' && opts.delimiter == b',' {
             return Err(usage(anyhow!(
                 "--decimal ',' needs another field separator: add --delimiter ';' (or the one the file uses)"
             )));
         }
-        match &self.data {
-            Some(path) => data::load_csv(path, opts).map_err(usage),
-            None => data::load_sample(opts).map_err(usage),
+        if self.data.is_empty() {
+            if self.id_column.is_some() {
+                return Err(usage(anyhow!(
+                    "--id-column needs a long-format --data file"
+                )));
+            }
+            return Ok(vec![NamedSeries {
+                name: data::SAMPLE_SERIES.to_string(),
+                series: data::load_sample(opts).map_err(usage)?,
+            }]);
         }
+        let source = panel::panel_source(&self.data, self.id_column.as_deref()).map_err(usage)?;
+        panel::load_panel(&source, opts).map_err(usage)
+    }
+
+    /// Loads the one series a command works on (`predict`, `tune`).
+    pub fn load(&self, opts: &LoadOptions) -> Result<Series, Failure> {
+        let mut panel = self.load_panel(opts)?;
+        if panel.len() != 1 {
+            return Err(usage(anyhow!(
+                "--data: this command reads one series, the data holds {} ({})",
+                panel.len(),
+                panel
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(panel.remove(0).series)
     }
 }
 
@@ -321,6 +358,14 @@ pub struct TrainArgs {
     /// Walk-forward forecast: ensemble of the last K splits' models.
     #[arg(long, value_name = "K", default_value_t = 10, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub ensemble_last: usize,
+    /// Train K models per split, seeded --seed, --seed + 1, …, in the same batch: each split predicts
+    /// their mean, and the report shows how much the scores vary from seed to seed.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = count(1, 10_000), allow_negative_numbers = true)]
+    pub seeds: usize,
+    /// Train only share I of N (0 ≤ I < N) of the walk-forward models, by series and split, into a
+    /// shard directory; `gpulstm merge` joins the N shards into the run's results.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     /// Training backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
@@ -402,6 +447,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check(args) => check(&args),
         Command::Tune(args) => tune(&args),
         Command::Predict(args) => predict(&args),
+        Command::Merge(args) => merge::merge(&args),
     }
 }
 
@@ -420,155 +466,6 @@ fn warn(text: &str) {
 // ---------------------------------------------------------------------------------------------------
 // train
 
-fn protocol_of(p: ProtocolArg) -> Protocol {
-    match p {
-        ProtocolArg::WalkForward => Protocol::WalkForward,
-        ProtocolArg::Seed => Protocol::Seed,
-    }
-}
-
-fn protocol_slug(p: ProtocolArg) -> &'static str {
-    protocol_name(protocol_of(p))
-}
-
-/// The protocol as `--protocol` spells it (and as metrics.json and the checkpoint record it).
-fn protocol_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::WalkForward => "walk-forward",
-        Protocol::Seed => "seed",
-    }
-}
-
-/// Everything `train` decided before training: the spec, the notes to show, where to write.
-struct Plan {
-    series: Series,
-    config: RunConfig,
-    out_dir: PathBuf,
-    split_count: usize,
-}
-
-fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
-    let mut notes = Vec::new();
-    let protocol = protocol_of(args.protocol);
-    let scaler = match (args.scaler, protocol) {
-        // The seed protocol carries one model across the splits with one scaler fitted on the whole
-        // series (train::protocol always uses the global one there), so a per-split scaler would be
-        // reported but not used.
-        (Some(ScalerArg::Train), Protocol::Seed) => {
-            return Err(usage(anyhow!(
-                "--scaler train is not available with --protocol seed: the seed protocol carries one \
-                 model across the splits with one scaler fitted on the whole series; drop --scaler or \
-                 use --protocol walk-forward"
-            )))
-        }
-        (Some(ScalerArg::Train), Protocol::WalkForward) => ScalerMode::Train,
-        (Some(ScalerArg::Global), _) => ScalerMode::Global,
-        (None, Protocol::WalkForward) => ScalerMode::Train,
-        (None, Protocol::Seed) => {
-            notes.push(
-                "--protocol seed uses the report's global scaler (fitted on the whole series, so every \
-                 training window sees the future price range); --protocol walk-forward fits each split's scaler \
-                 on its own training rows"
-                    .to_string(),
-            );
-            ScalerMode::Global
-        }
-    };
-
-    let series = args.data.load(&args.data.options())?;
-    let model = ModelSpec::parse(&args.layers, series.feature_names.len()).map_err(usage)?;
-    let layout = ParamLayout::new(&model);
-
-    let splits = SplitConfig {
-        lookback: args.lookback,
-        train_window: args.train_window,
-        val_window: args.val_window,
-        step: args.step,
-        kind: match args.window {
-            WindowArg::Rolling => WindowKind::Rolling,
-            WindowArg::Expanding => WindowKind::Expanding,
-        },
-        rule: match protocol {
-            Protocol::WalkForward => SplitRule::AllThatFit,
-            Protocol::Seed => SplitRule::ReportSkipsLast,
-        },
-        max_splits: args.max_splits,
-        last_splits: args.last_splits,
-        target_rows: target_rows(&series.dates, args.from, args.to)?,
-    };
-    // The protocol makes the same splits again; doing it here turns "too few rows" into a usage error
-    // before any backend starts.
-    let split_count = data::make_splits(series.len(), &splits)
-        .map_err(usage)?
-        .len();
-
-    let init_weights = match &args.init_weights {
-        Some(path) => {
-            Some(load_init_weights(path, &layout).map_err(|e| usage(e.context("--init-weights")))?)
-        }
-        None => None,
-    };
-
-    let out_dir = match &args.out {
-        Some(dir) => dir.clone(),
-        None => files::default_out_dir(
-            Path::new(""),
-            chrono::Local::now().naive_local(),
-            protocol_slug(args.protocol),
-        ),
-    };
-    files::check_out_dir(&out_dir, args.force).map_err(usage)?;
-
-    let spec = RunSpec {
-        protocol,
-        layout,
-        hyper: Hyper {
-            epochs: args.epochs,
-            batch_size: args.batch_size,
-            patience: args.patience,
-            adam: AdamConfig {
-                lr: args.lr,
-                ..AdamConfig::default()
-            },
-            seed: args.seed,
-        },
-        splits,
-        scaler,
-        init_weights,
-        ensemble_last: args.ensemble_last,
-        max_models_per_chunk: args.max_models_per_chunk,
-    };
-    Ok(Plan {
-        series,
-        config: RunConfig {
-            spec,
-            init_weights: args.init_weights.clone(),
-            notes,
-        },
-        out_dir,
-        split_count,
-    })
-}
-
-/// The rows `--from`/`--to` span (dates sorted oldest first), or `None` without either flag.
-fn target_rows(
-    dates: &[chrono::NaiveDate],
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-) -> Result<Option<std::ops::Range<usize>>, Failure> {
-    if from.is_none() && to.is_none() {
-        return Ok(None);
-    }
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(usage(anyhow!("--from {f} is after --to {t}")));
-        }
-    }
-    let start = from.map_or(0, |f| dates.partition_point(|&d| d < f));
-    let end = to.map_or(dates.len(), |t| dates.partition_point(|&d| d <= t));
-    Ok(Some(start..end))
-}
-
 /// Rows after which a forecast comes from models that never saw the recent data: more than a trading
 /// week (the default validation window is ten rows; a checkpoint does not record the run's).
 const STALE_AFTER_ROWS: usize = 5;
@@ -584,11 +481,6 @@ fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String
              forecast from prices they were never trained near (train again, e.g. with --last-splits)"
         )
     })
-}
-
-/// The weights `--init-weights` names, checked against the layout of `--layers`.
-fn load_init_weights(path: &Path, layout: &ParamLayout) -> anyhow::Result<Vec<f64>> {
-    crate::checkpoint::load_params(path, layout)
 }
 
 /// Opens the GPU trainer on the adapter matching `filter`.
@@ -653,49 +545,67 @@ fn train(args: &TrainArgs) -> Result<(), Failure> {
             if let Some(out) = &args.out {
                 train_run::refuse_unfinished(out, args.force)?;
             }
-            let plan = plan(args)?;
+            let plan = train_plan::plan(args)?;
             let run_dir = train_run::start(args, &plan)?;
             train_run::execute(args, plan, run_dir)
         }
     }
 }
 
-/// The human-facing outputs beside the machine-readable files: report.md, the checkpoint and the plots.
-/// Returns the names of the files written.
+/// The human-facing outputs beside the machine-readable files: report.md, the checkpoints and the
+/// plots (a panel's per-series ones in `series/<name>/`, and its skill plot). Returns the files written,
+/// relative to `dir`.
 fn write_extras(
     dir: &Path,
-    series: &Series,
-    evaluation: &Evaluation,
-    result: &RunResult,
+    panel: &[NamedSeries],
+    evaluation: &PanelEvaluation,
+    result: &PanelResult,
     config: &RunConfig,
     overwrite: bool,
 ) -> anyhow::Result<Vec<String>> {
-    let name = |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    let mut names = Vec::new();
-    names.extend(name(&crate::report::markdown::write(
+    let relative = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
+    let mut names = vec![relative(&crate::report::markdown::write(
         dir, evaluation, config,
-    )?));
+    )?)];
     let spec = &config.spec;
-    // Every forecast model diverged: there is nothing worth saving (the report says so).
-    if !result.forecast_models.is_empty() {
-        crate::checkpoint::save(
-            &dir.join(files::MODEL_SAFETENSORS),
-            &spec.layout,
-            spec.splits.lookback,
-            &series.feature_names,
-            &series.target_name,
-            protocol_name(spec.protocol),
-            &result.forecast_models,
-            Some(&evaluation.forecast.last_window_date),
-            overwrite,
-        )?;
-        names.push(files::MODEL_SAFETENSORS.to_string());
+    for ((named, eval), r) in panel.iter().zip(&evaluation.series).zip(&result.series) {
+        let sub = if panel.len() == 1 {
+            dir.to_path_buf()
+        } else {
+            dir.join(files::series_dir(&named.name))
+        };
+        std::fs::create_dir_all(&sub)
+            .map_err(|e| anyhow!("cannot create {}: {e}", sub.display()))?;
+        let models = &r.ensemble.forecast_models;
+        // Every forecast model diverged: there is nothing worth saving (the report says so).
+        if !models.is_empty() {
+            let path = sub.join(files::MODEL_SAFETENSORS);
+            crate::checkpoint::save(
+                &path,
+                &spec.layout,
+                spec.splits.lookback,
+                &named.series.feature_names,
+                &named.series.target_name,
+                spec.protocol.as_str(),
+                models,
+                Some(&eval.forecast.last_window_date),
+                overwrite,
+            )?;
+            names.push(relative(&path));
+        }
+        names.extend(
+            crate::report::plots::write_all(&sub, eval)?
+                .iter()
+                .map(|p| relative(p)),
+        );
     }
-    names.extend(
-        crate::report::plots::write_all(dir, evaluation)?
-            .iter()
-            .filter_map(name),
-    );
+    if panel.len() > 1 {
+        names.extend(
+            crate::report::skill_plot::write(dir, evaluation)?
+                .iter()
+                .map(|p| relative(p)),
+        );
+    }
     Ok(names)
 }
 
@@ -950,7 +860,6 @@ fn tune_products(
     let optim = gpu::Optim {
         adam: AdamConfig::default(),
         patience: 1,
-        seed: 0,
     };
     let engine = gpu::Engine::new(
         gpu,
@@ -1025,7 +934,8 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
         loaded.gpulstm_version
     );
     // The same words and number formats as `train`'s summary.
-    use crate::report::summary::{adjusted_note, dollars, sig};
+    use crate::report::format::{dollars, sig};
+    use crate::report::summary::adjusted_note;
     text.push_str(&format!(
         "data:  {} ({} .. {}, {} rows); last {} {}{} on {}\n",
         series.source,

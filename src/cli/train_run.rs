@@ -8,16 +8,20 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use clap::Parser;
 
+use super::train_plan::{plan, Plan};
 use super::{
-    pick_trainer, plan, protocol_slug, runtime, say, usage, warn, write_extras, Cli, Command,
-    Failure, Plan, TrainArgs,
+    pick_trainer, runtime, say, usage, warn, write_extras, Cli, Command, Failure, TrainArgs,
 };
+use crate::data::NamedSeries;
 use crate::fit::FitReport;
 use crate::progress::{Mode, Reporter};
-use crate::report::evaluate::evaluate;
+use crate::report::evaluate::RunConfig;
+use crate::report::panel::PanelEvaluation;
 use crate::report::{files, summary};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
+use crate::train::walk_forward::PanelPlan;
+use crate::train::PanelResult;
 use crate::train::{FitOutcome, Progress, SequenceState, StateFn};
 
 /// How often the seed protocol's carried state (three copies of the weights) is saved: what a kill can
@@ -62,23 +66,39 @@ impl Journal for DirJournal<'_> {
     }
 }
 
-/// The data file's checksum: its bytes, or the embedded sample's version.
-fn data_checksum(args: &TrainArgs) -> Result<(String, String), Failure> {
-    match &args.data.data {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| usage(anyhow!("{}: cannot read: {e}", path.display())))?;
-            Ok((path.display().to_string(), fnv1a64(&bytes)))
-        }
-        None => Ok((
+/// The data as given and its checksum: the bytes of every file the series came from, in order, or the
+/// embedded sample's version.
+fn data_checksum(args: &TrainArgs, plan: &Plan) -> Result<(String, String), Failure> {
+    if args.data.data.is_empty() {
+        return Ok((
             "embedded sample".into(),
             fnv1a64(env!("CARGO_PKG_VERSION").as_bytes()),
-        )),
+        ));
     }
+    let mut sources: Vec<&str> = plan
+        .panel
+        .iter()
+        .map(|s| s.series.source.as_str())
+        .collect();
+    sources.dedup();
+    let mut bytes = Vec::new();
+    for source in sources {
+        bytes.extend(source.as_bytes());
+        bytes.extend(
+            std::fs::read(source).map_err(|e| usage(anyhow!("{source}: cannot read: {e}")))?,
+        );
+    }
+    let given: Vec<String> = args
+        .data
+        .data
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    Ok((given.join(" "), fnv1a64(&bytes)))
 }
 
 fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
-    let (data, data_checksum) = data_checksum(args)?;
+    let (data, data_checksum) = data_checksum(args, plan)?;
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
     Ok(RunRecord {
         gpulstm_version: env!("CARGO_PKG_VERSION").into(),
@@ -88,6 +108,9 @@ fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
         data_checksum,
         config_checksum: fnv1a64(format!("{:?}", plan.config.spec).as_bytes()),
         splits: plan.split_count,
+        models: plan.model_count,
+        shard: args.shard,
+        backend: None,
         state: State::Running,
         reason: None,
         started: now.clone(),
@@ -203,7 +226,8 @@ pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
     execute(&recorded, plan, run_dir)
 }
 
-fn recorded_args(argv: &[String], dir: &Path) -> Result<TrainArgs, Failure> {
+/// `train`'s arguments as a run directory recorded them, to run in `dir`.
+pub(super) fn recorded_args(argv: &[String], dir: &Path) -> Result<TrainArgs, Failure> {
     let cli =
         Cli::try_parse_from(std::iter::once("gpulstm".to_string()).chain(argv.iter().cloned()))
             .map_err(|e| {
@@ -230,10 +254,11 @@ fn recorded_args(argv: &[String], dir: &Path) -> Result<TrainArgs, Failure> {
 /// Trains, then writes the results and marks the run complete; or records why it stopped.
 pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Result<(), Failure> {
     let Plan {
-        series,
+        panel,
         mut config,
         out_dir,
         split_count,
+        model_count,
     } = plan;
     if !args.quiet {
         for note in &config.notes {
@@ -251,11 +276,20 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         Protocol::Seed => "stopping after the split in flight, the carried model saved; press Ctrl-C again to stop now",
     };
     crate::interrupt::install(message).map_err(runtime)?;
+    run_dir.set_backend(trainer.describe()).map_err(runtime)?;
     if !args.quiet {
         warn(&format!(
-            "training {split_count} split{} ({}) on {} ...",
-            if split_count == 1 { "" } else { "s" },
-            protocol_slug(args.protocol),
+            "training {model_count} model{} for {split_count} split{}{} ({}{}) on {} ...",
+            plural(model_count),
+            plural(split_count),
+            match panel.len() {
+                1 => String::new(),
+                n => format!(" of {n} series"),
+            },
+            config.spec.protocol,
+            args.shard
+                .map(|s| format!(", shard {s}"))
+                .unwrap_or_default(),
             trainer.describe()
         ));
     }
@@ -265,8 +299,36 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         dir: &mut run_dir,
         last_state_save: Instant::now(),
     };
-    let result = protocol::run_with_journal(
-        &series,
+    if let Some(shard) = args.shard {
+        let trained = PanelPlan::new(&panel, &config.spec).and_then(|p| {
+            p.fit(
+                &config.spec,
+                trainer.as_mut(),
+                &on_progress,
+                &mut journal,
+                Some(shard),
+            )
+            .map(|fits| {
+                fits.keys()
+                    .filter(|&&i| shard.owns(i / config.spec.seeds.max(1)))
+                    .count()
+            })
+        });
+        reporter.finish();
+        return match trained {
+            Ok(n) => {
+                say(&format!(
+                    "shard {shard}: {n} models trained and saved in {}\njoin the shards with: gpulstm merge OUT {} ...\n",
+                    out_dir.display(),
+                    out_dir.display()
+                ));
+                run_dir.finish_shard().map_err(runtime)
+            }
+            Err(e) => Err(stopped(run_dir, &out_dir, e)),
+        };
+    }
+    let result = protocol::run_panel(
+        &panel,
         &config.spec,
         trainer.as_mut(),
         &on_progress,
@@ -277,26 +339,41 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         Ok(r) => r,
         Err(e) => return Err(stopped(run_dir, &out_dir, e)),
     };
-    let written = (|| -> anyhow::Result<Vec<String>> {
-        let evaluation = evaluate(&series, &config, &result)?;
-        let mut written: Vec<String> = files::write_all(&out_dir, &evaluation)?
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        written.extend(write_extras(
-            &out_dir,
-            &series,
-            &evaluation,
-            &result,
-            &config,
-            true,
-        )?);
-        say(&summary::render(&evaluation, &out_dir, &written));
-        Ok(written)
-    })();
-    match written {
-        Ok(_) => run_dir.finish().map_err(runtime),
+    match write_results(&out_dir, &panel, &config, &result) {
+        Ok(()) => run_dir.finish().map_err(runtime),
         Err(e) => Err(stopped(run_dir, &out_dir, e)),
+    }
+}
+
+/// Every result file of a finished run, then the summary on stdout.
+pub(super) fn write_results(
+    out_dir: &Path,
+    panel: &[NamedSeries],
+    config: &RunConfig,
+    result: &PanelResult,
+) -> anyhow::Result<()> {
+    let evaluation = PanelEvaluation::new(panel, config, result)?;
+    let mut written: Vec<String> = files::write_all(out_dir, &evaluation)?
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    written.extend(write_extras(
+        out_dir,
+        panel,
+        &evaluation,
+        result,
+        config,
+        true,
+    )?);
+    say(&summary::render_panel(&evaluation, out_dir, &written));
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 

@@ -12,14 +12,18 @@
 
 pub mod dates;
 pub mod load;
+pub mod panel;
 pub mod sample;
 pub mod scaler;
 pub mod splits;
 
 pub use load::{load_csv, load_csv_str};
-pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME};
+pub use panel::NamedSeries;
+pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
 pub use scaler::MinMax;
-pub use splits::{make_splits, n_samples, scaler_rows, Split, SplitConfig, SplitRule, WindowKind};
+pub use splits::{
+    make_splits, n_samples, scaler_rows, DateSpan, Split, SplitConfig, SplitRule, WindowKind,
+};
 
 /// How to read a CSV file. The default reads every numeric column as a feature, predicts `Close` (or
 /// Nasdaq's `Close/Last`) and adjusts Yahoo-style prices for splits and dividends.
@@ -58,6 +62,7 @@ impl Default for LoadOptions {
 /// Which kind of file the header looked like. Only informational: every format goes through the same
 /// loader, the format decides nothing except what is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceFormat {
     /// Nasdaq "historical data" download: `Date,Close/Last,Volume,Open,High,Low`.
     Nasdaq,
@@ -65,6 +70,16 @@ pub enum SourceFormat {
     Yahoo,
     /// Anything else with a date column and numeric columns.
     Generic,
+}
+
+impl std::fmt::Display for SourceFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SourceFormat::Nasdaq => "nasdaq",
+            SourceFormat::Yahoo => "yahoo",
+            SourceFormat::Generic => "generic",
+        })
+    }
 }
 
 /// A cleaned time series: one row per date, oldest first.

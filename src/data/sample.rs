@@ -7,6 +7,9 @@ use super::{load_csv_str, DataError, LoadOptions, Series};
 pub const SAMPLE_NAME: &str =
     "embedded sample: AAPL 2000-03-01..2013-03-01 (public domain, bokeh-sampledata)";
 
+/// The name the sample is reported under.
+pub const SAMPLE_SERIES: &str = "AAPL_2000_2013_yahoo";
+
 /// The CSV text: Yahoo style `Date,Open,High,Low,Close,Volume,Adj Close`, 3270 rows, oldest first.
 pub const SAMPLE_CSV: &str = include_str!("../../data/sample/AAPL_2000_2013_yahoo.csv");
 

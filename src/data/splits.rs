@@ -18,11 +18,28 @@ use crate::fit::{SplitWindows, Window};
 
 /// How a split's training window moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum WindowKind {
     /// Fixed length, sliding forward by `step`.
     Rolling,
     /// Always starting at sample 0, growing by `step`.
     Expanding,
+}
+
+impl WindowKind {
+    /// As `--window` spells it (and metrics.json records it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowKind::Rolling => "rolling",
+            WindowKind::Expanding => "expanding",
+        }
+    }
+}
+
+impl std::fmt::Display for WindowKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Which split offsets are used.
@@ -193,4 +210,34 @@ fn select(mut splits: Vec<Split>, cfg: &SplitConfig) -> Result<Vec<Split>, DataE
 /// rows.
 pub fn scaler_rows(split: &Split, lookback: usize) -> std::ops::Range<usize> {
     split.train_start..split.train_start + split.train_len + lookback
+}
+
+/// `--from`/`--to`: the validation days a run keeps, resolved per series into
+/// [`SplitConfig::target_rows`] by [`DateSpan::rows`] (a panel's series have different dates).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateSpan {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl DateSpan {
+    /// The rows of `dates` (oldest first) inside the span, or `None` when neither end is set.
+    pub fn rows(
+        &self,
+        dates: &[chrono::NaiveDate],
+    ) -> Result<Option<std::ops::Range<usize>>, DataError> {
+        if self.from.is_none() && self.to.is_none() {
+            return Ok(None);
+        }
+        if let (Some(f), Some(t)) = (self.from, self.to) {
+            if f > t {
+                return Err(DataError::Splits(format!("--from {f} is after --to {t}")));
+            }
+        }
+        let start = self.from.map_or(0, |f| dates.partition_point(|&d| d < f));
+        let end = self
+            .to
+            .map_or(dates.len(), |t| dates.partition_point(|&d| d <= t));
+        Ok(Some(start..end))
+    }
 }

@@ -231,6 +231,7 @@ impl Problem {
         let setups: Vec<ModelSetup> = (0..self.ids.len())
             .map(|m| ModelSetup {
                 model_id: self.ids[m],
+                seed: self.seed,
                 windows: self.windows[m],
                 params: to_f32(&self.initial_params(m)),
                 scaler: self.scaler(m),
@@ -244,7 +245,6 @@ impl Problem {
         Optim {
             adam: AdamConfig::default(),
             patience,
-            seed: self.seed,
         }
     }
 }

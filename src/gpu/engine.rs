@@ -45,13 +45,14 @@ pub struct EngineShape {
 pub struct Optim {
     pub adam: AdamConfig,
     pub patience: usize,
-    pub seed: u64,
 }
 
 /// What one model starts from.
 #[derive(Clone, Debug)]
 pub struct ModelSetup {
     pub model_id: u32,
+    /// With the model id, keys the model's initialisation, shuffles and dropout masks.
+    pub seed: u64,
     pub windows: SplitWindows,
     /// Flat parameters, Keras layout (ParamLayout order).
     pub params: Vec<f32>,
@@ -152,8 +153,6 @@ fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunConfi
         eval_stride: u32_of(shape.max_eval_len.max(1)),
         max_epochs: u32_of(shape.epochs),
         patience: u32_of(optim.patience),
-        seed_lo: optim.seed as u32,
-        seed_hi: (optim.seed >> 32) as u32,
         beta1: optim.adam.beta1 as f32,
         beta2: optim.adam.beta2 as f32,
         epsilon: optim.adam.epsilon as f32,
@@ -457,14 +456,17 @@ impl Engine<'_> {
                     s.model_id
                 )));
             }
-            states.push(ModelState {
-                model_id: s.model_id,
-                train_start: u32_of(w.train.start),
-                train_len: u32_of(w.train.len),
-                val_start: u32_of(w.val.start),
-                val_len: u32_of(w.val.len),
-                ..Default::default()
-            });
+            states.push(
+                ModelState {
+                    model_id: s.model_id,
+                    train_start: u32_of(w.train.start),
+                    train_len: u32_of(w.train.len),
+                    val_start: u32_of(w.val.start),
+                    val_len: u32_of(w.val.len),
+                    ..Default::default()
+                }
+                .with_seed(s.seed),
+            );
             params.extend(self.layout.pack(&s.params));
             scaler.extend_from_slice(&s.scaler);
         }

@@ -30,8 +30,8 @@ pub struct ModelState {
     pub best_val: f32,
     pub train_sse: f32,
     pub eval_sse: f32,
-    pub pad0: u32,
-    pub pad1: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
 }
 
 /// Mirrors `RunConfig` in shaders/state.wgsl.
@@ -46,8 +46,8 @@ pub struct RunConfig {
     pub eval_stride: u32,
     pub max_epochs: u32,
     pub patience: u32,
-    pub seed_lo: u32,
-    pub seed_hi: u32,
+    pub pad3: u32,
+    pub pad4: u32,
     pub beta1: f32,
     pub beta2: f32,
     pub epsilon: f32,
@@ -79,4 +79,15 @@ pub struct StepParams {
 pub fn u32_of(x: usize) -> u32 {
     debug_assert!(x <= u32::MAX as usize, "index {x} exceeds u32");
     x as u32
+}
+
+impl ModelState {
+    /// The model's random-stream seed, split as the shaders read it.
+    pub fn with_seed(self, seed: u64) -> ModelState {
+        ModelState {
+            seed_lo: seed as u32,
+            seed_hi: (seed >> 32) as u32,
+            ..self
+        }
+    }
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::data::{Series, SourceFormat, WindowKind};
 use crate::metrics::{describe, directional_accuracy, regression, Describe, Regression};
-use crate::train::protocol::{Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
+use crate::train::protocol::{Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome, Spread};
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
 /// not in it. Passed to the report writers with the [`Evaluation`].
@@ -43,6 +43,8 @@ pub struct RunConfig {
 /// JSON (a full run has about 200 000 predictions); they are `history.csv` and `predictions.csv`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
+    /// The series' name (its file's stem, or its id in a long-format file).
+    pub series: String,
     /// The run's configuration and where its numbers come from.
     pub run: RunInfo,
     /// The report's Table 1 for this protocol (see [`Table1::definition`]).
@@ -53,8 +55,15 @@ pub struct Evaluation {
     pub pooled: Pooled,
     /// The next-day forecast.
     pub forecast: ForecastInfo,
-    /// One entry per split, in split order (also `splits.csv`).
+    /// One entry per split, in split order (also `splits.csv`): the split's model, or with several
+    /// seeds the mean of their predictions (each seed's own rows are in `splits.csv`).
     pub splits: Vec<SplitEval>,
+    /// With several seeds (`--seeds`): each seed's pooled scores and their spread, beside the
+    /// ensemble's (`pooled`); null with one seed.
+    pub seeds: Option<super::panel::SeedSpread>,
+    /// With several seeds: every seed's own split rows (`splits.csv`, seed column set).
+    #[serde(skip)]
+    pub seed_splits: Vec<SplitEval>,
     /// One row per split and epoch (`history.csv`).
     #[serde(skip)]
     pub history: Vec<HistoryRow>,
@@ -71,7 +80,7 @@ pub struct RunInfo {
     /// The data file as given on the command line, or the description of the embedded sample.
     pub data_file: String,
     /// `nasdaq`, `yahoo` or `generic`: what the header looked like.
-    pub data_format: String,
+    pub data_format: SourceFormat,
     /// True when Open/High/Low/Close were scaled by `Adj Close / Close`.
     pub adjusted: bool,
     /// First and last date of the series (ISO `YYYY-MM-DD`), after sorting oldest first.
@@ -84,9 +93,9 @@ pub struct RunInfo {
     /// Target column name.
     pub target: String,
     /// `walk-forward` or `seed`.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// `rolling` or `expanding`.
-    pub window: String,
+    pub window: WindowKind,
     /// Look-back in rows; sample sizes below are in samples.
     pub lookback: usize,
     pub train_window: usize,
@@ -104,9 +113,12 @@ pub struct RunInfo {
     pub batch_size: usize,
     pub lr: f64,
     pub patience: usize,
+    /// Seed of the first model of each split; seed ensembles use `seed`, `seed + 1`, … .
     pub seed: u64,
+    /// Models per split (`--seeds`): their mean is the split's prediction.
+    pub seeds: usize,
     /// `train` (fitted on each split's training rows) or `global` (on the whole series, the report's).
-    pub scaler: String,
+    pub scaler: ScalerMode,
     /// Walk-forward forecast ensemble size asked for (`--ensemble-last`).
     pub ensemble_last: usize,
     /// Checkpoint the models started from, or null for the seeded initialisation.
@@ -127,6 +139,10 @@ pub struct SplitEval {
     pub index: usize,
     /// The model evaluated: the split index (walk-forward) or 0 (seed: one model throughout).
     pub model_id: u32,
+    /// The model's seed; for a seed ensemble's row, null.
+    pub seed: Option<u64>,
+    /// Models whose mean prediction is evaluated: 1, or the seeds of an ensemble that did not diverge.
+    pub members: usize,
     /// Dates of the first and last target row of the training window.
     pub train_first_date: String,
     pub train_last_date: String,
@@ -135,12 +151,12 @@ pub struct SplitEval {
     pub val_last_date: String,
     pub train_samples: usize,
     pub val_samples: usize,
-    /// Epochs this split's fit ran.
-    pub epochs_run: usize,
-    /// 0-based epoch whose weights were restored (early stopping's best).
-    pub best_epoch: usize,
-    /// True when the patience rule stopped the fit before `epochs`.
-    pub stopped_early: bool,
+    /// Epochs this split's fit ran (null for a seed ensemble's row: see the seeds' own rows).
+    pub epochs_run: Option<usize>,
+    /// 0-based epoch whose weights were restored (early stopping's best); null for an ensemble.
+    pub best_epoch: Option<usize>,
+    /// True when the patience rule stopped the fit before `epochs`; null for an ensemble.
+    pub stopped_early: Option<bool>,
     /// The fit diverged (loss NaN/inf, or validation MSE above `fit::DIVERGED_VAL_LOSS`): listed here,
     /// left out of `pooled`, `describe` and the forecast.
     pub diverged: bool,
@@ -248,6 +264,8 @@ pub struct ForecastMember {
     /// The split whose fit produced the model (seed protocol: the last split, after which the carried
     /// model is final).
     pub split: usize,
+    /// The model's seed.
+    pub seed: u64,
     /// Predicted close for `next_trading_day`, price units.
     pub price: f64,
 }
@@ -289,6 +307,7 @@ pub struct ForecastInfo {
 /// One row of `history.csv`: losses (MSE, scaled units) at the end of one epoch of one split's fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HistoryRow {
+    pub seed: u64,
     pub split: usize,
     /// 0-based.
     pub epoch: usize,
@@ -323,6 +342,8 @@ pub struct PredictionRow {
     pub predicted: f64,
     /// The naive baseline's prediction (previous close); only for validation rows.
     pub naive: Option<f64>,
+    /// A seed ensemble's spread around `predicted` (price units); none for one model.
+    pub spread: Option<Spread>,
 }
 
 /// What the calendar field says about the forecast date.
@@ -364,6 +385,9 @@ struct SplitNumbers {
     /// The close of the row before each validation target (the naive prediction, the "last observed").
     val_last_price: Vec<f64>,
     val_naive_scaled: Vec<f64>,
+    /// A seed ensemble's spreads, price units (empty for one model).
+    train_spread: Vec<Spread>,
+    val_spread: Vec<Spread>,
 }
 
 /// Target rows of the samples `start .. start+len`.
@@ -400,6 +424,17 @@ fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Resul
     let price_of =
         |rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| series.target[r]).collect() };
     let val_last_price: Vec<f64> = val_rows.iter().map(|&r| series.target[r - 1]).collect();
+    // The target scaler is affine and increasing: min and max map through it, std by its slope.
+    let spread_price = |v: &[Spread]| -> Vec<Spread> {
+        let slope = out.scaling.target_to_price(1.0) - out.scaling.target_to_price(0.0);
+        v.iter()
+            .map(|s| Spread {
+                std: s.std * slope.abs(),
+                min: out.scaling.target_to_price(s.min),
+                max: out.scaling.target_to_price(s.max),
+            })
+            .collect()
+    };
     let val_naive_scaled = val_last_price
         .iter()
         .map(|&p| out.scaling.target.transform_value(0, p))
@@ -412,6 +447,8 @@ fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Resul
         val_actual_price: price_of(&val_rows),
         val_last_price,
         val_naive_scaled,
+        train_spread: spread_price(&out.train_spread),
+        val_spread: spread_price(&out.val_spread),
         train_rows,
         val_rows,
     })
@@ -425,35 +462,6 @@ fn metric_describe(values: &[Regression]) -> MetricDescribe {
         mae: column(|m| m.mae),
         r2: column(|m| m.r2),
         evs: column(|m| m.evs),
-    }
-}
-
-fn protocol_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::WalkForward => "walk-forward",
-        Protocol::Seed => "seed",
-    }
-}
-
-fn window_name(w: WindowKind) -> &'static str {
-    match w {
-        WindowKind::Rolling => "rolling",
-        WindowKind::Expanding => "expanding",
-    }
-}
-
-fn scaler_name(s: ScalerMode) -> &'static str {
-    match s {
-        ScalerMode::Train => "train",
-        ScalerMode::Global => "global",
-    }
-}
-
-fn format_name(f: SourceFormat) -> &'static str {
-    match f {
-        SourceFormat::Nasdaq => "nasdaq",
-        SourceFormat::Yahoo => "yahoo",
-        SourceFormat::Generic => "generic",
     }
 }
 
@@ -481,6 +489,8 @@ pub fn evaluate(
     let mut predictions = Vec::new();
     for (out, n) in result.splits.iter().zip(&numbers) {
         let s = &out.split;
+        // A seed ensemble's mean is no single fit: it has no epochs of its own.
+        let single = out.members <= 1 && out.train_spread.is_empty();
         let val_price = regression(&n.val_actual_price, &n.val_pred_price);
         let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
         let date = |row: usize| iso(series.dates[row]);
@@ -496,17 +506,23 @@ pub fn evaluate(
         splits.push(SplitEval {
             index: s.index,
             model_id: out.model_id,
+            seed: single.then_some(out.seed),
+            members: out.members,
             train_first_date,
             train_last_date,
             val_first_date,
             val_last_date,
             train_samples: s.train_len,
             val_samples: s.val_len,
-            epochs_run: out.history.len(),
-            best_epoch: out.best_epoch,
-            stopped_early: out.stopped_early,
+            epochs_run: single.then_some(out.history.len()),
+            best_epoch: single.then_some(out.best_epoch),
+            stopped_early: single.then_some(out.stopped_early),
             diverged: out.diverged,
-            best_val_loss: out.history.get(out.best_epoch).map(|h| h.val),
+            best_val_loss: out
+                .history
+                .get(out.best_epoch)
+                .map(|h| h.val)
+                .filter(|_| single),
             train_scaled: regression(&out.train_actual, &out.train_pred),
             val_scaled: regression(&out.val_actual, &out.val_pred),
             train_price: regression(&n.train_actual_price, &n.train_pred_price),
@@ -521,6 +537,7 @@ pub fn evaluate(
             ),
         });
         history.extend(out.history.iter().enumerate().map(|(epoch, h)| HistoryRow {
+            seed: out.seed,
             split: s.index,
             epoch,
             train_loss: h.train,
@@ -534,6 +551,7 @@ pub fn evaluate(
                 actual: n.train_actual_price[i],
                 predicted: n.train_pred_price[i],
                 naive: None,
+                spread: n.train_spread.get(i).copied(),
             });
         }
         for (i, &row) in n.val_rows.iter().enumerate() {
@@ -544,6 +562,7 @@ pub fn evaluate(
                 actual: n.val_actual_price[i],
                 predicted: n.val_pred_price[i],
                 naive: Some(n.val_last_price[i]),
+                spread: n.val_spread.get(i).copied(),
             });
         }
     }
@@ -595,15 +614,15 @@ pub fn evaluate(
     let run = RunInfo {
         gpulstm_version: env!("CARGO_PKG_VERSION").to_string(),
         data_file: series.source.clone(),
-        data_format: format_name(series.format).to_string(),
+        data_format: series.format,
         adjusted: series.adjusted,
         first_date: iso(series.dates[0]),
         last_date: iso(series.dates[series.len() - 1]),
         rows: series.len(),
         features: series.feature_names.clone(),
         target: series.target_name.clone(),
-        protocol: protocol_name(result.protocol).to_string(),
-        window: window_name(spec.splits.kind).to_string(),
+        protocol: result.protocol,
+        window: spec.splits.kind,
         lookback,
         train_window: spec.splits.train_window,
         val_window: spec.splits.val_window,
@@ -617,7 +636,8 @@ pub fn evaluate(
         lr: spec.hyper.adam.lr,
         patience: spec.hyper.patience,
         seed: spec.hyper.seed,
-        scaler: scaler_name(spec.scaler).to_string(),
+        seeds: spec.seeds,
+        scaler: spec.scaler,
         ensemble_last: spec.ensemble_last,
         init_weights: config
             .init_weights
@@ -629,6 +649,9 @@ pub fn evaluate(
     };
 
     Ok(Evaluation {
+        series: String::new(),
+        seeds: None,
+        seed_splits: Vec::new(),
         run,
         table1,
         describe: describe_tables,
@@ -794,12 +817,13 @@ fn forecast_info(
     let members: Vec<ForecastMember> = f
         .members
         .iter()
-        .map(|&(model_id, price)| ForecastMember {
+        .map(|m| ForecastMember {
             split: match result.protocol {
-                Protocol::WalkForward => model_id as usize,
+                Protocol::WalkForward => m.model_id as usize,
                 Protocol::Seed => last_split,
             },
-            price,
+            seed: m.seed,
+            price: m.price,
         })
         .collect();
     let last_window_row = result
@@ -823,14 +847,21 @@ fn forecast_info(
         Protocol::WalkForward => {
             let first = members.iter().map(|m| m.split).min().unwrap_or(0);
             let last = members.iter().map(|m| m.split).max().unwrap_or(0);
+            let splits = last - first + 1;
+            let seeds = config.spec.seeds;
             let method = if members.len() == 1 {
                 format!("the model of split {first} (the last split)")
             } else {
                 format!(
-                    "mean of the models of the last {} splits ({first}–{last}, --ensemble-last {}), each \
-                     on the last {} rows with its own scaler",
+                    "mean of {} models: the last {splits} splits ({first}–{last}, --ensemble-last {}){}, \
+                     each on the last {} rows with its own scaler",
                     members.len(),
                     config.spec.ensemble_last,
+                    if seeds > 1 {
+                        format!(" × {seeds} seeds")
+                    } else {
+                        String::new()
+                    },
                     config.spec.splits.lookback
                 )
             };

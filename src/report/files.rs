@@ -1,5 +1,6 @@
-//! The output directory and the machine-readable files in it: `metrics.json` (the [`Evaluation`]),
-//! `splits.csv`, `history.csv`, `predictions.csv`.
+//! The output directory and the machine-readable files in it: `metrics.json` (the [`Evaluation`] of a
+//! one-series run; for a panel, [`PanelEvaluation`]: the ranked summary and one evaluation per series),
+//! `splits.csv`, `history.csv`, `predictions.csv` (every series' rows, with a `series` column).
 //!
 //! CSV numbers are Rust's shortest round-trip decimal (reading them back gives the same f64); NaN is
 //! written as `NaN` (pandas reads it as NaN); an absent value (the naive prediction of a training row) is
@@ -12,8 +13,10 @@ use anyhow::Context;
 
 use crate::atomic::AtomicFile;
 
-use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval};
+use super::evaluate::{Evaluation, PredictionRow, SplitEval};
+use super::panel::PanelEvaluation;
 use crate::metrics::Regression;
+use crate::train::Spread;
 
 pub const METRICS_JSON: &str = "metrics.json";
 pub const SPLITS_CSV: &str = "splits.csv";
@@ -45,27 +48,75 @@ pub enum OutDirError {
     NotADirectory { dir: String },
 }
 
-/// The output files already present in `dir` (empty if `dir` does not exist): the data files and the
-/// PNG/SVG of every plot, so a directory holding only old plots is not overwritten silently either.
-pub fn existing_outputs(dir: &Path) -> Vec<String> {
+/// A panel run's per-series outputs (plots, checkpoint) live in `series/<name>/`.
+pub const SERIES_DIR: &str = "series";
+
+/// The directory of series `name`'s own outputs in a panel run, relative to the run directory. Characters
+/// other than letters, digits, `.`, `-` and `_` become `_`, so an id such as `BRK/B` stays one directory.
+pub fn series_dir(name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = if safe.trim_matches('.').is_empty() {
+        format!("_{safe}")
+    } else {
+        safe
+    };
+    Path::new(SERIES_DIR).join(safe)
+}
+
+/// Output file names of one directory: the data files and the PNG/SVG of every plot.
+fn output_names() -> impl Iterator<Item = String> {
     let plots = crate::report::plots::PLOT_NAMES
         .iter()
+        .chain(&[crate::report::plots::PANEL_PLOT])
         .flat_map(|p| [format!("{p}.png"), format!("{p}.svg")]);
-    OUTPUT_FILES
-        .iter()
-        .map(|f| f.to_string())
-        .chain(plots)
+    OUTPUT_FILES.iter().map(|f| f.to_string()).chain(plots)
+}
+
+/// The output files already present in `dir` and in its series directories (empty if `dir` does not
+/// exist), so a directory holding only old plots is not overwritten silently either.
+pub fn existing_outputs(dir: &Path) -> Vec<String> {
+    let mut dirs = vec![PathBuf::new()];
+    if let Ok(entries) = std::fs::read_dir(dir.join(SERIES_DIR)) {
+        let mut sub: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| Path::new(SERIES_DIR).join(e.file_name()))
+            .collect();
+        sub.sort();
+        dirs.extend(sub);
+    }
+    dirs.iter()
+        .flat_map(|d| output_names().map(move |f| d.join(f)))
         .filter(|f| dir.join(f).exists())
+        .map(|f| f.display().to_string())
         .collect()
 }
 
 /// Removes the output files of an earlier run from `dir` (`--force`), so nothing that looks like a
-/// finished result stays there while a new run works. Other files are left alone.
+/// finished result stays there while a new run works. Other files are left alone; series directories
+/// left empty are removed.
 pub fn remove_outputs(dir: &Path) -> anyhow::Result<()> {
     for name in existing_outputs(dir) {
         let path = dir.join(&name);
         std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        if let Some(parent) = path
+            .parent()
+            .filter(|p| p.starts_with(dir.join(SERIES_DIR)))
+        {
+            // Fails (and is meant to) when the user keeps files of their own there.
+            let _ = std::fs::remove_dir(parent);
+        }
     }
+    let _ = std::fs::remove_dir(dir.join(SERIES_DIR));
     Ok(())
 }
 
@@ -102,19 +153,23 @@ pub fn default_out_dir(base: &Path, now: chrono::NaiveDateTime, protocol: &str) 
 }
 
 /// Writes the four machine-readable files into `dir` (which must exist) and returns their paths.
-pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_all(dir: &Path, panel: &PanelEvaluation) -> anyhow::Result<Vec<PathBuf>> {
+    let metrics = match panel.series.as_slice() {
+        [one] => write_metrics_json(dir, one)?,
+        _ => write_metrics_json(dir, panel)?,
+    };
     Ok(vec![
-        write_metrics_json(dir, eval)?,
-        write_splits_csv(dir, &eval.splits)?,
-        write_history_csv(dir, &eval.history)?,
-        write_predictions_csv(dir, &eval.predictions)?,
+        metrics,
+        write_splits_csv(dir, &panel.series)?,
+        write_history_csv(dir, &panel.series)?,
+        write_predictions_csv(dir, &panel.series)?,
     ])
 }
 
-pub fn write_metrics_json(dir: &Path, eval: &Evaluation) -> anyhow::Result<PathBuf> {
+pub fn write_metrics_json(dir: &Path, value: &impl serde::Serialize) -> anyhow::Result<PathBuf> {
     let path = dir.join(METRICS_JSON);
     let mut out = AtomicFile::create(&path)?;
-    serde_json::to_writer_pretty(&mut out, eval)
+    serde_json::to_writer_pretty(&mut out, value)
         .and_then(|()| writeln!(out).map_err(serde_json::Error::io))
         .with_context(|| format!("cannot write {}", path.display()))?;
     out.commit()
@@ -136,8 +191,11 @@ const SPLIT_METRIC_GROUPS: [&str; 6] = [
 /// The header of `splits.csv`.
 pub fn splits_header() -> Vec<String> {
     let mut h: Vec<String> = [
+        "series",
         "split",
         "model_id",
+        "seed",
+        "members",
         "train_first_date",
         "train_last_date",
         "val_first_date",
@@ -161,9 +219,21 @@ pub fn splits_header() -> Vec<String> {
     h
 }
 
-pub const HISTORY_HEADER: [&str; 4] = ["split", "epoch", "train_loss", "val_loss"];
-pub const PREDICTIONS_HEADER: [&str; 6] =
-    ["split", "window", "date", "actual", "predicted", "naive"];
+pub const HISTORY_HEADER: [&str; 6] =
+    ["series", "seed", "split", "epoch", "train_loss", "val_loss"];
+/// The last three are a seed ensemble's spread around `predicted`; empty for one model.
+pub const PREDICTIONS_HEADER: [&str; 10] = [
+    "series",
+    "split",
+    "window",
+    "date",
+    "actual",
+    "predicted",
+    "naive",
+    "predicted_std",
+    "predicted_min",
+    "predicted_max",
+];
 
 fn num(x: f64) -> String {
     x.to_string()
@@ -173,19 +243,23 @@ fn metric_cells(m: &Regression) -> [String; 5] {
     [num(m.mse), num(m.rmse), num(m.mae), num(m.r2), num(m.evs)]
 }
 
-fn split_record(s: &SplitEval) -> Vec<String> {
+fn split_record(series: &str, s: &SplitEval) -> Vec<String> {
+    let text = |v: Option<String>| v.unwrap_or_default();
     let mut r = vec![
+        series.to_string(),
         s.index.to_string(),
         s.model_id.to_string(),
+        text(s.seed.map(|v| v.to_string())),
+        s.members.to_string(),
         s.train_first_date.clone(),
         s.train_last_date.clone(),
         s.val_first_date.clone(),
         s.val_last_date.clone(),
         s.train_samples.to_string(),
         s.val_samples.to_string(),
-        s.epochs_run.to_string(),
-        s.best_epoch.to_string(),
-        s.stopped_early.to_string(),
+        text(s.epochs_run.map(|v| v.to_string())),
+        text(s.best_epoch.map(|v| v.to_string())),
+        text(s.stopped_early.map(|v| v.to_string())),
         s.diverged.to_string(),
         s.best_val_loss.map(num).unwrap_or_default(),
     ];
@@ -224,47 +298,53 @@ where
         .commit()
 }
 
-pub fn write_splits_csv(dir: &Path, splits: &[SplitEval]) -> anyhow::Result<PathBuf> {
-    write_csv(
-        dir,
-        SPLITS_CSV,
-        &splits_header(),
-        splits.iter().map(split_record),
-    )
+/// Every series' split rows: each seed's models, then (with several seeds) the ensemble's.
+pub fn write_splits_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<PathBuf> {
+    let rows = series.iter().flat_map(|e| {
+        e.seed_splits
+            .iter()
+            .chain(&e.splits)
+            .map(|s| split_record(&e.series, s))
+    });
+    write_csv(dir, SPLITS_CSV, &splits_header(), rows)
 }
 
-pub fn write_history_csv(dir: &Path, rows: &[HistoryRow]) -> anyhow::Result<PathBuf> {
+pub fn write_history_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<PathBuf> {
     let header: Vec<String> = HISTORY_HEADER.iter().map(|s| s.to_string()).collect();
-    write_csv(
-        dir,
-        HISTORY_CSV,
-        &header,
-        rows.iter().map(|h| {
+    let rows = series.iter().flat_map(|e| {
+        e.history.iter().map(|h| {
             [
+                e.series.clone(),
+                h.seed.to_string(),
                 h.split.to_string(),
                 h.epoch.to_string(),
                 num(h.train_loss),
                 num(h.val_loss),
             ]
-        }),
-    )
+        })
+    });
+    write_csv(dir, HISTORY_CSV, &header, rows)
 }
 
-pub fn write_predictions_csv(dir: &Path, rows: &[PredictionRow]) -> anyhow::Result<PathBuf> {
+pub fn write_predictions_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<PathBuf> {
     let header: Vec<String> = PREDICTIONS_HEADER.iter().map(|s| s.to_string()).collect();
-    write_csv(
-        dir,
-        PREDICTIONS_CSV,
-        &header,
-        rows.iter().map(|p| {
+    let rows = series.iter().flat_map(|e| {
+        e.predictions.iter().map(|p: &PredictionRow| {
+            let spread =
+                |f: fn(&Spread) -> f64| p.spread.as_ref().map(f).map(num).unwrap_or_default();
             [
+                e.series.clone(),
                 p.split.to_string(),
                 p.window.as_str().to_string(),
                 p.date.format("%Y-%m-%d").to_string(),
                 num(p.actual),
                 num(p.predicted),
                 p.naive.map(num).unwrap_or_default(),
+                spread(|s| s.std),
+                spread(|s| s.min),
+                spread(|s| s.max),
             ]
-        }),
-    )
+        })
+    });
+    write_csv(dir, PREDICTIONS_CSV, &header, rows)
 }

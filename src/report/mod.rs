@@ -8,6 +8,9 @@
 
 pub mod evaluate;
 pub mod files;
+pub mod format;
 pub mod markdown;
+pub mod panel;
 pub mod plots;
+pub mod skill_plot;
 pub mod summary;

@@ -12,6 +12,7 @@
 //! family `sans-serif` and are rendered with the viewer's own sans-serif font.
 
 use crate::atomic::{commit, partial_path};
+use crate::train::protocol::Protocol;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -24,9 +25,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval, WindowName};
+use super::format::dollars;
 
 /// Base names of the plots; each is written as `<name>.png` and `<name>.svg`.
 pub const PLOT_NAMES: [&str; 4] = ["loss_mse", "loss_rmse", "predictions", "split_rmse"];
+/// A panel run's plot of every series' skill ([`super::skill_plot`]).
+pub const PANEL_PLOT: &str = "skill_by_series";
 
 /// The bundled font (see `assets/fonts/README.md` for its origin and licence).
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -34,17 +38,17 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// plotters default that asks for them still finds a font.
 const FAMILY: &str = "sans-serif";
 
-const SIZE: (u32, u32) = (1280, 640);
+pub(super) const SIZE: (u32, u32) = (1280, 640);
 const SIZE_TALL: (u32, u32) = (1280, 800);
 
 /// matplotlib's first two colours, as the report's figures use them for train and validation.
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
-const GREY: RGBColor = RGBColor(150, 150, 150);
+pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
+pub(super) const ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub(super) const GREY: RGBColor = RGBColor(150, 150, 150);
 const DARK: RGBColor = RGBColor(30, 30, 30);
 
 /// Registers the bundled font once per process; later calls return the first outcome.
-fn ensure_font() -> anyhow::Result<()> {
+pub(super) fn ensure_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
@@ -63,7 +67,15 @@ fn ensure_font() -> anyhow::Result<()> {
 pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> {
     ensure_font()?;
     let n_splits = eval.splits.len();
-    let loss = LossData::from_history(&eval.history);
+    // With several seeds, the first seed's fits: the others' curves would repeat every split.
+    let first_seed = eval.history.first().map(|h| h.seed);
+    let history: Vec<HistoryRow> = eval
+        .history
+        .iter()
+        .filter(|h| Some(h.seed) == first_seed)
+        .copied()
+        .collect();
+    let loss = LossData::from_history(&history);
     let mut written = Vec::new();
     written.extend(write_both(
         dir,
@@ -73,7 +85,7 @@ pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> 
             data: &loss,
             rmse: false,
             n_splits,
-            protocol: &eval.run.protocol,
+            protocol: eval.run.protocol,
         },
     )?);
     written.extend(write_both(
@@ -84,7 +96,7 @@ pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> 
             data: &loss,
             rmse: true,
             n_splits,
-            protocol: &eval.run.protocol,
+            protocol: eval.run.protocol,
         },
     )?);
     written.extend(write_both(
@@ -102,14 +114,15 @@ pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> 
     Ok(written)
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A plot that can draw itself on any plotters backend (the same code makes the PNG and the SVG).
-trait Plot {
+pub(super) trait Plot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn write_both(
+pub(super) fn write_both(
     dir: &Path,
     name: &str,
     size: (u32, u32),
@@ -136,7 +149,7 @@ fn write_both(
     Ok([png, svg])
 }
 
-fn font(size: f64) -> TextStyle<'static> {
+pub(super) fn font(size: f64) -> TextStyle<'static> {
     (FAMILY, size).into_font().color(&DARK)
 }
 
@@ -311,7 +324,7 @@ where
 }
 
 /// Compact tick label: plain for ordinary magnitudes, `1e-4` style for tiny or huge ones.
-fn tick(v: f64) -> String {
+pub(super) fn tick(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
@@ -331,14 +344,6 @@ fn tick(v: f64) -> String {
         } else {
             s
         }
-    }
-}
-
-fn dollars(v: f64) -> String {
-    if v.is_finite() {
-        format!("${v:.2}")
-    } else {
-        "n/a".to_string()
     }
 }
 
@@ -536,7 +541,7 @@ struct LossPlot<'a> {
     data: &'a LossData,
     rmse: bool,
     n_splits: usize,
-    protocol: &'a str,
+    protocol: Protocol,
 }
 
 /// Marks every `step`-th split start so at most about 20 boundaries are drawn; every split when few.
@@ -729,7 +734,7 @@ struct PredictionPlot {
     days: Vec<DayPoint>,
     forecast: Option<(NaiveDate, f64, f64, f64)>,
     last_close: f64,
-    protocol: String,
+    protocol: Protocol,
     target: String,
 }
 
@@ -757,7 +762,7 @@ impl PredictionPlot {
             days: freshest_predictions(&eval.predictions),
             forecast,
             last_close: f.last_close,
-            protocol: eval.run.protocol.clone(),
+            protocol: eval.run.protocol,
             target: eval.run.target.clone(),
         }
     }
@@ -869,7 +874,7 @@ impl PredictionPlot {
 impl Plot for PredictionPlot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let who = if self.protocol == "seed" {
+        let who = if self.protocol == Protocol::Seed {
             "the final model"
         } else {
             "each day by the latest split's model"
@@ -1175,7 +1180,7 @@ mod panel_tests {
             ],
             forecast: None,
             last_close: 1.0,
-            protocol: "walk-forward".into(),
+            protocol: Protocol::WalkForward,
             target: "Close".into(),
         };
         let sizes: Vec<usize> = plot.windows().iter().map(|w| w.len()).collect();

@@ -2,47 +2,14 @@
 //! compares with tomorrow = today in dollars, Table 1 in the report's scaled units, the forecast, and
 //! where the files are. Everything in it is also in `metrics.json`.
 
+use crate::train::protocol::Protocol;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::evaluate::Evaluation;
+use super::format::{dollars, duration, percent, sig, signed};
+use super::panel::PanelEvaluation;
 use crate::metrics::Regression;
-
-/// `x` with `digits` significant digits, plain decimal for ordinary magnitudes and scientific notation
-/// for very small or large ones (a scaled MSE is often around 1e-4).
-pub fn sig(x: f64, digits: usize) -> String {
-    significant(x, digits, -3..6)
-}
-
-/// `x` with `digits` significant digits: plain decimals while its decimal exponent lies in `plain`,
-/// scientific notation outside; `n/a` for NaN. Shared by the summary and report.md.
-pub fn significant(x: f64, digits: usize, plain: std::ops::Range<i32>) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            "n/a".to_string()
-        } else {
-            x.to_string()
-        };
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !plain.contains(&magnitude) {
-        return format!("{:.*e}", digits.saturating_sub(1), x);
-    }
-    let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
-    format!("{x:.decimals$}")
-}
-
-/// Wall time: seconds with two decimals below a minute, else `3m05s` / `1h02m`.
-fn wall(secs: f64) -> String {
-    if secs < 60.0 {
-        format!("{secs:.2} s")
-    } else {
-        crate::progress::human_duration(secs)
-    }
-}
 
 /// ` (adjusted; the file's Close: $X)` when prices were adjusted, else nothing.
 pub fn adjusted_note(in_file: Option<f64>) -> String {
@@ -54,22 +21,6 @@ pub fn adjusted_note(in_file: Option<f64>) -> String {
             )
         })
         .unwrap_or_default()
-}
-
-pub fn dollars(x: f64) -> String {
-    if x.is_finite() {
-        format!("${x:.2}")
-    } else {
-        "n/a".to_string()
-    }
-}
-
-fn percent(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.1}%", 100.0 * x)
-    } else {
-        "n/a".to_string()
-    }
 }
 
 fn metrics_line(m: &Regression) -> String {
@@ -99,7 +50,7 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
         r.splits,
         if r.splits == 1 { "" } else { "s" },
         r.backend,
-        wall(r.wall_seconds)
+        duration(r.wall_seconds)
     );
     let _ = writeln!(
         s,
@@ -169,10 +120,26 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
         percent(p.directional_accuracy),
         percent(d.directional_accuracy.mean)
     );
+    if let Some(seeds) = &eval.seeds {
+        let _ = writeln!(
+            s,
+            "seeds:    {} models per split; pooled skill of each seed alone: mean {}, std {}, {} to {}; \
+             the ensemble's {} (RMSE {} to {}, ensemble {})",
+            seeds.per_seed.len(),
+            signed(seeds.skill.mean),
+            sig(seeds.skill.std, 2),
+            signed(seeds.skill.min),
+            signed(seeds.skill.max),
+            signed(p.skill),
+            dollars(seeds.model_rmse.min),
+            dollars(seeds.model_rmse.max),
+            dollars(p.model_rmse)
+        );
+    }
     let _ = writeln!(
         s,
         "Table 1 (scaled units; {}):",
-        if r.protocol == "seed" {
+        if r.protocol == Protocol::Seed {
             "final model on the last split"
         } else {
             "train = last split's model, val = all splits pooled"
@@ -205,7 +172,7 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
     for warning in &f.warnings {
         let _ = writeln!(s, "          warning: {warning}");
     }
-    if r.protocol == "seed" {
+    if r.protocol == Protocol::Seed {
         let _ = writeln!(
             s,
             "          (the report's forecast \"average\" of {} predictions was this one model's prediction \
@@ -220,13 +187,89 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
             f.last_window_date, f.rows_after_last_window
         );
     }
-    // Plots come in PNG/SVG pairs; counting them keeps the line short.
+    let _ = writeln!(s, "{}", files_line(dir, files));
+    s
+}
+
+/// The summary of a run: [`render`] for one series; for a panel, one line per series (ranked by skill)
+/// and where the files are.
+pub fn render_panel(panel: &PanelEvaluation, dir: &Path, files: &[String]) -> String {
+    if let [one] = panel.series.as_slice() {
+        return render(one, dir, files);
+    }
+    let mut s = String::new();
+    let Some(first) = panel.series.first() else {
+        return s;
+    };
+    let r = &first.run;
+    let splits: usize = panel.series.iter().map(|e| e.splits.len()).sum();
+    let _ = writeln!(
+        s,
+        "gpulstm {}: {} series, {splits} splits × {} seed{} on {} in {}",
+        r.protocol,
+        panel.series.len(),
+        r.seeds,
+        if r.seeds == 1 { "" } else { "s" },
+        r.backend,
+        duration(r.wall_seconds)
+    );
+    let width = panel
+        .panel
+        .iter()
+        .map(|p| p.series.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        s,
+        "  rank  {:width$}  splits  RMSE      naive     skill   direction  forecast",
+        "series"
+    );
+    for p in &panel.panel {
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:width$}  {:>6}  {:9} {:9} {:7} {:>9}  {} on {}",
+            p.rank,
+            p.series,
+            p.splits,
+            dollars(p.model_rmse),
+            dollars(p.naive_rmse),
+            signed(p.skill),
+            percent(p.directional_accuracy),
+            dollars(p.forecast),
+            p.next_trading_day
+        );
+    }
+    for e in &panel.series {
+        for warning in &e.forecast.warnings {
+            let _ = writeln!(s, "warning:  {}: {warning}", e.series);
+        }
+    }
+    let _ = writeln!(s, "{}", files_line(dir, files));
+    s
+}
+
+/// `files:` and the files written; plots come in PNG/SVG pairs, so they are counted instead.
+fn files_line(dir: &Path, files: &[String]) -> String {
     let is_plot = |f: &&String| f.ends_with(".png") || f.ends_with(".svg");
-    let mut listed: Vec<String> = files.iter().filter(|f| !is_plot(f)).cloned().collect();
+    let mut listed: Vec<String> = files
+        .iter()
+        .filter(|f| !is_plot(f) && !f.contains('/'))
+        .cloned()
+        .collect();
+    let per_series = files
+        .iter()
+        .filter(|f| !is_plot(f) && f.contains('/'))
+        .count();
+    if per_series > 0 {
+        listed.push(format!(
+            "{per_series} checkpoints in {}/",
+            super::files::SERIES_DIR
+        ));
+    }
     let plots = files.iter().filter(is_plot).count();
     if plots > 0 {
         listed.push(format!("{plots} plot files (PNG and SVG)"));
     }
-    let _ = writeln!(s, "files:    {}/ {}", dir.display(), listed.join(", "));
-    s
+    format!("files:    {}/ {}", dir.display(), listed.join(", "))
 }

@@ -99,21 +99,22 @@ impl Trainer for CpuTrainer {
         };
         let outcomes = on_all_cores(jobs.len(), make, |(net, scratch), i| {
             let job = &jobs[i];
-            let series = Series::new(&job.scaling.apply(raw));
+            let (scaled, windows) = job.local_series(raw);
+            let series = Series::new(&scaled);
             let mut state = ModelState::new(&job.init);
             let mut best = f64::INFINITY;
             let report = fit_from_best(
                 net,
-                hyper,
+                &job.hyper(hyper),
                 job.model_id,
                 &mut state,
                 &series,
-                job.windows,
+                windows,
                 &mut best,
                 scratch,
             );
-            let train_pred = predict(net, &state.params, &series, job.windows.train, scratch);
-            let val_pred = predict(net, &state.params, &series, job.windows.val, scratch);
+            let train_pred = predict(net, &state.params, &series, windows.train, scratch);
+            let val_pred = predict(net, &state.params, &series, windows.val, scratch);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress(Progress {
                 stage: "models",

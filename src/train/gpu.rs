@@ -27,13 +27,13 @@ fn optim(hyper: &Hyper) -> Optim {
     Optim {
         adam: hyper.adam,
         patience: hyper.patience,
-        seed: hyper.seed,
     }
 }
 
 /// Everything one chunk of models needs: per-model windows, scalers and weights.
 struct Chunk<'a> {
     ids: Vec<u32>,
+    seeds: Vec<u64>,
     windows: Vec<SplitWindows>,
     scalings: Vec<&'a Scaling>,
     params: Vec<Vec<f32>>,
@@ -86,6 +86,7 @@ impl GpuTrainer {
         let setups: Vec<ModelSetup> = (0..chunk.ids.len())
             .map(|m| ModelSetup {
                 model_id: chunk.ids[m],
+                seed: chunk.seeds[m],
                 windows: chunk.windows[m],
                 params: chunk.params[m].clone(),
                 scaler: chunk.scalings[m].gpu_params(),
@@ -178,6 +179,7 @@ impl Trainer for GpuTrainer {
         for (ci, group) in jobs.chunks(per).enumerate() {
             let chunk = Chunk {
                 ids: group.iter().map(|j| j.model_id).collect(),
+                seeds: group.iter().map(|j| j.seed).collect(),
                 windows: group.iter().map(|j| j.windows).collect(),
                 scalings: group.iter().map(|j| &j.scaling).collect(),
                 params: group.iter().map(|j| to_f32(&j.init)).collect(),
@@ -245,6 +247,7 @@ impl Trainer for GpuTrainer {
         };
         let chunk = Chunk {
             ids: vec![0],
+            seeds: vec![hyper.seed],
             windows: vec![longest],
             scalings: vec![scaling],
             params: vec![to_f32(&init)],
@@ -317,6 +320,8 @@ impl Trainer for GpuTrainer {
         for group in jobs.chunks(per) {
             let chunk = Chunk {
                 ids: (0..group.len() as u32).collect(),
+                // Prediction draws nothing at random.
+                seeds: vec![0; group.len()],
                 windows: group.iter().map(|j| j.windows).collect(),
                 scalings: group.iter().map(|j| &j.scaling).collect(),
                 params: vec![weights.clone(); group.len()],

@@ -6,12 +6,17 @@ pub mod cpu;
 pub mod gpu;
 pub mod protocol;
 pub mod reference;
+pub mod walk_forward;
 
 use crate::data::MinMax;
-use crate::fit::{FitReport, Hyper, ScaledSeries, SplitWindows};
+use crate::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::ParamLayout;
 
-pub use protocol::{run, Forecast, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
+pub use protocol::{
+    run, run_panel, Forecast, Member, PanelResult, Protocol, RunResult, RunSpec, ScalerMode,
+    SeriesResult, SplitOutcome, Spread,
+};
+pub use walk_forward::Shard;
 
 /// The raw series every model reads, uploaded once: features `[rows][F]` and the target `[rows]`.
 #[derive(Debug, Clone)]
@@ -93,13 +98,53 @@ impl Scaling {
     }
 }
 
-/// One independent fit (a walk-forward split's model).
+/// One independent fit (a walk-forward split's model, for one seed).
 #[derive(Debug, Clone)]
 pub struct FitJob {
     pub model_id: u32,
+    /// With `model_id`, keys the model's shuffles and dropout masks (its initial weights are `init`).
+    /// Per job, so the seeds of an ensemble train in one batch.
+    pub seed: u64,
     pub scaling: Scaling,
     pub windows: SplitWindows,
     pub init: Vec<f64>,
+}
+
+impl FitJob {
+    /// The job's settings: `hyper` with the job's own seed.
+    pub fn hyper(&self, hyper: &Hyper) -> Hyper {
+        Hyper {
+            seed: self.seed,
+            ..hyper.clone()
+        }
+    }
+
+    /// The rows of `raw` the job reads, scaled by its scaler, and its windows counted from the first of
+    /// them: a panel's series share one `raw`, so scaling all of it for every model would cost the
+    /// whole panel per model. Samples and values are those of [`Scaling::apply`] on the whole series.
+    pub fn local_series(&self, raw: &RawData) -> (ScaledSeries, SplitWindows) {
+        let SplitWindows { train, val } = self.windows;
+        let first = train.start.min(val.start);
+        let end = (train.start + train.len).max(val.start + val.len) + raw.lookback;
+        let f = raw.features;
+        let part = RawData {
+            x: raw.x[first * f..end * f].to_vec(),
+            y: raw.y[first..end].to_vec(),
+            features: f,
+            lookback: raw.lookback,
+        };
+        let shift = |w: Window| Window {
+            start: w.start - first,
+            len: w.len,
+        };
+        (
+            self.scaling.apply(&part),
+            SplitWindows {
+                train: shift(train),
+                val: shift(val),
+            },
+        )
+    }
 }
 
 /// What a fit produced: its history, the restored weights, and their predictions (scaled units) on the

@@ -10,13 +10,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use std::collections::BTreeMap;
-
 use super::{
-    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn,
-    Trainer,
+    FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn, Trainer,
 };
-use crate::data::{make_splits, scaler_rows, Series, Split, SplitConfig, SplitRule};
+use crate::data::{make_splits, DateSpan, Series, Split, SplitConfig, SplitRule};
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
 use crate::reference::network::forward;
@@ -28,6 +25,22 @@ pub enum Protocol {
     Seed,
 }
 
+impl Protocol {
+    /// As `--protocol` spells it (and metrics.json and the checkpoint record it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::WalkForward => "walk-forward",
+            Protocol::Seed => "seed",
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScalerMode {
@@ -35,6 +48,15 @@ pub enum ScalerMode {
     Train,
     /// Fitted on the whole series (the report's leak).
     Global,
+}
+
+impl std::fmt::Display for ScalerMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScalerMode::Train => "train",
+            ScalerMode::Global => "global",
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,8 +70,13 @@ pub struct RunSpec {
     pub scaler: ScalerMode,
     /// Start every model from these weights instead of the seeded initialisation.
     pub init_weights: Option<Vec<f64>>,
-    /// Walk-forward forecast: ensemble of the last K splits' models.
+    /// Walk-forward forecast: ensemble of the last K splits' models (of every seed).
     pub ensemble_last: usize,
+    /// Models per split, seeded `hyper.seed`, `hyper.seed + 1`, …: their mean is the split's prediction
+    /// (`--seeds`).
+    pub seeds: usize,
+    /// `--from`/`--to`: resolved per series into `splits.target_rows`.
+    pub val_dates: DateSpan,
     /// At most this many models per [`Trainer::fit_many`] call (`--max-models-per-chunk`): bounds the GPU
     /// memory a chunk takes and the work an interruption can lose. Results do not depend on it.
     pub max_models_per_chunk: Option<usize>,
@@ -60,6 +87,11 @@ pub struct RunSpec {
 pub struct SplitOutcome {
     pub split: Split,
     pub model_id: u32,
+    /// The model's seed; for a seed ensemble's mean, the first seed.
+    pub seed: u64,
+    /// Models whose predictions these are: 1, or the seeds averaged (diverged seeds left out). With more
+    /// than one, `history`, `best_epoch` and `stopped_early` describe no single fit and are empty.
+    pub members: usize,
     /// Per-epoch losses of this split's fit (scaled units).
     pub history: Vec<EpochLoss>,
     pub best_epoch: usize,
@@ -74,13 +106,49 @@ pub struct SplitOutcome {
     pub val_pred: Vec<f64>,
     pub train_actual: Vec<f64>,
     pub val_actual: Vec<f64>,
+    /// A seed ensemble's spread around each prediction (scaled units); empty for one model.
+    pub train_spread: Vec<Spread>,
+    pub val_spread: Vec<Spread>,
+}
+
+/// How the members of an ensemble spread around their mean.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Spread {
+    /// Population standard deviation.
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// Mean and spread of `values` (empty: NaN throughout).
+    pub fn of(values: &[f64]) -> (f64, Spread) {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let spread = Spread {
+            std: var.sqrt(),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        };
+        (mean, spread)
+    }
+}
+
+/// One model's next-day forecast.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Member {
+    /// Split index (walk-forward) or 0 (seed protocol).
+    pub model_id: u32,
+    pub seed: u64,
+    /// Predicted close, price units.
+    pub price: f64,
 }
 
 /// The next-day forecast: one prediction per model used.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Forecast {
-    /// Split index (= model id) and predicted close in price units.
-    pub members: Vec<(u32, f64)>,
+    pub members: Vec<Member>,
     pub mean: f64,
     pub min: f64,
     pub max: f64,
@@ -92,10 +160,12 @@ pub struct Forecast {
 #[derive(Debug, Clone)]
 pub struct KeptModel {
     pub model_id: u32,
+    pub seed: u64,
     pub params: Vec<f64>,
     pub scaling: Scaling,
 }
 
+/// One model's (or one seed ensemble's) run on one series.
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub protocol: Protocol,
@@ -103,6 +173,24 @@ pub struct RunResult {
     pub splits: Vec<SplitOutcome>,
     pub forecast: Forecast,
     pub forecast_models: Vec<KeptModel>,
+    pub wall_seconds: f64,
+}
+
+/// One series of a run: each seed's models, and their ensemble (the mean of the seeds' predictions; the
+/// one model's run when there is one seed).
+#[derive(Debug, Clone)]
+pub struct SeriesResult {
+    pub name: String,
+    pub seeds: Vec<RunResult>,
+    pub ensemble: RunResult,
+}
+
+/// A whole run: every series, in the panel's order.
+#[derive(Debug, Clone)]
+pub struct PanelResult {
+    pub protocol: Protocol,
+    pub backend: String,
+    pub series: Vec<SeriesResult>,
     pub wall_seconds: f64,
 }
 
@@ -161,87 +249,6 @@ impl Journal for NoJournal {
 pub struct Interrupted {
     pub done: usize,
     pub total: usize,
-}
-
-/// The raw numbers of a series, as every backend reads them.
-pub fn raw_data(series: &Series, lookback: usize) -> RawData {
-    RawData {
-        x: series.features.iter().flatten().copied().collect(),
-        y: series.target.clone(),
-        features: series.feature_names.len(),
-        lookback,
-    }
-}
-
-fn targets(scaled: &[f64], lookback: usize, w: Window) -> Vec<f64> {
-    (w.start..w.start + w.len)
-        .map(|s| scaled[s + lookback])
-        .collect()
-}
-
-/// Runs the protocol of `spec` on `series` with `trainer`, keeping nothing between attempts.
-pub fn run(
-    series: &Series,
-    spec: &RunSpec,
-    trainer: &mut dyn Trainer,
-    progress: ProgressFn,
-) -> anyhow::Result<RunResult> {
-    run_with_journal(series, spec, trainer, progress, &mut NoJournal)
-}
-
-/// Walk-forward fits a chunk of models at a time ([`Trainer::chunk_models`]), skipping the splits
-/// `journal` already holds and saving each chunk to it; stops between chunks when asked to, with
-/// [`Interrupted`]. Fits are independent per model, so the chunking changes no result.
-fn fit_walk_forward(
-    raw: &RawData,
-    spec: &RunSpec,
-    trainer: &mut dyn Trainer,
-    jobs: &[FitJob],
-    progress: ProgressFn,
-    journal: &mut dyn Journal,
-) -> anyhow::Result<Vec<FitOutcome>> {
-    let total = jobs.len();
-    let kept_from = total.saturating_sub(spec.ensemble_last.clamp(1, total.max(1)));
-    let mut done: BTreeMap<usize, FitOutcome> = journal
-        .finished()?
-        .into_iter()
-        .filter(|(i, _)| *i < total)
-        .collect();
-    let pending: Vec<usize> = (0..total).filter(|i| !done.contains_key(i)).collect();
-    let chunk = trainer.chunk_models(&spec.layout, &spec.hyper, raw.lookback);
-    let chunk = chunk
-        .min(spec.max_models_per_chunk.unwrap_or(usize::MAX))
-        .max(1);
-    for part in pending.chunks(chunk) {
-        if journal.stop_requested() {
-            return Err(Interrupted {
-                done: done.len(),
-                total,
-            }
-            .into());
-        }
-        let before = done.len();
-        let shifted = |p: Progress| {
-            let (done, total) = if p.stage == "models" {
-                (before + p.done, total)
-            } else {
-                (p.done, p.total)
-            };
-            progress(Progress { done, total, ..p })
-        };
-        let part_jobs: Vec<FitJob> = part.iter().map(|&i| jobs[i].clone()).collect();
-        let fits = trainer
-            .fit_many(raw, &spec.layout, &spec.hyper, &part_jobs, &shifted)
-            .context("training the walk-forward models")?;
-        let saved: Vec<(usize, &FitOutcome, bool)> = part
-            .iter()
-            .zip(&fits)
-            .map(|(&i, f)| (i, f, i >= kept_from))
-            .collect();
-        journal.record(&saved)?;
-        done.extend(part.iter().copied().zip(fits));
-    }
-    Ok(done.into_values().collect())
 }
 
 /// The seed protocol's sequence from where `journal` left it (its last saved state), each split
@@ -305,7 +312,64 @@ fn fit_seed(
     Ok((reports, params))
 }
 
-/// [`run`] with a journal: resumes from the splits it holds, saves new ones, stops when it asks.
+/// The raw numbers of a series, as every backend reads them.
+pub fn raw_data(series: &Series, lookback: usize) -> RawData {
+    RawData {
+        x: series.features.iter().flatten().copied().collect(),
+        y: series.target.clone(),
+        features: series.feature_names.len(),
+        lookback,
+    }
+}
+
+/// Sample targets of window `w` of a scaled series.
+pub(super) fn targets(scaled: &[f64], lookback: usize, w: Window) -> Vec<f64> {
+    (w.start..w.start + w.len)
+        .map(|s| scaled[s + lookback])
+        .collect()
+}
+
+/// The splits of one series: the protocol's rule, and `--from`/`--to` resolved on its dates.
+pub fn series_splits(series: &Series, spec: &RunSpec) -> anyhow::Result<Vec<Split>> {
+    let mut cfg: SplitConfig = spec.splits.clone();
+    cfg.rule = match spec.protocol {
+        Protocol::WalkForward => SplitRule::AllThatFit,
+        Protocol::Seed => SplitRule::ReportSkipsLast,
+    };
+    cfg.target_rows = spec.val_dates.rows(&series.dates)?;
+    Ok(make_splits(series.len(), &cfg)?)
+}
+
+/// The seed protocol's limits: it carries one model through one series.
+pub fn check_seed_protocol(panel_len: usize, spec: &RunSpec) -> anyhow::Result<()> {
+    if spec.protocol == Protocol::Seed {
+        anyhow::ensure!(
+            panel_len == 1,
+            "--protocol seed carries one model through one series; a panel of {panel_len} series needs \
+             --protocol walk-forward"
+        );
+        anyhow::ensure!(
+            spec.seeds == 1,
+            "--protocol seed carries one model through the splits; --seeds {} needs --protocol \
+             walk-forward",
+            spec.seeds
+        );
+    }
+    Ok(())
+}
+
+/// Runs the protocol of `spec` on one series with `trainer`, keeping nothing between attempts: the
+/// ensemble's result (the one model's, with one seed).
+pub fn run(
+    series: &Series,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    progress: ProgressFn,
+) -> anyhow::Result<RunResult> {
+    run_with_journal(series, spec, trainer, progress, &mut NoJournal)
+}
+
+/// [`run`] with a journal: resumes from the models it holds, saves new ones, stops when it asks.
 pub fn run_with_journal(
     series: &Series,
     spec: &RunSpec,
@@ -313,141 +377,130 @@ pub fn run_with_journal(
     progress: ProgressFn,
     journal: &mut dyn Journal,
 ) -> anyhow::Result<RunResult> {
-    let started = Instant::now();
-    let lookback = spec.splits.lookback;
-    let raw = raw_data(series, lookback);
-    let mut split_cfg = spec.splits.clone();
-    split_cfg.rule = match spec.protocol {
-        Protocol::WalkForward => SplitRule::AllThatFit,
-        Protocol::Seed => SplitRule::ReportSkipsLast,
-    };
-    let splits = make_splits(raw.rows(), &split_cfg)?;
-    let layout = &spec.layout;
-    let global = Scaling::fit(&raw, 0..raw.rows());
-    let scaling_of = |split: &Split| match spec.scaler {
-        ScalerMode::Global => global.clone(),
-        ScalerMode::Train => Scaling::fit(&raw, scaler_rows(split, lookback)),
-    };
-    let init_of = |model: u32| match &spec.init_weights {
-        Some(w) => w.clone(),
-        None => init_params(layout, spec.hyper.seed, model),
-    };
+    let panel = [crate::data::NamedSeries {
+        name: String::new(),
+        series: series.clone(),
+    }];
+    let mut result = run_panel(&panel, spec, trainer, progress, journal)?;
+    Ok(result.series.remove(0).ensemble)
+}
 
-    let (outcomes, kept) = match spec.protocol {
+/// Runs the protocol of `spec` on every series of `panel`: resumes from the models `journal` holds,
+/// saves new ones to it, stops (with [`Interrupted`]) when it asks.
+pub fn run_panel(
+    panel: &[crate::data::NamedSeries],
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    progress: ProgressFn,
+    journal: &mut dyn Journal,
+) -> anyhow::Result<PanelResult> {
+    let started = Instant::now();
+    check_seed_protocol(panel.len(), spec)?;
+    match spec.protocol {
         Protocol::WalkForward => {
-            let jobs: Vec<FitJob> = splits
-                .iter()
-                .map(|s| FitJob {
-                    model_id: s.index as u32,
-                    scaling: scaling_of(s),
-                    windows: s.windows(),
-                    init: init_of(s.index as u32),
-                })
-                .collect();
-            let fits = fit_walk_forward(&raw, spec, trainer, &jobs, progress, journal)?;
-            let mut outcomes = Vec::with_capacity(splits.len());
-            for ((split, job), fit) in splits.iter().zip(&jobs).zip(&fits) {
-                let scaled = job.scaling.apply(&raw);
-                outcomes.push(SplitOutcome {
-                    split: *split,
-                    model_id: job.model_id,
-                    history: fit.report.history.clone(),
-                    best_epoch: fit.report.best_epoch,
-                    stopped_early: fit.report.stopped_early,
-                    diverged: diverged(&fit.report, &fit.val_pred),
-                    scaling: job.scaling.clone(),
-                    train_pred: fit.train_pred.clone(),
-                    val_pred: fit.val_pred.clone(),
-                    train_actual: targets(&scaled.y, lookback, job.windows.train),
-                    val_actual: targets(&scaled.y, lookback, job.windows.val),
-                });
-            }
-            let k = spec.ensemble_last.clamp(1, fits.len().max(1));
-            // Diverged models leave the ensemble (the report says how many).
-            let kept = jobs
-                .iter()
-                .zip(&fits)
-                .skip(fits.len().saturating_sub(k))
-                .filter(|(_, f)| !diverged(&f.report, &f.val_pred))
-                .map(|(j, f)| KeptModel {
-                    model_id: j.model_id,
-                    params: f.params.clone(),
-                    scaling: j.scaling.clone(),
-                })
-                .collect();
-            (outcomes, kept)
+            let plan = super::walk_forward::PanelPlan::new(panel, spec)?;
+            let fits = plan.fit(spec, trainer, progress, journal, None)?;
+            plan.assemble(spec, &fits, &trainer.describe(), started)
         }
         Protocol::Seed => {
-            let scaling = global.clone();
-            let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
-            let (reports, final_params) = fit_seed(
-                &raw,
-                spec,
-                trainer,
-                &scaling,
-                init_of(0),
-                &wins,
-                progress,
-                journal,
-            )?;
-            let jobs: Vec<PredictJob> = wins
-                .iter()
-                .map(|&windows| PredictJob {
-                    scaling: scaling.clone(),
-                    windows,
-                })
-                .collect();
-            let preds = trainer
-                .predict_many(&raw, layout, &final_params, &jobs)
-                .context("evaluating the final model on every split")?;
-            let scaled = scaling.apply(&raw);
-            let outcomes: Vec<SplitOutcome> = splits
-                .iter()
-                .zip(reports)
-                .zip(preds)
-                .map(|((split, report), (train_pred, val_pred))| {
-                    let SplitWindows { train, val } = split.windows();
-                    SplitOutcome {
-                        split: *split,
-                        model_id: 0,
-                        diverged: diverged(&report, &val_pred),
-                        history: report.history,
-                        best_epoch: report.best_epoch,
-                        stopped_early: report.stopped_early,
-                        scaling: scaling.clone(),
-                        train_pred,
-                        val_pred,
-                        train_actual: targets(&scaled.y, lookback, train),
-                        val_actual: targets(&scaled.y, lookback, val),
-                    }
-                })
-                .collect();
-            let last_diverged = outcomes.last().is_none_or(|o: &SplitOutcome| o.diverged);
-            let kept = if last_diverged || final_params.iter().any(|v| !v.is_finite()) {
-                Vec::new()
-            } else {
-                vec![KeptModel {
-                    model_id: 0,
-                    params: final_params,
-                    scaling,
-                }]
-            };
-            (outcomes, kept)
+            let named = &panel[0];
+            let result = run_seed(&named.series, spec, trainer, progress, journal, started)?;
+            Ok(PanelResult {
+                protocol: spec.protocol,
+                backend: result.backend.clone(),
+                wall_seconds: result.wall_seconds,
+                series: vec![SeriesResult {
+                    name: named.name.clone(),
+                    seeds: vec![result.clone()],
+                    ensemble: result,
+                }],
+            })
         }
+    }
+}
+
+/// The seed protocol on one series: the report's loop, then the final model on every split.
+fn run_seed(
+    series: &Series,
+    spec: &RunSpec,
+    trainer: &mut dyn Trainer,
+    progress: ProgressFn,
+    journal: &mut dyn Journal,
+    started: Instant,
+) -> anyhow::Result<RunResult> {
+    let lookback = spec.splits.lookback;
+    let raw = raw_data(series, lookback);
+    let splits = series_splits(series, spec)?;
+    let layout = &spec.layout;
+    let scaling = Scaling::fit(&raw, 0..raw.rows());
+    let seed = spec.hyper.seed;
+    let init = match &spec.init_weights {
+        Some(w) => w.clone(),
+        None => init_params(layout, seed, 0),
     };
-    let forecast = forecast(&raw, layout, &kept)?;
+    let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
+    let (reports, final_params) = fit_seed(
+        &raw, spec, trainer, &scaling, init, &wins, progress, journal,
+    )?;
+    let jobs: Vec<PredictJob> = wins
+        .iter()
+        .map(|&windows| PredictJob {
+            scaling: scaling.clone(),
+            windows,
+        })
+        .collect();
+    let preds = trainer
+        .predict_many(&raw, layout, &final_params, &jobs)
+        .context("evaluating the final model on every split")?;
+    let scaled = scaling.apply(&raw);
+    let outcomes: Vec<SplitOutcome> = splits
+        .iter()
+        .zip(reports)
+        .zip(preds)
+        .map(|((split, report), (train_pred, val_pred))| {
+            let SplitWindows { train, val } = split.windows();
+            SplitOutcome {
+                split: *split,
+                model_id: 0,
+                seed,
+                members: 1,
+                diverged: diverged(&report, &val_pred),
+                history: report.history,
+                best_epoch: report.best_epoch,
+                stopped_early: report.stopped_early,
+                scaling: scaling.clone(),
+                train_pred,
+                val_pred,
+                train_actual: targets(&scaled.y, lookback, train),
+                val_actual: targets(&scaled.y, lookback, val),
+                train_spread: Vec::new(),
+                val_spread: Vec::new(),
+            }
+        })
+        .collect();
+    let last_diverged = outcomes.last().is_none_or(|o: &SplitOutcome| o.diverged);
+    let kept = if last_diverged || final_params.iter().any(|v| !v.is_finite()) {
+        Vec::new()
+    } else {
+        vec![KeptModel {
+            model_id: 0,
+            seed,
+            params: final_params,
+            scaling,
+        }]
+    };
     Ok(RunResult {
         protocol: spec.protocol,
         backend: trainer.describe(),
         splits: outcomes,
-        forecast,
+        forecast: forecast(&raw, layout, &kept)?,
         forecast_models: kept,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
 }
 
 /// The divergence rule of a fit: a diverged epoch, or predictions that are not finite.
-fn diverged(report: &crate::fit::FitReport, val_pred: &[f64]) -> bool {
+pub(super) fn diverged(report: &FitReport, val_pred: &[f64]) -> bool {
     report.diverged() || val_pred.iter().any(|v| !v.is_finite())
 }
 
@@ -465,25 +518,30 @@ pub fn forecast(
     );
     let mut members = Vec::with_capacity(models.len());
     for km in models {
-        let scaled = km.scaling.apply(raw);
         let first = raw.rows() - t;
+        let window = RawData {
+            x: raw.x[first * f..].to_vec(),
+            y: raw.y[first..].to_vec(),
+            features: f,
+            lookback: t,
+        };
         // x is [T][R][F] with R = 1.
-        let x: Vec<f64> = scaled.x[first * f..(first + t) * f].to_vec();
+        let x = km.scaling.apply(&window).x;
         let cache = forward(layout, &km.params, &x, t, 1, None);
-        members.push((km.model_id, km.scaling.target_to_price(cache.pred[0])));
+        members.push(Member {
+            model_id: km.model_id,
+            seed: km.seed,
+            price: km.scaling.target_to_price(cache.pred[0]),
+        });
     }
     // No member (every model diverged): NaN throughout, which the report prints as "no forecast".
-    let n = members.len() as f64;
-    let mean = members.iter().map(|m| m.1).sum::<f64>() / n;
-    let var = members.iter().map(|m| (m.1 - mean).powi(2)).sum::<f64>() / n;
+    let prices: Vec<f64> = members.iter().map(|m| m.price).collect();
+    let (mean, spread) = Spread::of(&prices);
     Ok(Forecast {
         mean,
-        min: members.iter().map(|m| m.1).fold(f64::INFINITY, f64::min),
-        max: members
-            .iter()
-            .map(|m| m.1)
-            .fold(f64::NEG_INFINITY, f64::max),
-        std: var.sqrt(),
+        min: spread.min,
+        max: spread.max,
+        std: spread.std,
         members,
     })
 }

@@ -41,7 +41,7 @@ impl Trainer for ReferenceTrainer {
         let outcomes = jobs
             .par_iter()
             .map(|job| {
-                let series = job.scaling.apply(raw);
+                let (series, windows) = job.local_series(raw);
                 let mut state = ModelState {
                     params: job.init.clone(),
                     adam: AdamState::new(layout.total),
@@ -49,14 +49,14 @@ impl Trainer for ReferenceTrainer {
                 };
                 let report = fit(
                     layout,
-                    hyper,
+                    &job.hyper(hyper),
                     job.model_id,
                     &mut state,
                     &series,
-                    job.windows,
+                    windows,
                 );
-                let train_pred = predict(layout, &state.params, &series, job.windows.train);
-                let val_pred = predict(layout, &state.params, &series, job.windows.val);
+                let train_pred = predict(layout, &state.params, &series, windows.train);
+                let val_pred = predict(layout, &state.params, &series, windows.val);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(Progress {
                     stage: "models",

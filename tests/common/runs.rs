@@ -49,6 +49,8 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
         },
         init_weights: None,
         ensemble_last: 3,
+        seeds: 1,
+        val_dates: Default::default(),
         max_models_per_chunk: None,
     }
 }

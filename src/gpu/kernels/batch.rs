@@ -2,7 +2,7 @@
 //! gather of a batch of look-back windows from the one copy of the raw series, scaled per model.
 
 use super::adam::{step_size_table, STEP_SIZE_TABLE_LEN};
-use super::{Common, Kernels, View};
+use super::{model_seed, Common, Kernels, View};
 use crate::fit::{AdamConfig, ScaledSeries};
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
@@ -102,8 +102,6 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         features: u32_of(features),
         perm_stride: u32_of(train_len),
         eval_stride: u32_of(train_len),
-        seed_lo: seed as u32,
-        seed_hi: (seed >> 32) as u32,
         x_stride: u32_of(x_stride),
         x_model: u32_of((lookback + 1) * batch * x_stride),
         lr_table_len: u32_of(STEP_SIZE_TABLE_LEN),
@@ -113,15 +111,19 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut states = Vec::new();
     let mut scalers = Vec::new();
     for m in 0..models {
-        states.push(ModelState {
-            model_id: 7 + m as u32,
-            train_start: u32_of(m * (1 + d.below(train_len))),
-            train_len: u32_of(train_len),
-            alive: 1,
-            epoch_serial: d.below(100) as u32,
-            adam_t: d.below(50) as u32,
-            ..Default::default()
-        });
+        states.push(
+            ModelState {
+                model_id: 7 + m as u32,
+                train_start: u32_of(m * (1 + d.below(train_len))),
+                train_len: u32_of(train_len),
+                alive: 1,
+                epoch_serial: d.below(100) as u32,
+                adam_t: d.below(50) as u32,
+                ..Default::default()
+            }
+            // Each model its own seed, as in a seed ensemble.
+            .with_seed(model_seed(seed, m)),
+        );
         // (min, 1/range) per feature then the target.
         scalers
             .extend((0..=features).flat_map(|_| [90.0 + d.uniform(), 1.0 / (20.0 + d.uniform())]));
@@ -169,7 +171,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let got_y = gpu.read_f32(&y, 0, models * batch)?;
     let mut out = Vec::new();
     for (m, s) in states.iter().enumerate() {
-        let want_perm = rng::shuffle(train_len, seed, s.model_id, s.epoch_serial);
+        let want_perm = rng::shuffle(train_len, model_seed(seed, m), s.model_id, s.epoch_serial);
         let as_f64 = |v: &[u32]| v.iter().map(|&p| p as f64).collect::<Vec<_>>();
         out.push(compare(
             "batch::shuffle",

@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{active_states, Common, Kernels, View};
+use super::{active_states, model_seed, Common, Kernels, View};
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT_ISH};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
@@ -123,14 +123,14 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let config = RunConfig {
         models: 3,
         batch: u32_of(batch),
-        seed_lo: seed as u32,
-        seed_hi: (seed >> 32) as u32,
         ..Default::default()
     };
     let common = Common::new(gpu, &config, models);
     let mut states = active_states(models, batch);
     for (m, s) in states.iter_mut().enumerate() {
         s.model_id = 11 * m as u32 + 3;
+        // Each model its own seed, as in a seed ensemble.
+        *s = s.with_seed(model_seed(seed, m));
         s.dropout_step = data.below(500) as u32;
         s.rows = if m == 1 { 1 + data.below(batch) } else { batch } as u32;
     }
@@ -177,7 +177,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     for (m, s) in states.iter().enumerate() {
         let active = s.rows as usize;
         let key = DropoutKey {
-            seed,
+            seed: model_seed(seed, m),
             model: s.model_id,
             step: s.dropout_step,
         };

@@ -199,3 +199,9 @@ pub fn active_states(models: usize, rows: usize) -> Vec<ModelState> {
         })
         .collect()
 }
+
+/// A check's seed for model `m`: every model its own, differing in both 32-bit halves, so a kernel that
+/// read one model's seed for another (or dropped the high word) fails the check.
+pub fn model_seed(seed: u64, m: usize) -> u64 {
+    seed ^ (m as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
