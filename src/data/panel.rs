@@ -348,7 +348,8 @@ impl<'a> LongHeader<'a> {
             (0..names.len()).find(|&c| c != id_col && names[c].eq_ignore_ascii_case(wanted))
         {
             return Err(header_error(format!(
-                "columns {} and {} are both named \"{wanted}\", so the id column is ambiguous",
+                "columns {} and {} are both named \"{wanted}\" (ignoring case), so the id column is \
+                 ambiguous",
                 id_col.min(twin) + 1,
                 id_col.max(twin) + 1
             )));
