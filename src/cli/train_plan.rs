@@ -123,6 +123,7 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
         ModelSpec::parse(&args.layers, panel[0].series.feature_names.len()).map_err(usage)?;
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;
     check_seed_protocol(panel.len(), &spec).map_err(usage)?;
+    distinct_dirs(&panel)?;
     if args.shard.is_some() && spec.protocol == Protocol::Seed {
         return Err(usage(anyhow!(
             "--shard splits the walk-forward models; the seed protocol's one model cannot be shared out"
@@ -163,4 +164,23 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
         split_count,
         model_count,
     })
+}
+
+/// Two series whose names differ only in characters a directory name cannot hold (`BRK/B`, `BRK_B`)
+/// would write their plots and checkpoints into one directory.
+fn distinct_dirs(panel: &[NamedSeries]) -> Result<(), Failure> {
+    if panel.len() < 2 {
+        return Ok(());
+    }
+    let mut seen: std::collections::HashMap<PathBuf, &str> = std::collections::HashMap::new();
+    for s in panel {
+        if let Some(other) = seen.insert(files::series_dir(&s.name), &s.name) {
+            return Err(usage(anyhow!(
+                "series \"{other}\" and \"{}\" would share the output directory {}; rename one",
+                s.name,
+                files::series_dir(&s.name).display()
+            )));
+        }
+    }
+    Ok(())
 }

@@ -37,6 +37,12 @@ const CLOSE_NAME: &str = "close";
 
 /// Reads and cleans a CSV file. Errors name the path as given.
 pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<Series, DataError> {
+    let text = read_text(path)?;
+    load_csv_str(&path.display().to_string(), &text, opts)
+}
+
+/// Reads a whole file as UTF-8 text. Errors name the path as given.
+pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
     let source = path.display().to_string();
     let io = |e| DataError::Io {
         path: source.clone(),
@@ -56,7 +62,7 @@ pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<Series, DataError> {
                 .to_string(),
         });
     }
-    load_csv_str(&source, &text, opts)
+    Ok(text)
 }
 
 /// Parses CSV text. `source_name` is used in error messages and stored as [`Series::source`].
@@ -65,6 +71,55 @@ pub fn load_csv_str(
     text: &str,
     opts: &LoadOptions,
 ) -> Result<Series, DataError> {
+    load_text(source_name, text, opts, None)
+}
+
+/// Where a CSV text cut out of a larger file came from (the rows of one series of a long-format panel,
+/// without the id column), so that its errors name the larger file's lines and columns.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origin {
+    /// `(line in the text, line in the file)` where the header and each record start, ascending. A line
+    /// between two entries is as far past the earlier entry in the file as in the text (the lines of a
+    /// record with a quoted line break).
+    pub lines: Vec<(u64, u64)>,
+    /// The file's column (0-based) left out of the text: the text's columns from it on are one further
+    /// right in the file.
+    pub removed_column: Option<usize>,
+}
+
+impl Origin {
+    fn file_line(&self, text_line: u64) -> u64 {
+        let before = self.lines.partition_point(|&(t, _)| t <= text_line);
+        match before.checked_sub(1).map(|i| self.lines[i]) {
+            Some((t, f)) => f + (text_line - t),
+            None => text_line,
+        }
+    }
+
+    fn file_column(&self, text_column: usize) -> usize {
+        match self.removed_column {
+            Some(removed) if text_column >= removed => text_column + 1,
+            _ => text_column,
+        }
+    }
+}
+
+/// [`load_csv_str`] for text cut out of the file `source_name` as `origin` says.
+pub(crate) fn load_csv_part(
+    source_name: &str,
+    text: &str,
+    opts: &LoadOptions,
+    origin: &Origin,
+) -> Result<Series, DataError> {
+    load_text(source_name, text, opts, Some(origin))
+}
+
+fn load_text(
+    source_name: &str,
+    text: &str,
+    opts: &LoadOptions,
+    origin: Option<&Origin>,
+) -> Result<Series, DataError> {
     // A UTF-8 byte-order mark (written by Excel) would otherwise become part of the first column name.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Loader {
@@ -72,6 +127,7 @@ pub fn load_csv_str(
         text,
         line_starts: line_starts(text),
         decimal: opts.decimal,
+        origin,
     }
     .load(opts)
 }
@@ -112,6 +168,8 @@ struct Loader<'a> {
     line_starts: Vec<usize>,
     /// The decimal mark of numeric cells.
     decimal: char,
+    /// Set when the text is part of a larger file: lines and columns are reported as the file's.
+    origin: Option<&'a Origin>,
 }
 
 impl Loader<'_> {
@@ -218,7 +276,7 @@ impl Loader<'_> {
                     names,
                     format!(
                         "duplicate column name \"{name}\" (column {} has the same name)",
-                        earlier + 1
+                        self.column_number(earlier)
                     ),
                 ));
             }
@@ -258,7 +316,7 @@ impl Loader<'_> {
                     problem: format!(
                         "extra field \"{extra}\" in column {}: the row \"{row_text}\" has {} fields but \
                          the header has {}",
-                        names.len() + 1,
+                        self.column_number(names.len()),
                         fields.len(),
                         names.len()
                     ),
@@ -525,27 +583,25 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// 1-based line where the record at `position` starts. The csv crate's byte offset of a record can
-    /// point at the line terminator left over from the previous record (the `\n` of a CRLF) or at blank
-    /// lines it skipped, so those are stepped over first.
+    /// 1-based line of the file where the record at `position` starts.
     fn line_of(&self, position: Option<&csv::Position>) -> u64 {
         let Some(position) = position else {
             return 1;
         };
-        let bytes = self.text.as_bytes();
-        let mut at = usize::try_from(position.byte()).unwrap_or(bytes.len());
-        while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
-            at += 1;
-        }
-        // Lines that start at or before `at`; line_starts[0] = 0, so this is at least 1.
-        self.line_starts.partition_point(|&start| start <= at) as u64
+        let line = line_at(self.text, &self.line_starts, position.byte());
+        self.origin.map_or(line, |o| o.file_line(line))
+    }
+
+    /// 1-based column of the file for the 0-based column `col` of the text.
+    fn column_number(&self, col: usize) -> usize {
+        self.origin.map_or(col, |o| o.file_column(col)) + 1
     }
 
     fn cell_error(&self, line: u64, col: usize, names: &[String], problem: String) -> DataError {
         DataError::Cell {
             file: self.file.clone(),
             line,
-            column: col + 1,
+            column: self.column_number(col),
             name: names.get(col).cloned().unwrap_or_default(),
             problem,
         }
@@ -674,7 +730,7 @@ fn is_text_column(rows: &[RawRow], col: usize, decimal: char) -> bool {
 
 /// Byte offsets where lines start. A line ends at `\n`, `\r\n` or a lone `\r`, the terminators the csv
 /// crate accepts.
-fn line_starts(text: &str) -> Vec<usize> {
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
     let mut starts = vec![0];
     for (i, &b) in bytes.iter().enumerate() {
@@ -686,7 +742,20 @@ fn line_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-fn find_ignore_case(names: &[String], wanted: &str) -> Option<usize> {
+/// 1-based line of `text` holding the byte at offset `byte`, given the text's [`line_starts`]. The csv
+/// crate's byte offset of a record can point at the line terminator left over from the previous record
+/// (the `\n` of a CRLF) or at blank lines it skipped, so those are stepped over first.
+pub(crate) fn line_at(text: &str, line_starts: &[usize], byte: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(byte).unwrap_or(bytes.len());
+    while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
+        at += 1;
+    }
+    // Lines that start at or before `at`; line_starts[0] = 0, so this is at least 1.
+    line_starts.partition_point(|&start| start <= at) as u64
+}
+
+pub(crate) fn find_ignore_case(names: &[String], wanted: &str) -> Option<usize> {
     names.iter().position(|n| n.eq_ignore_ascii_case(wanted))
 }
 
@@ -717,7 +786,7 @@ fn detect_format(names: &[String]) -> SourceFormat {
     }
 }
 
-fn quoted_list(names: &[String]) -> String {
+pub(crate) fn quoted_list(names: &[String]) -> String {
     names
         .iter()
         .map(|n| format!("\"{n}\""))

@@ -6,6 +6,7 @@
 //! - [`scaler`]: per-column min–max scaling to [0, 1] (sklearn `MinMaxScaler`).
 //! - [`splits`]: which samples each split trains and validates on.
 //! - [`sample`]: the public-domain Apple series compiled into the crate.
+//! - [`panel`]: many series in one run, from several files, a directory or one long-format file.
 //!
 //! Every error is a [`DataError`] whose message names the file, the 1-based line and column and the text
 //! that could not be used, so a user can open the file and fix it.
@@ -18,7 +19,7 @@ pub mod scaler;
 pub mod splits;
 
 pub use load::{load_csv, load_csv_str};
-pub use panel::NamedSeries;
+pub use panel::{load_panel, panel_source, NamedSeries, PanelSource};
 pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
 pub use scaler::MinMax;
 pub use splits::{
@@ -146,6 +147,13 @@ pub enum DataError {
     /// The file as a whole is unusable (for example empty).
     #[error("{file}: {problem}")]
     File { file: String, problem: String },
+    /// One series of a panel could not be loaded. `error` names the file (and line and column).
+    #[error("series \"{name}\": {error}")]
+    Series { name: String, error: Box<DataError> },
+    /// The sources of a panel, or its series taken together, are unusable (no file given, two series
+    /// with one name, series with different numbers of features).
+    #[error("{0}")]
+    Panel(String),
     /// The look-back, window and step settings do not fit the data.
     #[error("{0}")]
     Splits(String),
