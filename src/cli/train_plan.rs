@@ -122,13 +122,13 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
     let model =
         ModelSpec::parse(&args.layers, panel[0].series.feature_names.len()).map_err(usage)?;
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;
-    check_seed_protocol(panel.len(), &spec).map_err(usage)?;
-    distinct_dirs(&panel)?;
     if args.shard.is_some() && spec.protocol == Protocol::Seed {
         return Err(usage(anyhow!(
             "--shard splits the walk-forward models; the seed protocol's one model cannot be shared out"
         )));
     }
+    check_seed_protocol(panel.len(), &spec).map_err(usage)?;
+    distinct_dirs(&panel)?;
     // The protocol makes the same splits again; doing it here turns "too few rows" (naming the
     // series) into a usage error before any backend starts.
     let (split_count, model_count) = match spec.protocol {
