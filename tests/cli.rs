@@ -86,15 +86,25 @@ fn train_writes_the_files_then_guards_them() {
     // splits.csv: header + one row per split.
     let splits = lines(&dir.join("splits.csv"));
     assert_eq!(splits.len(), 3);
-    assert!(splits[0].starts_with("split,model_id,train_first_date,train_last_date,val_first_date"));
+    assert!(splits[0].starts_with(
+        "series,split,model_id,seed,members,train_first_date,train_last_date,val_first_date"
+    ));
+    assert!(
+        splits[1].starts_with("AAPL_2000_2013_yahoo,"),
+        "{}",
+        splits[1]
+    );
     assert!(splits[0].ends_with(",skill,directional_accuracy"));
     // history.csv: one row per split and epoch (1 epoch each).
     let history = lines(&dir.join("history.csv"));
-    assert_eq!(history[0], "split,epoch,train_loss,val_loss");
+    assert_eq!(history[0], "series,seed,split,epoch,train_loss,val_loss");
     assert_eq!(history.len(), 1 + 2);
     // predictions.csv: 2 splits × (30 train + 5 val).
     let predictions = lines(&dir.join("predictions.csv"));
-    assert_eq!(predictions[0], "split,window,date,actual,predicted,naive");
+    assert_eq!(
+        predictions[0],
+        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max"
+    );
     assert_eq!(predictions.len(), 1 + 2 * 35);
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();

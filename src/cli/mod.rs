@@ -23,9 +23,8 @@ use crate::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use crate::report::evaluate::{next_trading_day, RunConfig};
 use crate::report::files;
 use crate::report::panel::PanelEvaluation;
-use crate::train::cpu::CpuTrainer;
+use crate::train::backend::{self, Backend};
 use crate::train::protocol;
-use crate::train::reference::ReferenceTrainer;
 use crate::train::PanelResult;
 use crate::train::{Shard, Trainer};
 
@@ -466,16 +465,12 @@ fn warn(text: &str) {
 // ---------------------------------------------------------------------------------------------------
 // train
 
-/// Rows after which a forecast comes from models that never saw the recent data: more than a trading
-/// week (the default validation window is ten rows; a checkpoint does not record the run's).
-const STALE_AFTER_ROWS: usize = 5;
-
 /// `predict`'s version of `train`'s stale-forecast warning: the data runs on past the last day the
 /// checkpoint's models trained or validated on.
 fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String> {
     let through = chrono::NaiveDate::parse_from_str(trained_through?, "%Y-%m-%d").ok()?;
     let after = series.dates.iter().filter(|&&d| d > through).count();
-    (after > STALE_AFTER_ROWS).then(|| {
+    crate::report::stale::is_stale(after).then(|| {
         format!(
             "the models were trained on data up to {through}, {after} rows before this data ends: they \
              forecast from prices they were never trained near (train again, e.g. with --last-splits)"
@@ -483,59 +478,31 @@ fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String
     })
 }
 
-/// Opens the GPU trainer on the adapter matching `filter`.
-fn open_gpu_trainer(filter: Option<&str>) -> Result<Box<dyn Trainer>, GpuError> {
-    Ok(Box::new(crate::train::gpu::GpuTrainer::new(filter)?))
-}
-
-/// The adapters' names when wgpu sees at least one adapter and every one is a CPU rasteriser.
-fn software_adapters_only() -> Option<Vec<String>> {
-    let adapters = crate::gpu::list_adapters();
-    let software = !adapters.is_empty() && adapters.iter().all(|a| a.software);
-    software.then(|| adapters.into_iter().map(|a| a.name).collect())
-}
-
-/// The backend `--backend` asks for; with `auto`, the CPU engine when no hardware GPU can be opened (the
-/// reason is printed and added to `notes`).
+/// The backend `--backend` asks for, by the library's policy ([`crate::train::backend`]); `auto`'s
+/// reason for the CPU engine is printed and added to `notes`.
 fn pick_trainer(
     backend: BackendArg,
     adapter: Option<&str>,
     notes: &mut Vec<String>,
     quiet: bool,
 ) -> Result<Box<dyn Trainer>, Failure> {
-    match backend {
-        BackendArg::Cpu => Ok(Box::new(CpuTrainer::new())),
-        BackendArg::Reference => Ok(Box::new(ReferenceTrainer)),
-        BackendArg::Gpu => open_gpu_trainer(adapter).map_err(|e| match e {
-            GpuError::NoAdapter { .. } => usage(e),
-            other => runtime(other),
-        }),
-        BackendArg::Auto => {
-            let reason = match software_adapters_only().filter(|_| adapter.is_none()) {
-                Some(names) => format!(
-                    "the only adapter is a software rasteriser ({}); use --backend gpu to run the WGSL \
-                     kernels on it",
-                    names.join(", ")
-                ),
-                None => match open_gpu_trainer(adapter) {
-                    Ok(t) => return Ok(t),
-                    Err(GpuError::NoAdapter { filter: Some(f) }) => {
-                        format!("no GPU adapter matching --adapter \"{f}\"")
-                    }
-                    Err(GpuError::NoAdapter { filter: None }) => {
-                        "no GPU adapter (none found through Vulkan, Metal or DX12)".to_string()
-                    }
-                    Err(other) => format!("GPU unavailable ({other})"),
-                },
-            };
-            let note = format!("{reason}: running the CPU engine");
-            if !quiet {
-                warn(&note);
-            }
-            notes.push(note);
-            Ok(Box::new(CpuTrainer::new()))
+    let before = notes.len();
+    let choice = match backend {
+        BackendArg::Auto => Backend::Auto,
+        BackendArg::Cpu => Backend::Cpu,
+        BackendArg::Gpu => Backend::Gpu,
+        BackendArg::Reference => Backend::Reference,
+    };
+    let trainer = backend::open(choice, adapter, notes).map_err(|e| match e {
+        GpuError::NoAdapter { .. } => usage(e),
+        other => runtime(other),
+    })?;
+    if !quiet {
+        for note in &notes[before..] {
+            warn(note);
         }
     }
+    Ok(trainer)
 }
 
 fn train(args: &TrainArgs) -> Result<(), Failure> {

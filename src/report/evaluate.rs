@@ -295,6 +295,9 @@ pub struct ForecastInfo {
     /// Rows of data after `last_window_date` that no split used (0 for a full walk-forward run, 1 for
     /// the seed protocol, which skips the last split; more with `--max-splits`).
     pub rows_after_last_window: usize,
+    /// More than a trading week of data follows `last_window_date` ([`super::stale`]): the models
+    /// forecast from prices they were never trained near.
+    pub stale: bool,
     /// Seed protocol: what the report's "average" of 988 predictions really was. Both protocols: a
     /// warning when the models' windows end more than a validation window before the data
     /// (`--max-splits`). Null when neither applies.
@@ -836,7 +839,8 @@ fn forecast_info(
     let rows_after_last_window = series.len() - 1 - last_window_row;
     // A gap of more than a validation window means the forecast models never saw the recent data
     // (and a per-split scaler was fitted on older prices).
-    let stale = (rows_after_last_window > config.spec.splits.val_window).then(|| {
+    let is_stale = super::stale::is_stale(rows_after_last_window);
+    let stale = is_stale.then(|| {
         format!(
             "the forecast models' windows end on {}, {rows_after_last_window} rows before the data \
              ends (--max-splits or --to; --last-splits N keeps the newest splits): they forecast from data they were not trained near",
@@ -901,6 +905,7 @@ fn forecast_info(
         members,
         last_window_date: iso(series.dates[last_window_row]),
         rows_after_last_window,
+        stale: is_stale,
         note,
     })
 }

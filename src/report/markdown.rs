@@ -344,7 +344,7 @@ fn in_short(md: &mut String, eval: &Evaluation) {
     for warning in &f.warnings {
         let _ = writeln!(md, "- **Caution:** {warning}.");
     }
-    if stale(eval) {
+    if eval.forecast.stale {
         let _ = writeln!(
             md,
             "- **Caution:** the forecast models' windows end on {}, {} rows before the data ends \
@@ -705,7 +705,7 @@ fn forecast(md: &mut String, eval: &Evaluation) {
     }
     // The evaluation's note says the same as the caution and the seed call-out below; written here in
     // full sentences instead of repeated.
-    if stale(eval) {
+    if eval.forecast.stale {
         let _ = writeln!(
             md,
             "**Caution:** the forecast models' windows end on {}, {} rows before the data ends \
@@ -1044,12 +1044,6 @@ fn what_with_count(what: &str, predictions: usize) -> String {
     } else {
         format!("{} ({predictions} predictions)", esc(what))
     }
-}
-
-/// True when the forecast models' windows end more than a validation window before the data does
-/// (a `--max-splits` run), the same rule as the evaluation's warning note.
-fn stale(eval: &Evaluation) -> bool {
-    eval.forecast.rows_after_last_window > eval.run.val_window
 }
 
 /// Number of splits where the model's validation RMSE was below the naive one.

@@ -13,4 +13,5 @@ pub mod markdown;
 pub mod panel;
 pub mod plots;
 pub mod skill_plot;
+pub mod stale;
 pub mod summary;

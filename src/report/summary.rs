@@ -180,7 +180,7 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
             r.splits
         );
     }
-    if f.rows_after_last_window > r.val_window {
+    if f.stale {
         let _ = writeln!(
             s,
             "          warning: the models' windows end on {}, {} rows before the data ends (--max-splits or --to; --last-splits N keeps the newest)",

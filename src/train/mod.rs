@@ -2,6 +2,7 @@
 //! [`Trainer`] backend: the CPU engine ([`cpu::CpuTrainer`]), the GPU engine ([`gpu::GpuTrainer`]) or the
 //! f64 reference ([`reference::ReferenceTrainer`]). The protocol code decides what is trained on what; a backend only fits models.
 
+pub mod backend;
 pub mod cpu;
 pub mod gpu;
 pub mod protocol;
