@@ -61,6 +61,9 @@ pub struct RunRecord {
     /// The backend that trained it, as it describes itself (set once the backend is open).
     #[serde(default)]
     pub backend: Option<String>,
+    /// The engine that trained it.
+    #[serde(default)]
+    pub engine: Option<crate::train::backend::Engine>,
     pub state: State,
     pub reason: Option<String>,
     pub started: String,
@@ -146,8 +149,9 @@ impl RunDir {
         Ok(dir)
     }
 
-    pub fn set_backend(&mut self, backend: String) -> anyhow::Result<()> {
-        self.record.backend = Some(backend);
+    pub fn set_backend(&mut self, by: &crate::train::backend::TrainedBy) -> anyhow::Result<()> {
+        self.record.backend = Some(by.description.clone());
+        self.record.engine = by.engines.first().copied();
         self.save()
     }
 

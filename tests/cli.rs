@@ -110,12 +110,7 @@ fn train_writes_the_files_then_guards_them() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics["run"]["splits"], 2);
     assert_eq!(metrics["run"]["protocol"], "walk-forward");
-    assert_eq!(
-        metrics["run"]["backend"]
-            .as_str()
-            .map(|b| b.starts_with("cpu")),
-        Some(true)
-    );
+    assert_eq!(metrics["run"]["engines"], serde_json::json!(["cpu"]));
     assert_eq!(metrics["splits"].as_array().map(Vec::len), Some(2));
     assert!(metrics["pooled"]["naive_rmse"].as_f64().unwrap() > 0.0);
     assert!(dir.join("model.safetensors").exists());
@@ -261,17 +256,18 @@ fn auto_backend_uses_hardware_gpus_only() {
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     let backend = metrics["run"]["backend"].as_str().unwrap_or_default();
+    let cpu = metrics["run"]["engines"] == serde_json::json!(["cpu"]);
     let notes = metrics["run"]["notes"].to_string();
     if adapters.is_empty() {
-        assert!(backend.starts_with("cpu"), "{backend}");
+        assert!(cpu, "{backend}");
         assert!(notes.contains("no GPU adapter"), "{notes}");
     } else if adapters.iter().all(|a| a.software) {
-        assert!(backend.starts_with("cpu"), "{backend}");
+        assert!(cpu, "{backend}");
         assert!(notes.contains("software rasteriser"), "{notes}");
         assert!(notes.contains(&adapters[0].name), "{notes}");
         eprintln!("auto backend with only {}: {backend}", adapters[0].name);
     } else {
-        assert!(!backend.starts_with("cpu"), "{backend}");
+        assert!(!cpu, "{backend}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

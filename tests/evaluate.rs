@@ -221,7 +221,10 @@ fn result(protocol: Protocol) -> RunResult {
     };
     RunResult {
         protocol,
-        backend: "test backend".to_string(),
+        backend: gpulstm::train::backend::TrainedBy {
+            engines: vec![gpulstm::train::backend::Engine::Cpu],
+            description: "test backend".to_string(),
+        },
         splits,
         forecast,
         forecast_models: vec![],

@@ -131,7 +131,10 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
     let layout = ParamLayout::new(&ModelSpec::parse(DEFAULT_LAYERS, 2).unwrap());
     let result = RunResult {
         protocol,
-        backend: "test backend".to_string(),
+        backend: gpulstm::train::backend::TrainedBy {
+            engines: vec![gpulstm::train::backend::Engine::Cpu],
+            description: "test backend".to_string(),
+        },
         splits: outcomes,
         forecast,
         forecast_models: Vec::new(),

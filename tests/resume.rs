@@ -117,6 +117,7 @@ fn record() -> RunRecord {
         models: 1,
         shard: None,
         backend: None,
+        engine: None,
         state: State::Running,
         reason: None,
         started: String::new(),

@@ -15,6 +15,7 @@ use super::train_run::{recorded_args, write_results};
 use super::{runtime, usage, Failure};
 use crate::report::files;
 use crate::run_dir::{fnv1a64, journal_fits, RunDir, RunRecord, State, RUN_JSON};
+use crate::train::backend::{Engine, TrainedBy};
 use crate::train::walk_forward::{PanelPlan, Shard};
 use crate::train::FitOutcome;
 
@@ -226,11 +227,20 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         })
         .collect();
     let trained: f64 = shards.iter().map(|s| run_seconds(&s.record)).sum();
-    let backend = format!(
-        "{} shards merged ({}); wall time summed over the shards",
-        shards.len(),
-        backends.join(", ")
-    );
+    let mut engines: Vec<Engine> = Vec::new();
+    for e in shards.iter().filter_map(|s| s.record.engine) {
+        if !engines.contains(&e) {
+            engines.push(e);
+        }
+    }
+    let backend = TrainedBy {
+        engines,
+        description: format!(
+            "{} shards merged ({}); wall time summed over the shards",
+            shards.len(),
+            backends.join(", ")
+        ),
+    };
     let mut result = panel_plan
         .assemble(&run.config.spec, &fits, &backend, started)
         .map_err(runtime)?;

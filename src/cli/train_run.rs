@@ -19,6 +19,7 @@ use crate::report::evaluate::RunConfig;
 use crate::report::panel::PanelEvaluation;
 use crate::report::{files, summary};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
+use crate::train::backend::TrainedBy;
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
 use crate::train::walk_forward::PanelPlan;
 use crate::train::PanelResult;
@@ -111,6 +112,7 @@ fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
         models: plan.model_count,
         shard: args.shard,
         backend: None,
+        engine: None,
         state: State::Running,
         reason: None,
         started: now.clone(),
@@ -276,7 +278,9 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         Protocol::Seed => "stopping after the split in flight, the carried model saved; press Ctrl-C again to stop now",
     };
     crate::interrupt::install(message).map_err(runtime)?;
-    run_dir.set_backend(trainer.describe()).map_err(runtime)?;
+    run_dir
+        .set_backend(&TrainedBy::of(trainer.as_ref()))
+        .map_err(runtime)?;
     if !args.quiet {
         warn(&format!(
             "training {model_count} model{} for {split_count} split{}{} ({}{}) on {} ...",

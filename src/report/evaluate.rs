@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::data::{Series, SourceFormat, WindowKind};
 use crate::metrics::{describe, directional_accuracy, regression, Describe, Regression};
+use crate::train::backend::Engine;
 use crate::train::protocol::{Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome, Spread};
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
@@ -125,6 +126,9 @@ pub struct RunInfo {
     pub init_weights: Option<String>,
     /// The training backend as it describes itself (CPU threads or GPU adapter).
     pub backend: String,
+    /// The engines that trained the models: `cpu`, `gpu` or `reference` (several for shards merged
+    /// from different backends).
+    pub engines: Vec<Engine>,
     /// Wall time of training, evaluation of the splits and the forecast, in seconds.
     pub wall_seconds: f64,
     /// Notes about implied settings and fallbacks, as printed at the start of the run.
@@ -646,7 +650,8 @@ pub fn evaluate(
             .init_weights
             .as_ref()
             .map(|p| p.display().to_string()),
-        backend: result.backend.clone(),
+        backend: result.backend.description.clone(),
+        engines: result.backend.engines.clone(),
         wall_seconds: result.wall_seconds,
         notes: config.notes.clone(),
     };

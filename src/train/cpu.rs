@@ -68,6 +68,10 @@ fn on_all_cores<T: Send, S>(
 }
 
 impl Trainer for CpuTrainer {
+    fn engine(&self) -> super::backend::Engine {
+        super::backend::Engine::Cpu
+    }
+
     fn describe(&self) -> String {
         format!(
             "cpu engine (f32, {}, {} threads)",

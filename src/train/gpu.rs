@@ -151,6 +151,10 @@ fn report_of(
 }
 
 impl Trainer for GpuTrainer {
+    fn engine(&self) -> super::backend::Engine {
+        super::backend::Engine::Gpu
+    }
+
     fn describe(&self) -> String {
         let s = &self.gpu.summary;
         format!("gpu: {} ({}, {})", s.name, s.backend, s.device_type)

@@ -221,6 +221,9 @@ pub trait Trainer {
     /// Human-readable backend description (for reports): "cpu (2 threads)" or the adapter.
     fn describe(&self) -> String;
 
+    /// Which engine this is.
+    fn engine(&self) -> backend::Engine;
+
     /// How many walk-forward models to hand to [`Trainer::fit_many`] at a time: the unit of work a run
     /// saves (and that an interrupted run loses at most). Big enough to keep the backend busy.
     fn chunk_models(&self, layout: &ParamLayout, hyper: &Hyper, lookback: usize) -> usize;

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use super::backend::TrainedBy;
 use super::{
     FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn, Trainer,
 };
@@ -169,7 +170,7 @@ pub struct KeptModel {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub protocol: Protocol,
-    pub backend: String,
+    pub backend: TrainedBy,
     pub splits: Vec<SplitOutcome>,
     pub forecast: Forecast,
     pub forecast_models: Vec<KeptModel>,
@@ -189,7 +190,7 @@ pub struct SeriesResult {
 #[derive(Debug, Clone)]
 pub struct PanelResult {
     pub protocol: Protocol,
-    pub backend: String,
+    pub backend: TrainedBy,
     pub series: Vec<SeriesResult>,
     pub wall_seconds: f64,
 }
@@ -400,7 +401,7 @@ pub fn run_panel(
         Protocol::WalkForward => {
             let plan = super::walk_forward::PanelPlan::new(panel, spec)?;
             let fits = plan.fit(spec, trainer, progress, journal, None)?;
-            plan.assemble(spec, &fits, &trainer.describe(), started)
+            plan.assemble(spec, &fits, &TrainedBy::of(trainer), started)
         }
         Protocol::Seed => {
             let named = &panel[0];
@@ -491,7 +492,7 @@ fn run_seed(
     };
     Ok(RunResult {
         protocol: spec.protocol,
-        backend: trainer.describe(),
+        backend: TrainedBy::of(trainer),
         splits: outcomes,
         forecast: forecast(&raw, layout, &kept)?,
         forecast_models: kept,

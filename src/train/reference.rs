@@ -17,6 +17,10 @@ use crate::reference::fit::{fit, fit_from_best, predict, ModelState};
 pub struct ReferenceTrainer;
 
 impl Trainer for ReferenceTrainer {
+    fn engine(&self) -> super::backend::Engine {
+        super::backend::Engine::Reference
+    }
+
     fn describe(&self) -> String {
         format!(
             "cpu reference (f64, {} threads)",

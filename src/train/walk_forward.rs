@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 
+use super::backend::TrainedBy;
 use super::protocol::{
     diverged, forecast, raw_data, series_splits, targets, Interrupted, Journal, KeptModel,
     PanelResult, RunResult, RunSpec, ScalerMode, SeriesResult, SplitOutcome, Spread,
@@ -251,7 +252,7 @@ impl<'a> PanelPlan<'a> {
         &self,
         spec: &RunSpec,
         fits: &BTreeMap<usize, FitOutcome>,
-        backend: &str,
+        backend: &TrainedBy,
         started: Instant,
     ) -> anyhow::Result<PanelResult> {
         let mut series = Vec::with_capacity(self.series.len());
@@ -272,7 +273,7 @@ impl<'a> PanelPlan<'a> {
         }
         Ok(PanelResult {
             protocol: spec.protocol,
-            backend: backend.to_string(),
+            backend: backend.clone(),
             series,
             wall_seconds: started.elapsed().as_secs_f64(),
         })
@@ -285,7 +286,7 @@ impl<'a> PanelPlan<'a> {
         s: &SeriesPlan,
         k: usize,
         fits: &BTreeMap<usize, FitOutcome>,
-        backend: &str,
+        backend: &TrainedBy,
         started: Instant,
     ) -> anyhow::Result<RunResult> {
         let lookback = spec.splits.lookback;
@@ -334,7 +335,7 @@ impl<'a> PanelPlan<'a> {
         }
         Ok(RunResult {
             protocol: spec.protocol,
-            backend: backend.to_string(),
+            backend: backend.clone(),
             splits: outcomes,
             forecast: forecast(&s.raw, &spec.layout, &kept)?,
             forecast_models: kept,
