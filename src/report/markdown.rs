@@ -225,7 +225,13 @@ fn seed_spread(md: &mut String, eval: &Evaluation) {
          | score | ensemble | seeds: mean | std | min | max |\n|---|---:|---:|---:|---:|---:|",
         s.per_seed.len()
     );
-    let rows: [(&str, f64, &crate::metrics::Describe, fn(f64) -> String); 5] = [
+    type Row<'a> = (
+        &'a str,
+        f64,
+        &'a crate::metrics::Describe,
+        fn(f64) -> String,
+    );
+    let rows: [Row; 5] = [
         ("RMSE", p.model_rmse, &s.model_rmse, dollars),
         ("MAE", p.model_mae, &s.model_mae, dollars),
         ("skill vs naive", p.skill, &s.skill, signed),

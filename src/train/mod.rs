@@ -116,7 +116,7 @@ impl FitJob {
     pub fn hyper(&self, hyper: &Hyper) -> Hyper {
         Hyper {
             seed: self.seed,
-            ..hyper.clone()
+            ..*hyper
         }
     }
 
