@@ -164,3 +164,27 @@ fn a_series_too_short_for_one_split_is_named() {
         .expect_err("too short");
     assert!(format!("{err:#}").contains("series \"tiny\""), "{err:#}");
 }
+
+#[test]
+fn two_adapters_split_the_models_and_agree_with_one() {
+    let Some(_) = common::gpu_or_skip("two_adapters_split_the_models") else {
+        return;
+    };
+    let quiet = |_: gpulstm::train::Progress| {};
+    let filter = std::env::var("GPULSTM_ADAPTER").ok();
+    let open = || gpulstm::train::gpu::GpuTrainer::new(filter.as_deref()).expect("adapter");
+    let mut s = spec(Protocol::WalkForward, 3);
+    s.seeds = 2;
+    let series = panel();
+    // The same adapter opened twice stands in for two GPUs: two devices, two threads.
+    let mut two =
+        gpulstm::train::multi_gpu::MultiGpuTrainer::new(vec![open(), open()]).expect("two");
+    assert!(two.describe().starts_with("2 adapters"));
+    let split = run_panel(&series, &s, &mut two, &quiet, &mut NoJournal).expect("two adapters");
+    let whole = run_panel(&series, &s, &mut open(), &quiet, &mut NoJournal).expect("one adapter");
+    for (a, b) in split.series.iter().zip(&whole.series) {
+        for (x, y) in a.seeds.iter().zip(&b.seeds) {
+            compare(x, y);
+        }
+    }
+}
