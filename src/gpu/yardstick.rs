@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::compare::{compare, to_f32, tol_matmul, CheckResult, Data, Tol};
 use super::context::{Gpu, GpuError};
-use super::kernel::{submit, Family, Launch, Slot};
+use super::kernel::{submit, Family, Launch};
 use super::layout::u32_of;
 use super::shaders;
 use super::tiles::{Tile, TileLimits, MAX_COLS, MAX_ROWS};
@@ -44,12 +44,11 @@ impl MatShape {
 }
 
 fn family(gpu: &Gpu) -> Result<Family, GpuError> {
-    use Slot::*;
     Family::build(
         gpu,
         "yardsticks",
         shaders::module("yardsticks"),
-        &[Uniform, Read, Read, ReadWrite],
+        &super::kernels::slots("yardsticks"),
     )
 }
 
