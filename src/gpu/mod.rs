@@ -11,6 +11,8 @@
 //! - [`device_layout`]: the parameters and layer inputs as the kernels read them.
 //! - [`layers`]: each layer's buffers and launches; [`engine`]: M models trained in the same dispatches.
 //! - [`compare`], [`check`]: comparison with the CPU reference; the whole-step and whole-fit checks.
+//! - [`variants`]: every pipeline (module, entry point, constants) the engine, checks, tune and bench
+//!   can create, for the shader translation test.
 //! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
 //!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
@@ -29,6 +31,7 @@ pub mod profile;
 pub mod shaders;
 pub mod tiles;
 pub mod tune;
+pub mod variants;
 pub mod yardstick;
 
 pub use context::{list_adapters, AdapterSummary, Gpu, GpuError, LimitSet};

@@ -418,6 +418,26 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
     ok.then_some(t)
 }
 
+/// `tile` with each way of placing U and h (U from the parameters or in workgroup memory; h through
+/// memory or by subgroup shuffles), each made legal by [`fit`], duplicates dropped: what the recurrent
+/// kernels' standalone checks run.
+pub fn placement_variants(product: &Product, tile: Tile, limits: TileLimits) -> Vec<Tile> {
+    let mut out: Vec<Tile> = Vec::new();
+    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
+        let variant = Tile {
+            shared,
+            subgroup,
+            ..tile
+        };
+        if let Some(legal) = fit(product, variant, limits) {
+            if !out.contains(&legal) {
+                out.push(legal);
+            }
+        }
+    }
+    out
+}
+
 /// Every tile `gpulstm tune` tries for `product` (legal ones only, the default first): a few dozen at
 /// most, so tuning a model takes minutes, not hours.
 pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) -> Vec<Tile> {

@@ -9,7 +9,7 @@ use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{gate_col, keras_gate_order, round4, Block, BlockKind};
 use crate::gpu::kernel::{submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
-use crate::gpu::tiles::{fit, Product, Tile, TileLimits, Tiles};
+use crate::gpu::tiles::{placement_variants, Product, Tile, TileLimits, Tiles};
 use crate::reference::lstm::{lstm_forward, LstmDims};
 
 pub const CPU_TWIN: &str = "reference::lstm::lstm_forward";
@@ -318,20 +318,10 @@ pub fn check_tiles(gpu: &Gpu, product: &Product) -> Vec<(Tile, Tiles)> {
     let Some(tile) = defaults.tile(product) else {
         return Vec::new();
     };
-    let mut out: Vec<(Tile, Tiles)> = Vec::new();
-    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
-        let variant = Tile {
-            shared,
-            subgroup,
-            ..tile
-        };
-        if let Some(legal) = fit(product, variant, TileLimits::of(gpu)) {
-            if !out.iter().any(|(t, _)| *t == legal) {
-                out.push((legal, defaults.clone().with(product, legal)));
-            }
-        }
-    }
-    out
+    placement_variants(product, tile, TileLimits::of(gpu))
+        .into_iter()
+        .map(|legal| (legal, defaults.clone().with(product, legal)))
+        .collect()
 }
 
 /// The standalone check: activated gates, cells and hidden states of every step against `lstm_forward`,
