@@ -199,6 +199,8 @@ fn lower_limits_change_the_tiles_not_the_results() {
             )
             .expect("spec"),
         ),
+        // Small blocks: quick to compile.
+        batch: 4,
         ..Problem::small()
     };
     if gpu.adapter_limits.max_compute_workgroup_storage_size < 25600 {

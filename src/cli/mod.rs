@@ -803,6 +803,12 @@ pub fn devices_table(adapters: &[AdapterSummary]) -> String {
     for r in &rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
+    if adapters.iter().any(|a| a.opt_in) {
+        out.push_str(
+            "GL adapters run only when named (--adapter gl): the default choice and --backend auto \
+             use Vulkan, Metal or DX12\n",
+        );
+    }
     out
 }
 

@@ -88,10 +88,15 @@ impl AdapterSummary {
     }
 }
 
+/// Vulkan, Metal, DX12 and GL, or the backends wgpu's own `WGPU_BACKEND` variable names (`vulkan`, `gl`,
+/// ...), so a user can hide a backend whose driver misbehaves.
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    desc.backends =
-        wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12 | wgpu::Backends::GL;
+    desc.backends = (wgpu::Backends::VULKAN
+        | wgpu::Backends::METAL
+        | wgpu::Backends::DX12
+        | wgpu::Backends::GL)
+        .with_env();
     wgpu::Instance::new(desc)
 }
 
