@@ -368,8 +368,8 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
-    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter
-    /// and --quiet may be given with it).
+    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter,
+    /// --limits and --quiet may be given with it).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
 }
