@@ -17,6 +17,7 @@ fn adapter(name: &str, software: bool) -> AdapterSummary {
         max_compute_workgroups_per_dimension: 65535,
         max_storage_buffers_per_shader_stage: 8,
         timestamp_queries: false,
+        opt_in: false,
     }
 }
 
@@ -65,6 +66,15 @@ fn auto_takes_a_hardware_gpu_and_says_why_when_it_does_not() {
         decide(Backend::Auto, &[adapter("llvmpipe", true)], Some("llvm")),
         Decision::Gpu
     );
+}
+
+#[test]
+fn opt_in_adapters_count_only_when_named() {
+    let mut gl = adapter("llvmpipe (GL)", false);
+    gl.opt_in = true;
+    let note = cpu_note(decide(Backend::Auto, &[gl.clone()], None));
+    assert!(note.contains("no GPU adapter"), "{note}");
+    assert_eq!(decide(Backend::Auto, &[gl], Some("gl")), Decision::Gpu);
 }
 
 #[test]

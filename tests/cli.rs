@@ -218,6 +218,11 @@ fn malformed_inputs_exit_2_with_a_message_naming_the_place() {
     assert_usage_error(&r, &["--batch-size", "4096"]);
     let r = gpulstm(&["train", "--lookback", "5000", "--out", out]);
     assert_usage_error(&r, &["too few rows", "--lookback 5000"]);
+    // --limits names the two sets it takes.
+    let r = gpulstm(&["train", "--limits", "huge", "--out", out]);
+    assert_usage_error(&r, &["--limits", "adapter", "webgpu"]);
+    let r = gpulstm(&["check", "--limits", "webgpu2"]);
+    assert_usage_error(&r, &["--limits", "webgpu"]);
 
     // Nothing was written for any of them.
     assert!(!Path::new(out).join("metrics.json").exists());
@@ -237,10 +242,13 @@ fn devices_lists_or_explains_and_exits_0() {
 
 /// `--backend auto` (the default): a hardware adapter → the GPU; only software rasterisers (lavapipe in
 /// CI) → the CPU reference, with a note naming them; no adapter at all → the CPU reference, with a note
-/// saying so.
+/// saying so. GL adapters are used only when `--adapter` names them, so they do not count.
 #[test]
 fn auto_backend_uses_hardware_gpus_only() {
-    let adapters = gpulstm::gpu::list_adapters();
+    let adapters: Vec<_> = gpulstm::gpu::list_adapters()
+        .into_iter()
+        .filter(|a| !a.opt_in)
+        .collect();
     if std::env::var("GPULSTM_REQUIRE_GPU").as_deref() == Ok("1") {
         assert!(
             !adapters.is_empty(),
@@ -269,5 +277,31 @@ fn auto_backend_uses_hardware_gpus_only() {
     } else {
         assert!(!cpu, "{backend}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `train --backend gpu --limits webgpu` opens the device with the WebGPU defaults and says so in the
+/// run's backend.
+#[test]
+fn webgpu_limits_train_and_check() {
+    if gpulstm::gpu::list_adapters().iter().all(|a| a.opt_in) {
+        assert_ne!(
+            std::env::var("GPULSTM_REQUIRE_GPU").as_deref(),
+            Ok("1"),
+            "GPULSTM_REQUIRE_GPU=1 but wgpu sees no adapter"
+        );
+        eprintln!("webgpu_limits_train_and_check: SKIPPED, no GPU adapter");
+        return;
+    }
+    let dir = scratch("webgpu");
+    let mut args = vec!["train", "--quiet", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(&TINY[2..]);
+    args.extend_from_slice(&["--backend", "gpu", "--limits", "webgpu"]);
+    let out = gpulstm(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let backend = metrics["run"]["backend"].as_str().unwrap_or_default();
+    assert!(backend.contains("webgpu limits"), "{backend}");
     let _ = std::fs::remove_dir_all(&dir);
 }

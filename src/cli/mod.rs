@@ -244,6 +244,25 @@ pub enum ProtocolArg {
     Seed,
 }
 
+/// `--limits`: which limits the GPU device is opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LimitsArg {
+    /// The adapter's own limits.
+    Adapter,
+    /// The WebGPU defaults (`wgpu::Limits::default()`): what any Vulkan, Metal or DX12 GPU offers.
+    #[value(name = "webgpu")]
+    WebGpu,
+}
+
+impl LimitsArg {
+    pub fn set(self) -> gpu::LimitSet {
+        match self {
+            LimitsArg::Adapter => gpu::LimitSet::Adapter,
+            LimitsArg::WebGpu => gpu::LimitSet::WebGpu,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
     /// A hardware GPU if one is found, else the CPU engine (a software adapter alone, such as
@@ -372,9 +391,14 @@ pub struct TrainArgs {
     /// lose); results do not depend on it [default: what the backend holds at once].
     #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub max_models_per_chunk: Option<usize>,
-    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
+    /// GPU limits to plan with: the adapter's own, or the WebGPU defaults any Vulkan/Metal/DX12 GPU offers
+    /// (tiles and models per chunk follow; results do not change).
+    #[arg(long, value_enum, default_value_t = LimitsArg::Adapter)]
+    pub limits: LimitsArg,
     /// Start every model from this checkpoint's weights instead of the seeded initialisation (from a
     /// walk-forward checkpoint: its newest model, the last split's; the checkpoint's scaler is not used).
     #[arg(long, value_name = "FILE")]
@@ -388,8 +412,8 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
-    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter
-    /// and --quiet may be given with it).
+    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter,
+    /// --limits and --quiet may be given with it).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
 }
@@ -397,9 +421,13 @@ pub struct TrainArgs {
 /// `gpulstm check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
+    /// GPU limits to open the device with: the adapter's own, or the WebGPU defaults.
+    #[arg(long, value_enum, default_value_t = LimitsArg::Adapter)]
+    pub limits: LimitsArg,
     /// Seed of the random shapes (default: a fresh one, printed, so a failure can be rerun).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -482,7 +510,7 @@ fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String
 /// reason for the CPU engine is printed and added to `notes`.
 fn pick_trainer(
     backend: BackendArg,
-    adapter: Option<&str>,
+    (adapter, limits): (Option<&str>, LimitsArg),
     notes: &mut Vec<String>,
     quiet: bool,
 ) -> Result<Box<dyn Trainer>, Failure> {
@@ -493,7 +521,7 @@ fn pick_trainer(
         BackendArg::Gpu => Backend::Gpu,
         BackendArg::Reference => Backend::Reference,
     };
-    let trainer = backend::open(choice, adapter, notes).map_err(|e| match e {
+    let trainer = backend::open(choice, adapter, &limits.set(), notes).map_err(|e| match e {
         GpuError::NoAdapter { .. } => usage(e),
         other => runtime(other),
     })?;
@@ -645,6 +673,12 @@ pub fn devices_table(adapters: &[AdapterSummary]) -> String {
     for r in &rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
+    if adapters.iter().any(|a| a.opt_in) {
+        out.push_str(
+            "GL adapters run only when named (--adapter gl): the default choice and --backend auto \
+             use Vulkan, Metal or DX12\n",
+        );
+    }
     out
 }
 
@@ -659,6 +693,91 @@ fn open_gpu(filter: Option<&str>) -> Result<gpu::Gpu, Failure> {
         GpuError::NoAdapter { .. } => usage(e),
         other => runtime(other),
     })
+}
+
+/// What the engine rests on for `gpu`: every limit it plans from (on the device, on the adapter, what the
+/// kernels need, what it decides), the features it uses, and the plan for the main job (the report's
+/// model at `train`'s defaults on the embedded sample). A report from any GPU carries all of it.
+fn relied_on(gpu: &gpu::Gpu) -> Result<String, Failure> {
+    let mut out = format!(
+        "limits the device was opened with: {}\n",
+        gpu::plan::limit_set_note(&gpu.limit_set)
+    );
+    let uses = gpu::plan::limit_uses(&gpu.limits, &gpu.adapter_limits);
+    let name_w = uses.iter().map(|u| u.name.len()).max().unwrap_or(0);
+    let show = |name: &str, v: u64| {
+        if name.ends_with("_size") && v >= 1024 {
+            bytes(v)
+        } else {
+            v.to_string()
+        }
+    };
+    out.push_str(&format!(
+        "  {:<name_w$}  {:>10}  {:>10}  {:>6}  decides\n",
+        "limit", "device", "adapter", "needs"
+    ));
+    for u in &uses {
+        out.push_str(&format!(
+            "  {:<name_w$}  {:>10}  {:>10}  {:>6}  {}\n",
+            u.name,
+            show(u.name, u.device),
+            show(u.name, u.adapter),
+            u.needs.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+            u.drives
+        ));
+    }
+    out.push_str("features the engine requests where present:\n");
+    for f in gpu::plan::feature_uses(gpu) {
+        out.push_str(&format!(
+            "  {:<name_w$}  {:>10}  {}\n",
+            f.name,
+            if f.present { "yes" } else { "no" },
+            f.used_for
+        ));
+    }
+    // The main job's shapes from `train`'s own defaults, so this stays what `gpulstm train` runs.
+    let defaults = match Cli::try_parse_from(["gpulstm", "train"]).map(|c| c.command) {
+        Ok(Command::Train(t)) => t,
+        _ => return Err(runtime(anyhow!("train's defaults do not parse"))),
+    };
+    let series = defaults.data.load(&defaults.data.options())?;
+    let spec = ModelSpec::parse(&defaults.layers, series.feature_names.len()).map_err(runtime)?;
+    let layout = ParamLayout::new(&spec);
+    let tiles = gpu::tiles::Tiles::for_gpu(gpu);
+    let plan = gpu::plan::plan(
+        &gpu.limits,
+        &tiles,
+        &layout,
+        defaults.batch_size,
+        defaults.lookback,
+    );
+    out.push_str(&format!(
+        "plan for the main job ({}, batch {}, look-back {}, {} features; {:?} block shapes):\n  \
+         {} models per chunk ({} per model in the largest buffer)\n",
+        spec.to_spec_string(),
+        defaults.batch_size,
+        defaults.lookback,
+        series.feature_names.len(),
+        tiles.class,
+        plan.models_per_chunk,
+        bytes(plan.per_model_bytes)
+    ));
+    let key_w = plan
+        .tiles
+        .iter()
+        .map(|(p, _, _)| p.key().len())
+        .max()
+        .unwrap_or(0);
+    for (product, tile, source) in &plan.tiles {
+        out.push_str(&format!(
+            "  {:<key_w$}  {:<7}  {}\n",
+            product.key(),
+            source,
+            tile.map(|t| t.to_string())
+                .unwrap_or_else(|| "no workgroup this device allows covers it".into())
+        ));
+    }
+    Ok(out)
 }
 
 fn check(args: &CheckArgs) -> Result<(), Failure> {
@@ -687,12 +806,13 @@ fn check(args: &CheckArgs) -> Result<(), Failure> {
     ));
     let mut results = crate::cpu::check::run_all(seed);
     let mut checked = vec!["the CPU engine".to_string()];
-    match gpu::Gpu::new(args.adapter.as_deref()) {
+    match gpu::Gpu::open(args.adapter.as_deref(), &args.limits.set()) {
         Ok(gpu) => {
             say(&format!(
-                "adapter: {} ({}, {})\n",
-                gpu.summary.name, gpu.summary.backend, gpu.summary.device_type
+                "adapter: {} ({}, {}), driver {}\n",
+                gpu.summary.name, gpu.summary.backend, gpu.summary.device_type, gpu.summary.driver
             ));
+            say(&relied_on(&gpu)?);
             let twins: Vec<String> = gpu::check::kernel_checks()
                 .iter()
                 .map(|(family, twin, _)| format!("  {family:<14} against {twin}"))

@@ -150,7 +150,7 @@ pub(super) fn refuse_unfinished(dir: &Path, force: bool) -> Result<(), Failure> 
 }
 
 /// Flags `--resume` may be combined with: the ones that do not change the results' definition.
-const RESUME_FLAGS: [&str; 4] = ["--resume", "--backend", "--adapter", "--quiet"];
+const RESUME_FLAGS: [&str; 5] = ["--resume", "--backend", "--adapter", "--limits", "--quiet"];
 
 /// `train --resume DIR`: the recorded arguments, checked against the data and configuration now.
 pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
@@ -164,7 +164,7 @@ pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
     {
         return Err(usage(anyhow!(
             "{extra}: --resume continues the run with the configuration it recorded; only --backend, \
-             --adapter and --quiet may be given with it"
+             --adapter, --limits and --quiet may be given with it"
         )));
     }
     let dir = dir
@@ -196,6 +196,9 @@ pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
     }
     if flag("--adapter") {
         recorded.adapter = args.adapter.clone();
+    }
+    if flag("--limits") {
+        recorded.limits = args.limits;
     }
     recorded.quiet = args.quiet;
     let plan = plan(&recorded)?;
@@ -269,7 +272,7 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
     }
     let mut trainer = pick_trainer(
         args.backend,
-        args.adapter.as_deref(),
+        (args.adapter.as_deref(), args.limits),
         &mut config.notes,
         args.quiet,
     )?;

@@ -210,6 +210,17 @@ impl Problem {
         epochs: usize,
         optim: &Optim,
     ) -> Result<Engine<'g>, GpuError> {
+        self.engine_with(gpu, epochs, optim, &Tiles::defaults(gpu))
+    }
+
+    /// [`Problem::engine`] with given block shapes.
+    pub fn engine_with<'g>(
+        &self,
+        gpu: &'g Gpu,
+        epochs: usize,
+        optim: &Optim,
+        tiles: &Tiles,
+    ) -> Result<Engine<'g>, GpuError> {
         let shape = EngineShape {
             models: self.ids.len(),
             batch: self.batch,
@@ -226,8 +237,7 @@ impl Problem {
         };
         let series: Vec<f32> = self.raw.iter().flatten().map(|&v| v as f32).collect();
         let target = to_f32(&self.target);
-        let tiles = Tiles::defaults(gpu);
-        let mut engine = Engine::new(gpu, &self.layout, shape, optim, &tiles, (&series, &target))?;
+        let mut engine = Engine::new(gpu, &self.layout, shape, optim, tiles, (&series, &target))?;
         let setups: Vec<ModelSetup> = (0..self.ids.len())
             .map(|m| ModelSetup {
                 model_id: self.ids[m],

@@ -1,4 +1,5 @@
-//! The wgpu device: adapter choice, the adapter's real limits, and a blocking readback helper.
+//! The wgpu device: adapter choice, the limits it is opened with (the adapter's own or the WebGPU
+//! defaults), and a blocking readback helper.
 
 use std::sync::mpsc;
 
@@ -57,6 +58,10 @@ pub struct AdapterSummary {
     pub max_compute_workgroups_per_dimension: u32,
     pub max_storage_buffers_per_shader_stage: u32,
     pub timestamp_queries: bool,
+    /// Reached only when `--adapter` names it: wgpu's GL backend (a downlevel API whose compute support
+    /// varies by driver), so the default choice, `--backend auto` and the tests stay on Vulkan, Metal and
+    /// DX12 as before.
+    pub opt_in: bool,
 }
 
 impl AdapterSummary {
@@ -64,7 +69,7 @@ impl AdapterSummary {
         let info = adapter.get_info();
         let limits = adapter.limits();
         AdapterSummary {
-            name: info.name,
+            name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             software: info.device_type == wgpu::DeviceType::Cpu,
@@ -78,21 +83,63 @@ impl AdapterSummary {
             max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
             timestamp_queries: adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
+            opt_in: info.backend == wgpu::Backend::Gl,
         }
     }
 }
 
+/// Vulkan, Metal, DX12 and GL, or the backends wgpu's own `WGPU_BACKEND` variable names (`vulkan`, `gl`,
+/// ...), so a user can hide a backend whose driver misbehaves.
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
+    desc.backends = (wgpu::Backends::VULKAN
+        | wgpu::Backends::METAL
+        | wgpu::Backends::DX12
+        | wgpu::Backends::GL)
+        .with_env();
     wgpu::Instance::new(desc)
 }
 
-/// Every adapter wgpu can see (Vulkan, Metal, DX12), best first.
+/// Every adapter wgpu sees, in the order they are preferred: Vulkan, Metal and DX12 adapters before GL
+/// ones, each group best device type first.
+fn adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
+    let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    adapters.sort_by_key(|a| {
+        let info = a.get_info();
+        (
+            info.backend == wgpu::Backend::Gl,
+            preference(info.device_type),
+        )
+    });
+    adapters
+}
+
+/// Every adapter wgpu can see (Vulkan, Metal, DX12, then GL), best first.
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let mut adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
-    adapters.sort_by_key(|a| preference(a.get_info().device_type));
-    adapters.iter().map(AdapterSummary::of).collect()
+    adapters(&instance())
+        .iter()
+        .map(AdapterSummary::of)
+        .collect()
+}
+
+/// Whether `--adapter filter` names this adapter: a backend's name (`vulkan`, `metal`, `dx12`, `gl`)
+/// picks that backend, anything else is a case-insensitive substring of the adapter's name. Without a
+/// filter, every adapter but the opt-in (GL) ones.
+fn matches(filter: Option<&str>, info: &wgpu::AdapterInfo) -> bool {
+    let Some(f) = filter.map(str::to_lowercase) else {
+        return info.backend != wgpu::Backend::Gl;
+    };
+    let backends = [
+        wgpu::Backend::Vulkan,
+        wgpu::Backend::Metal,
+        wgpu::Backend::Dx12,
+        wgpu::Backend::Gl,
+    ];
+    if backends.iter().any(|b| b.to_str() == f) {
+        info.backend.to_str() == f
+    } else {
+        info.name.to_lowercase().contains(&f)
+    }
 }
 
 /// Lower is better: a discrete GPU first, a CPU rasteriser (lavapipe) last.
@@ -106,13 +153,54 @@ fn preference(kind: wgpu::DeviceType) -> u8 {
     }
 }
 
-/// An open device with the adapter's own limits (not the WebGPU defaults, which cap a storage binding at
-/// 128 MiB and would split 988 models into needless chunks).
+/// Which limits the device is opened with; the engine plans its tiles and chunks from these alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LimitSet {
+    /// The adapter's own limits (the default): on a GPU far above the WebGPU defaults, so 988 models fit
+    /// one storage binding instead of needless chunks.
+    Adapter,
+    /// `wgpu::Limits::default()`, the WebGPU defaults every conformant Vulkan, Metal and DX12 adapter
+    /// offers (16 KiB workgroup storage, 256 invocations, 128 MiB storage bindings, 8 storage buffers
+    /// per stage): what a run needs on any such GPU.
+    WebGpu,
+    /// Given limits (tests lower one to see the plan change); each must be within the adapter's.
+    Custom(Box<wgpu::Limits>),
+}
+
+impl LimitSet {
+    /// `--limits`' spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LimitSet::Adapter => "adapter",
+            LimitSet::WebGpu => "webgpu",
+            LimitSet::Custom(_) => "custom",
+        }
+    }
+
+    fn resolve(&self, adapter: &wgpu::Limits) -> wgpu::Limits {
+        match self {
+            LimitSet::Adapter => adapter.clone(),
+            LimitSet::WebGpu => wgpu::Limits::default(),
+            LimitSet::Custom(limits) => (**limits).clone(),
+        }
+    }
+}
+
+/// An open device with the limits of a [`LimitSet`] (the adapter's own by default).
 pub struct Gpu {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
+    /// The adapter as wgpu describes it, with the adapter's own limits.
     pub summary: AdapterSummary,
+    /// The limits the device was opened with and enforces: every plan (tiles, models per chunk, grids)
+    /// is made from these, never from the adapter's own.
     pub limits: wgpu::Limits,
+    /// Which limits those are.
+    pub limit_set: LimitSet,
+    /// The adapter's own limits (what `--limits adapter` would have asked for).
+    pub adapter_limits: wgpu::Limits,
+    /// The adapter's subgroup sizes (wgpu reports 4..128 where it does not know them).
+    pub subgroup_sizes: (u32, u32),
     pub timestamps: bool,
     /// The subgroup size, where the device has subgroup operations and one fixed subgroup size (the
     /// recurrent kernels' subgroup variants need a workgroup that is exactly one subgroup).
@@ -143,22 +231,46 @@ impl Health {
 }
 
 impl Gpu {
-    /// Opens the preferred adapter, or the first whose name contains `filter` (case-insensitive).
+    /// Opens the preferred adapter, or the first `filter` names (see [`matches`]), with its own limits.
     pub fn new(filter: Option<&str>) -> Result<Gpu, GpuError> {
+        Gpu::open(filter, &LimitSet::Adapter)
+    }
+
+    /// Opens the preferred adapter, or the first `filter` names, with the limits of `limit_set`; an
+    /// adapter that cannot offer them is an error naming each limit it falls short on.
+    pub fn open(filter: Option<&str>, limit_set: &LimitSet) -> Result<Gpu, GpuError> {
         let instance = instance();
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-        adapters.sort_by_key(|a| preference(a.get_info().device_type));
-        let adapter = adapters
+        let adapter = adapters(&instance)
             .into_iter()
-            .find(|a| match filter {
-                Some(f) => a.get_info().name.to_lowercase().contains(&f.to_lowercase()),
-                None => true,
-            })
+            .find(|a| matches(filter, &a.get_info()))
             .ok_or_else(|| GpuError::NoAdapter {
                 filter: filter.map(str::to_string),
             })?;
         let summary = AdapterSummary::of(&adapter);
-        let limits = adapter.limits();
+        let wanted = limit_set.resolve(&adapter.limits());
+        let mut short = Vec::new();
+        wanted.check_limits_with_fail_fn(&adapter.limits(), false, |name, want, has| {
+            short.push(format!(
+                "{name}: asked for {want}, the adapter offers {has}"
+            ))
+        });
+        // Below the engine's fixed needs (a GL driver can be): an error now rather than a failed
+        // pipeline later.
+        short.extend(super::plan::unmet(&wanted));
+        if !short.is_empty() {
+            return Err(GpuError::Device {
+                adapter: summary.name.clone(),
+                message: format!(
+                    "with the {} limits: {}{}",
+                    limit_set.name(),
+                    short.join("; "),
+                    match limit_set {
+                        LimitSet::Adapter => "",
+                        _ => "; run with --limits adapter",
+                    }
+                ),
+            });
+        }
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
         let info = adapter.get_info();
@@ -181,7 +293,7 @@ impl Gpu {
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpulstm"),
             required_features: features,
-            required_limits: limits.clone(),
+            required_limits: wanted,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
@@ -199,11 +311,16 @@ impl Gpu {
         device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
             Health::set(&on_error.uncaptured, e.to_string());
         }));
+        // What the device enforces (the limits requested, as wgpu took them).
+        let limits = device.limits();
         Ok(Gpu {
             device,
             queue,
             summary,
             limits,
+            limit_set: limit_set.clone(),
+            adapter_limits: adapter.limits(),
+            subgroup_sizes: (info.subgroup_min_size, info.subgroup_max_size),
             timestamps,
             subgroup_size,
             families: std::sync::Mutex::new(Vec::new()),

@@ -70,6 +70,9 @@ pub struct Carried {
     pub best_val: f32,
 }
 
+/// Bytes of the largest buffer all models share besides the data: Adam's step-size table.
+pub const SHARED_TABLE_BYTES: u64 = 4 * STEP_SIZE_TABLE_LEN as u64;
+
 /// Floats per model of the engine's largest buffer: the model axis is chunked so that this times the
 /// chunk size fits one storage binding.
 pub fn largest_per_model(layout: &ParamLayout, batch: usize, lookback: usize) -> usize {
@@ -93,20 +96,30 @@ pub fn largest_per_model(layout: &ParamLayout, batch: usize, lookback: usize) ->
     largest
 }
 
-/// How many models one engine may hold on this adapter.
+/// How many models one engine may hold on this device: from the limits it was opened with.
 pub fn max_models_per_engine(
     gpu: &Gpu,
     layout: &ParamLayout,
     batch: usize,
     lookback: usize,
 ) -> usize {
+    max_models(&gpu.limits, layout, batch, lookback)
+}
+
+/// How many models one engine may hold under `limits`: its largest per-model buffer times the model count
+/// must fit one storage binding and one buffer, and the model axis of a grid one dimension.
+pub fn max_models(
+    limits: &wgpu::Limits,
+    layout: &ParamLayout,
+    batch: usize,
+    lookback: usize,
+) -> usize {
     let per_model = (largest_per_model(layout, batch, lookback) * 4).max(1) as u64;
-    let binding = gpu
-        .limits
+    let binding = limits
         .max_storage_buffer_binding_size
-        .min(gpu.limits.max_buffer_size);
-    let by_memory = (binding / per_model) as usize;
-    let by_grid = gpu.limits.max_compute_workgroups_per_dimension as usize;
+        .min(limits.max_buffer_size);
+    let by_memory = usize::try_from(binding / per_model).unwrap_or(usize::MAX);
+    let by_grid = limits.max_compute_workgroups_per_dimension as usize;
     by_memory.min(by_grid)
 }
 
@@ -205,6 +218,27 @@ impl<'g> Engine<'g> {
                 "{} models requested in one engine; {} holds at most {limit} of this layout \
                  (the caller chunks the model axis)",
                 shape.models, gpu.summary.name
+            )));
+        }
+        // The buffers all models share must each fit one binding on their own.
+        let binding = gpu
+            .limits
+            .max_storage_buffer_binding_size
+            .min(gpu.limits.max_buffer_size);
+        let shared = [
+            ("the data series", 4 * series.len().max(target.len()) as u64),
+            ("Adam's step-size table", SHARED_TABLE_BYTES),
+        ];
+        if let Some((what, bytes)) = shared.iter().find(|(_, b)| *b > binding) {
+            return Err(GpuError::TooLarge(format!(
+                "{what} takes {bytes} bytes on the device, more than one storage binding of {} allows \
+                 ({binding} bytes){}",
+                gpu.summary.name,
+                if *what == "the data series" {
+                    "; use a shorter data file"
+                } else {
+                    ""
+                }
             )));
         }
         gpu.checked("allocating the engine", || {

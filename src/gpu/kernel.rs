@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex};
 use super::context::{Gpu, GpuError};
 use super::tiles::Product;
 
+/// The largest fixed `@workgroup_size` in the shaders (batch.wgsl `gather`; the other element-wise
+/// kernels use 64): a device must allow this many invocations, and this many along x.
+pub const FIXED_WORKGROUP_INVOCATIONS: u32 = 256;
+
 /// What sits at each binding number of a family's group 0.
 #[derive(Clone, Copy, Debug)]
 pub enum Slot {

@@ -1,13 +1,18 @@
 //! The GPU backend: every training kernel a WGSL compute shader run through wgpu.
 //!
-//! - [`context`]: adapter choice and device with the adapter's real limits; readback.
+//! - [`context`]: adapter choice and the device, opened with the adapter's limits or the WebGPU defaults;
+//!   readback.
 //! - [`shaders`]: the embedded WGSL sources and the module each family compiles.
 //! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches.
 //! - [`kernels`]: one module per kernel family: its launch builder and its standalone check.
+//! - [`plan`]: what the engine decides from the device's limits (products, tiles, models per chunk)
+//!   and which limits and features it rests on.
 //! - [`tiles`]: block shapes per adapter and product; the `gpulstm tune` cache; [`tune`]: timing them.
 //! - [`device_layout`]: the parameters and layer inputs as the kernels read them.
 //! - [`layers`]: each layer's buffers and launches; [`engine`]: M models trained in the same dispatches.
 //! - [`compare`], [`check`]: comparison with the CPU reference; the whole-step and whole-fit checks.
+//! - [`variants`]: every pipeline (module, entry point, constants) the engine, checks, tune and bench
+//!   can create, for the shader translation test.
 //! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
 //!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
@@ -21,11 +26,13 @@ pub mod kernel;
 pub mod kernels;
 pub mod layers;
 pub mod layout;
+pub mod plan;
 pub mod profile;
 pub mod shaders;
 pub mod tiles;
 pub mod tune;
+pub mod variants;
 pub mod yardstick;
 
-pub use context::{list_adapters, AdapterSummary, Gpu, GpuError};
+pub use context::{list_adapters, AdapterSummary, Gpu, GpuError, LimitSet};
 pub use engine::{Engine, EngineShape, ModelSetup, Optim};

@@ -191,6 +191,66 @@ impl Product {
     }
 }
 
+/// The pipeline a product is computed by with a given tile: what `Launch::new` is given, and what
+/// tests/shader_translation.rs translates for every variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    /// The module, by its name in [`shaders::modules`](super::shaders::modules).
+    pub module: &'static str,
+    pub entry: &'static str,
+    pub constants: Constants,
+}
+
+impl Product {
+    /// The module, entry point and pipeline constants computing this product with `tile`. `subgroups`:
+    /// the device has subgroup operations, so the recurrent families are compiled with their subgroup
+    /// entry points (`Kernels::build`).
+    pub fn pipeline(&self, tile: &Tile, subgroups: bool) -> Pipeline {
+        let recurrent =
+            |plain: &'static str, with_subgroups: &'static str, units: usize| Pipeline {
+                module: if subgroups { with_subgroups } else { plain },
+                entry: if tile.subgroup {
+                    "main_subgroup"
+                } else {
+                    "main"
+                },
+                constants: recurrent_constants(tile, units),
+            };
+        match *self {
+            Product::Project { .. } => Pipeline {
+                module: "gemm",
+                entry: "project",
+                constants: tile.constants(),
+            },
+            Product::WeightGrad { .. } => Pipeline {
+                module: "gemm",
+                entry: "weight_grad",
+                constants: tile.constants(),
+            },
+            Product::Recurrence { units, .. } => {
+                recurrent("lstm_forward", "lstm_forward+subgroup", units)
+            }
+            Product::Bptt { units, .. } => {
+                recurrent("lstm_backward", "lstm_backward+subgroup", units)
+            }
+        }
+    }
+}
+
+/// The recurrent kernels' constants: the block constants plus where U lives, U_SHARED and U_VEC4S (the
+/// vec4s of U, U4·U, that the workgroup keeps on chip; 1 when it does not).
+pub fn recurrent_constants(tile: &Tile, units: usize) -> Constants {
+    let mut c = tile.constants();
+    c.push(("U_SHARED", f64::from(u8::from(tile.shared))));
+    let vec4s = if tile.shared {
+        round4(units) * units
+    } else {
+        1
+    };
+    c.push(("U_VEC4S", vec4s as f64));
+    c
+}
+
 /// What the defaults table is keyed by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdapterClass {
@@ -356,6 +416,26 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
         && t.rows <= product.max_rows()
         && t.cols <= MAX_COLS;
     ok.then_some(t)
+}
+
+/// `tile` with each way of placing U and h (U from the parameters or in workgroup memory; h through
+/// memory or by subgroup shuffles), each made legal by [`fit`], duplicates dropped: what the recurrent
+/// kernels' standalone checks run.
+pub fn placement_variants(product: &Product, tile: Tile, limits: TileLimits) -> Vec<Tile> {
+    let mut out: Vec<Tile> = Vec::new();
+    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
+        let variant = Tile {
+            shared,
+            subgroup,
+            ..tile
+        };
+        if let Some(legal) = fit(product, variant, limits) {
+            if !out.contains(&legal) {
+                out.push(legal);
+            }
+        }
+    }
+    out
 }
 
 /// Every tile `gpulstm tune` tries for `product` (legal ones only, the default first): a few dozen at
@@ -534,9 +614,14 @@ impl Tiles {
 
     /// Defaults only (the checks, and `tune`'s reference point).
     pub fn defaults(gpu: &Gpu) -> Tiles {
+        Tiles::new(AdapterClass::of(gpu), TileLimits::of(gpu))
+    }
+
+    /// The defaults of `class` under `limits`, without a device (plans made on paper).
+    pub fn new(class: AdapterClass, limits: TileLimits) -> Tiles {
         Tiles {
-            class: AdapterClass::of(gpu),
-            limits: TileLimits::of(gpu),
+            class,
+            limits,
             cached: Vec::new(),
         }
     }

@@ -7,7 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::compare::{compare, to_f32, tol_matmul, CheckResult, Data, Tol};
 use super::context::{Gpu, GpuError};
-use super::kernel::{submit, Family, Launch, Slot};
+use super::kernel::{submit, Family, Launch};
 use super::layout::u32_of;
 use super::shaders;
 use super::tiles::{Tile, TileLimits, MAX_COLS, MAX_ROWS};
@@ -44,12 +44,11 @@ impl MatShape {
 }
 
 fn family(gpu: &Gpu) -> Result<Family, GpuError> {
-    use Slot::*;
     Family::build(
         gpu,
         "yardsticks",
         shaders::module("yardsticks"),
-        &[Uniform, Read, Read, ReadWrite],
+        &super::kernels::slots("yardsticks"),
     )
 }
 
@@ -263,6 +262,26 @@ impl FmaPeak {
     }
 }
 
+/// Every tile the check draws from: any block up to the largest, on 8 × 1 or 8 × 2 workgroups.
+pub fn check_tiles() -> Vec<Tile> {
+    let mut out = Vec::new();
+    for rows in 1..=MAX_ROWS {
+        for cols in 1..=MAX_COLS {
+            for wgy in 1..=2 {
+                out.push(Tile {
+                    rows,
+                    cols,
+                    wgx: 8,
+                    wgy,
+                    shared: false,
+                    subgroup: false,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// `gpulstm check`'s part: a random plain product with a random tile, and the FMA peak's closed form.
 pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut d = Data(seed ^ 0x6a09_e667_f3bc_c908);
@@ -273,14 +292,8 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         depth: 4 * (1 + d.below(40)),
         cols: 4 * (1 + d.below(60)),
     };
-    let tile = Tile {
-        rows: 1 + d.below(MAX_ROWS as usize) as u32,
-        cols: 1 + d.below(MAX_COLS as usize) as u32,
-        wgx: 8,
-        wgy: 1 + d.below(2) as u32,
-        shared: false,
-        subgroup: false,
-    };
+    let tiles = check_tiles();
+    let tile = tiles[d.below(tiles.len())];
     let y = Yardstick::new(gpu, shape, seed)?;
     Ok(vec![
         y.check(gpu, &y.launch(gpu, tile)?)?,

@@ -12,7 +12,7 @@ use super::cpu::CpuTrainer;
 use super::gpu::GpuTrainer;
 use super::reference::ReferenceTrainer;
 use super::Trainer;
-use crate::gpu::{AdapterSummary, GpuError};
+use crate::gpu::{AdapterSummary, GpuError, LimitSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -70,8 +70,11 @@ pub enum Decision {
     Reference,
 }
 
-/// The policy, from the adapters wgpu lists and the `--adapter` filter.
+/// The policy, from the adapters wgpu lists and the `--adapter` filter. Opt-in adapters (GL) count only
+/// when named.
 pub fn decide(backend: Backend, adapters: &[AdapterSummary], filter: Option<&str>) -> Decision {
+    let chosen: Vec<&AdapterSummary> = adapters.iter().filter(|a| !a.opt_in).collect();
+    let adapters = chosen.as_slice();
     match backend {
         Backend::Cpu => Decision::Cpu { note: None },
         Backend::Reference => Decision::Reference,
@@ -112,6 +115,7 @@ pub fn fallback_note(e: &GpuError) -> String {
 pub fn open(
     backend: Backend,
     filter: Option<&str>,
+    limits: &LimitSet,
     notes: &mut Vec<String>,
 ) -> Result<Box<dyn Trainer>, GpuError> {
     let adapters = match backend {
@@ -124,7 +128,7 @@ pub fn open(
             notes.extend(note);
             Ok(Box::new(CpuTrainer::new()))
         }
-        Decision::Gpu => match GpuTrainer::new(filter) {
+        Decision::Gpu => match GpuTrainer::open(filter, limits) {
             Ok(t) => Ok(Box::new(t)),
             Err(e) if backend == Backend::Auto => {
                 notes.push(fallback_note(&e));

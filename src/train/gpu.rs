@@ -8,7 +8,7 @@ use super::{
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{max_models_per_engine, Carried, Engine, EngineShape, ModelSetup, Optim};
 use crate::gpu::tiles::Tiles;
-use crate::gpu::{AdapterSummary, Gpu, GpuError};
+use crate::gpu::{AdapterSummary, Gpu, GpuError, LimitSet};
 use crate::model::ParamLayout;
 
 pub struct GpuTrainer {
@@ -41,7 +41,12 @@ struct Chunk<'a> {
 
 impl GpuTrainer {
     pub fn new(adapter_filter: Option<&str>) -> Result<GpuTrainer, GpuError> {
-        let gpu = Gpu::new(adapter_filter)?;
+        GpuTrainer::open(adapter_filter, &LimitSet::Adapter)
+    }
+
+    /// On the adapter `adapter_filter` names, with the limits of `limits`: chunks and tiles follow them.
+    pub fn open(adapter_filter: Option<&str>, limits: &LimitSet) -> Result<GpuTrainer, GpuError> {
+        let gpu = Gpu::open(adapter_filter, limits)?;
         Ok(GpuTrainer {
             tiles: Tiles::for_gpu(&gpu),
             calls: 0,
@@ -157,7 +162,11 @@ impl Trainer for GpuTrainer {
 
     fn describe(&self) -> String {
         let s = &self.gpu.summary;
-        format!("gpu: {} ({}, {})", s.name, s.backend, s.device_type)
+        let limits = match self.gpu.limit_set {
+            LimitSet::Adapter => String::new(),
+            ref other => format!(", {} limits", other.name()),
+        };
+        format!("gpu: {} ({}, {}{limits})", s.name, s.backend, s.device_type)
     }
 
     /// One engine's worth: what the adapter holds at once.

@@ -3,14 +3,20 @@
 
 pub mod runs;
 
-use gpulstm::gpu::Gpu;
+use gpulstm::gpu::{Gpu, LimitSet};
 
 #[allow(dead_code)] // not every test crate opens an adapter
 pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
+    gpu_or_skip_with(test, &LimitSet::Adapter)
+}
+
+/// [`gpu_or_skip`] with the device opened with the limits of `limits`.
+#[allow(dead_code)]
+pub fn gpu_or_skip_with(test: &str, limits: &LimitSet) -> Option<Gpu> {
     let required = std::env::var("GPULSTM_REQUIRE_GPU")
         .map(|v| v == "1")
         .unwrap_or(false);
-    match Gpu::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()) {
+    match Gpu::open(std::env::var("GPULSTM_ADAPTER").ok().as_deref(), limits) {
         Ok(gpu) => {
             eprintln!(
                 "{test}: running on adapter \"{}\" ({}, {})",

@@ -72,7 +72,11 @@ impl Batch<'_> {
                 "gather",
                 &[],
                 bg,
-                grid_1d((models * elements) as u64, 256, max),
+                grid_1d(
+                    (models * elements) as u64,
+                    crate::gpu::kernel::FIXED_WORKGROUP_INVOCATIONS,
+                    max,
+                ),
             )?
             .costing(Cost::moves(2 * models * elements)),
         })

@@ -11,7 +11,7 @@ use crate::reference::fit::EarlyStopping;
 pub const CPU_TWIN: &str = "reference::fit::EarlyStopping::end_epoch";
 
 /// The divergence bound, from the one place it is defined (`fit::DIVERGED_VAL_LOSS`).
-const DIVERGENCE: [(&str, f64); 1] = [("DIVERGED_VAL_LOSS", crate::fit::DIVERGED_VAL_LOSS)];
+pub const DIVERGENCE: [(&str, f64); 1] = [("DIVERGED_VAL_LOSS", crate::fit::DIVERGED_VAL_LOSS)];
 
 /// Early stopping over `[M][stride]` parameters, their best copies and the loss history
 /// `[M][max_epochs][2]`.

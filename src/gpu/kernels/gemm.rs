@@ -73,13 +73,12 @@ fn operand_params(a: &View, b: &View, c: &View) -> GemmParams {
     }
 }
 
-/// The launch of product kernel `entry` with parameters `p` over its three operands, on the tile `tiles`
-/// gives `product`; its cost counts each operand once.
+/// The launch of `product` (gemm's `project` or `weight_grad`, by [`Product::pipeline`]) with parameters
+/// `p` over its three operands, on the tile `tiles` gives it; its cost counts each operand once.
 #[allow(clippy::too_many_arguments)]
 fn product_launch(
     gpu: &Gpu,
     (kernels, states): (&Kernels, &wgpu::Buffer),
-    entry: &'static str,
     p: GemmParams,
     (a, b, c): (&View, &View, &View),
     product: Product,
@@ -87,14 +86,37 @@ fn product_launch(
     models: usize,
 ) -> Result<Launch, GpuError> {
     let tile = tiles.tile(&product).ok_or_else(|| no_tile(&product))?;
-    let bind = [&gpu.uniform(entry, &p), states, &a.buf, &b.buf, &c.buf];
+    let pipeline = product.pipeline(&tile, false);
+    let bind = [
+        &gpu.uniform(pipeline.entry, &p),
+        states,
+        &a.buf,
+        &b.buf,
+        &c.buf,
+    ];
     let bg = kernels.gemm.bind(gpu, &bind);
     let grid = product_grid(p.rows as usize, p.cols4 as usize, tile, models);
+    // The grid's x is the tile count, bounded by the limits the device was opened with.
+    let max = gpu.limits.max_compute_workgroups_per_dimension;
+    if grid[0] > max || grid[1] > max {
+        return Err(GpuError::TooLarge(format!(
+            "the product {} takes {} × {} workgroups with {tile}; this device allows {max} per \
+             dimension; use a smaller --batch-size or --lookback",
+            product.key(),
+            grid[0],
+            grid[1]
+        )));
+    }
     let floats = a.rows * a.width + b.rows * b.width + c.rows * c.width;
-    Ok(
-        Launch::new(gpu, &kernels.gemm, entry, &tile.constants(), bg, grid)?
-            .costing(Cost::product(product, models, floats)),
-    )
+    Ok(Launch::new(
+        gpu,
+        &kernels.gemm,
+        pipeline.entry,
+        &pipeline.constants,
+        bg,
+        grid,
+    )?
+    .costing(Cost::product(product, models, floats)))
 }
 
 /// Grid of a product kernel: row tiles × column tiles along x, one model per y.
@@ -147,16 +169,7 @@ impl Project<'_> {
         }
         let operands = (self.a, self.b, self.c);
         let product = self.product();
-        product_launch(
-            gpu,
-            (kernels, states),
-            "project",
-            p,
-            operands,
-            product,
-            tiles,
-            models,
-        )
+        product_launch(gpu, (kernels, states), p, operands, product, tiles, models)
     }
 }
 
@@ -190,16 +203,7 @@ impl WeightGrad<'_> {
         p.depth = u32_of(self.a.rows);
         let operands = (self.a, self.d, self.c);
         let product = self.product();
-        product_launch(
-            gpu,
-            (kernels, states),
-            "weight_grad",
-            p,
-            operands,
-            product,
-            tiles,
-            models,
-        )
+        product_launch(gpu, (kernels, states), p, operands, product, tiles, models)
     }
 }
 

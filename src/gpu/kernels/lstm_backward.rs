@@ -4,7 +4,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::lstm_forward::{check_tiles, lstm_sizes, recurrent_constants, LstmCase};
+use super::lstm_forward::{check_tiles, lstm_sizes, LstmCase};
 use super::{active_states, Common, Kernels, View};
 use crate::gpu::compare::{compare, CheckResult, Data, Tol, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL};
 use crate::gpu::context::{Gpu, GpuError};
@@ -112,15 +112,12 @@ impl Bptt<'_> {
         // Gates, cells, dh from above, dgates out; Uᵀ once (kept on chip).
         let (tb, g4) = (self.steps * self.batch, 4 * units);
         let floats = 2 * tb * g4 + tb * units + self.dh_in.rows * units + units * g4;
+        let pipeline = product.pipeline(&tile, gpu.subgroup_size.is_some());
         Ok(Launch::new(
             gpu,
             &kernels.lstm_backward,
-            if tile.subgroup {
-                "main_subgroup"
-            } else {
-                "main"
-            },
-            &recurrent_constants(&tile, units),
+            pipeline.entry,
+            &pipeline.constants,
             bg,
             [u32_of(models), 1, 1],
         )?

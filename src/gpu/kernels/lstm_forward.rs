@@ -9,7 +9,7 @@ use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{gate_col, keras_gate_order, round4, Block, BlockKind};
 use crate::gpu::kernel::{submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, RunConfig};
-use crate::gpu::tiles::{fit, Constants, Product, Tile, TileLimits, Tiles};
+use crate::gpu::tiles::{placement_variants, Product, Tile, TileLimits, Tiles};
 use crate::reference::lstm::{lstm_forward, LstmDims};
 
 pub const CPU_TWIN: &str = "reference::lstm::lstm_forward";
@@ -43,20 +43,6 @@ pub struct Recurrence<'a> {
     pub xa: &'a View,
     pub batch: usize,
     pub steps: usize,
-}
-
-/// The block constants plus where U lives: U_SHARED and U_VEC4S (the vec4s of U, U4·U, that the
-/// workgroup keeps on chip; 1 when it does not).
-pub fn recurrent_constants(tile: &Tile, units: usize) -> Constants {
-    let mut c = tile.constants();
-    c.push(("U_SHARED", f64::from(u8::from(tile.shared))));
-    let vec4s = if tile.shared {
-        round4(units) * units
-    } else {
-        1
-    };
-    c.push(("U_VEC4S", vec4s as f64));
-    c
 }
 
 /// The LSTM sizes of a block.
@@ -121,15 +107,12 @@ impl Recurrence<'_> {
         // Projection in, activations out, cells, h out and back in; U once (kept on chip).
         let (tb, g4) = (self.steps * self.batch, 4 * units);
         let floats = 2 * tb * g4 + 3 * tb * units + units * g4;
+        let pipeline = product.pipeline(&tile, gpu.subgroup_size.is_some());
         Ok(Launch::new(
             gpu,
             &kernels.lstm_forward,
-            if tile.subgroup {
-                "main_subgroup"
-            } else {
-                "main"
-            },
-            &recurrent_constants(&tile, units),
+            pipeline.entry,
+            &pipeline.constants,
             bg,
             [u32_of(models), 1, 1],
         )?
@@ -335,20 +318,10 @@ pub fn check_tiles(gpu: &Gpu, product: &Product) -> Vec<(Tile, Tiles)> {
     let Some(tile) = defaults.tile(product) else {
         return Vec::new();
     };
-    let mut out: Vec<(Tile, Tiles)> = Vec::new();
-    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
-        let variant = Tile {
-            shared,
-            subgroup,
-            ..tile
-        };
-        if let Some(legal) = fit(product, variant, TileLimits::of(gpu)) {
-            if !out.iter().any(|(t, _)| *t == legal) {
-                out.push((legal, defaults.clone().with(product, legal)));
-            }
-        }
-    }
-    out
+    placement_variants(product, tile, TileLimits::of(gpu))
+        .into_iter()
+        .map(|legal| (legal, defaults.clone().with(product, legal)))
+        .collect()
 }
 
 /// The standalone check: activated gates, cells and hidden states of every step against `lstm_forward`,

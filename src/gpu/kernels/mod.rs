@@ -43,54 +43,88 @@ fn training_slots(rest: &[Slot]) -> Vec<Slot> {
     v
 }
 
+/// Every family with bindings: the engine's, then the bench's and check's yardsticks.
+pub const FAMILIES: [&str; 9] = [
+    "gemm",
+    "lstm_forward",
+    "lstm_backward",
+    "batch",
+    "dropout",
+    "loss",
+    "adam",
+    "early_stop",
+    "yardsticks",
+];
+
+/// What sits at each binding number of family `name`'s group 0 (in the order of its WGSL
+/// declarations); empty for a name not in [`FAMILIES`].
+pub fn slots(name: &str) -> Vec<Slot> {
+    use Slot::*;
+    match name {
+        "gemm" => vec![Uniform, Read, Read, Read, ReadWrite],
+        "lstm_forward" => vec![
+            Uniform, Read, Uniform, Read, ReadWrite, ReadWrite, ReadWrite,
+        ],
+        "lstm_backward" => vec![
+            Uniform, Read, Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite,
+        ],
+        "batch" => training_slots(&[ReadWrite, Read, Read, Read, ReadWrite, ReadWrite, Read]),
+        "dropout" => training_slots(&[Uniform, Read, ReadWrite, ReadWrite]),
+        "loss" => training_slots(&[Uniform, Read, Read, ReadWrite, ReadWrite]),
+        "adam" => training_slots(&[ReadWrite, Read, ReadWrite, ReadWrite]),
+        "early_stop" => training_slots(&[ReadWrite, ReadWrite, ReadWrite]),
+        "yardsticks" => vec![Uniform, Read, Read, ReadWrite],
+        _ => Vec::new(),
+    }
+}
+
+/// Storage or uniform bindings, as the per-stage limits count them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotKind {
+    Storage,
+    Uniform,
+}
+
+/// The most bindings of `kind` any family has, and that family: what the device's per-stage limit must
+/// allow.
+pub fn most_bindings(kind: SlotKind) -> (usize, &'static str) {
+    FAMILIES
+        .iter()
+        .map(|&name| {
+            let n = slots(name)
+                .iter()
+                .filter(|s| match kind {
+                    SlotKind::Storage => matches!(s, Slot::Read | Slot::ReadWrite),
+                    SlotKind::Uniform => matches!(s, Slot::Uniform),
+                })
+                .count();
+            (n, name)
+        })
+        .max_by_key(|&(n, _)| n)
+        .unwrap_or((0, ""))
+}
+
 impl Kernels {
     pub fn build(gpu: &Gpu) -> Result<Kernels, GpuError> {
-        use Slot::*;
-        let family = |name: &'static str, slots: Vec<Slot>| {
-            Family::build(gpu, name, shaders::module(name), &slots)
-        };
+        let family =
+            |name: &'static str| Family::build(gpu, name, shaders::module(name), &slots(name));
         // The recurrent families with their subgroup entry points where the device has them.
-        let recurrent = |name: &'static str, slots: Vec<Slot>| {
+        let recurrent = |name: &'static str| {
             let module = match gpu.subgroup_size {
                 Some(_) => shaders::module(&format!("{name}+subgroup")),
                 None => shaders::module(name),
             };
-            Family::build(gpu, name, module, &slots)
+            Family::build(gpu, name, module, &slots(name))
         };
         Ok(Kernels {
-            gemm: family("gemm", vec![Uniform, Read, Read, Read, ReadWrite])?,
-            lstm_forward: recurrent(
-                "lstm_forward",
-                vec![
-                    Uniform, Read, Uniform, Read, ReadWrite, ReadWrite, ReadWrite,
-                ],
-            )?,
-            lstm_backward: recurrent(
-                "lstm_backward",
-                vec![
-                    Uniform, Read, Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite,
-                ],
-            )?,
-            batch: family(
-                "batch",
-                training_slots(&[ReadWrite, Read, Read, Read, ReadWrite, ReadWrite, Read]),
-            )?,
-            dropout: family(
-                "dropout",
-                training_slots(&[Uniform, Read, ReadWrite, ReadWrite]),
-            )?,
-            loss: family(
-                "loss",
-                training_slots(&[Uniform, Read, Read, ReadWrite, ReadWrite]),
-            )?,
-            adam: family(
-                "adam",
-                training_slots(&[ReadWrite, Read, ReadWrite, ReadWrite]),
-            )?,
-            early_stop: family(
-                "early_stop",
-                training_slots(&[ReadWrite, ReadWrite, ReadWrite]),
-            )?,
+            gemm: family("gemm")?,
+            lstm_forward: recurrent("lstm_forward")?,
+            lstm_backward: recurrent("lstm_backward")?,
+            batch: family("batch")?,
+            dropout: family("dropout")?,
+            loss: family("loss")?,
+            adam: family("adam")?,
+            early_stop: family("early_stop")?,
         })
     }
 }
