@@ -10,15 +10,45 @@
 //! `GPULSTM_GL_FULL=1` this test adds a training step and whole fits against the reference; `gpulstm
 //! check --adapter gl` and `GPULSTM_ADAPTER=gl cargo test` run everything on GL.
 
+use std::sync::Mutex;
+
 use gpulstm::gpu::check::{self, Problem};
 use gpulstm::gpu::{Gpu, GpuError, LimitSet};
 
-/// The value, or `None` (skip) after printing why the GL backend could not produce it.
+/// wgpu's log lines about the GL backend: where wgpu says why it did not start (no libEGL, no display,
+/// no GLES context), which it reports only there.
+struct GlLog(Mutex<Vec<String>>);
+
+impl log::Log for GlLog {
+    fn enabled(&self, meta: &log::Metadata) -> bool {
+        meta.target().starts_with("wgpu")
+    }
+    fn log(&self, record: &log::Record) {
+        let text = record.args().to_string();
+        let about_gl = ["Gl", "GL", "EGL", "egl", "gles"]
+            .iter()
+            .any(|w| text.contains(w));
+        if self.enabled(record.metadata()) && about_gl {
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(format!("{}: {text}", record.level()));
+            }
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOG: GlLog = GlLog(Mutex::new(Vec::new()));
+
+/// The value, or `None` (skip) after printing why the GL backend could not produce it, with what wgpu
+/// logged about GL.
 fn or_skip<T>(what: &str, result: Result<T, GpuError>) -> Option<T> {
     match result {
         Ok(v) => Some(v),
         Err(e) => {
             eprintln!("gl: SKIPPED at {what}: wgpu's GL backend cannot run it here: {e}");
+            for line in LOG.0.lock().map(|l| l.clone()).unwrap_or_default() {
+                eprintln!("gl: wgpu said: {line}");
+            }
             None
         }
     }
@@ -26,6 +56,10 @@ fn or_skip<T>(what: &str, result: Result<T, GpuError>) -> Option<T> {
 
 #[test]
 fn the_gl_backend_runs_the_kernels_or_says_why_not() {
+    // Only this test runs in this binary, so the logger sees every instance it creates.
+    if log::set_logger(&LOG).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
+    }
     let Some(gpu) = or_skip(
         "opening the adapter",
         Gpu::open(Some("gl"), &LimitSet::Adapter),

@@ -74,6 +74,22 @@ fn lower_limits_change_the_plan_on_paper() {
     let off_chip = tiles.tile(&recurrence).expect("tile");
     eprintln!("recurrence b10 u50: {on_chip} (48 KiB) against {off_chip} (16 KiB)");
     assert!(on_chip.shared && !off_chip.shared);
+
+    // A layer wider than the WebGPU workgroup (300 units, one lane each by the GPU default) still gets a
+    // legal block: fewer lanes, more units each.
+    let wide_layer = Product::Recurrence {
+        batch: 10,
+        units: 300,
+        steps: 60,
+    };
+    let t = tiles
+        .tile(&wide_layer)
+        .expect("a legal block for 300 units");
+    eprintln!("recurrence b10 u300 under the WebGPU limits: {t}");
+    assert!(
+        t.wgx <= 256 && t.wgx * t.wgy <= 256 && t.cols * t.wgx >= 300,
+        "{t}"
+    );
 }
 
 /// The products the plan lists are the ones a built engine launches, in the same order.

@@ -11,11 +11,7 @@ use thiserror::Error;
 /// Why the GPU backend could not start or failed; every message says what the user can do.
 #[derive(Debug, Error)]
 pub enum GpuError {
-    #[error(
-        "no GPU adapter found{}; install a Vulkan/Metal/DX12 driver (on Linux without a GPU: \
-         `apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe software adapter) or use `--backend cpu`",
-        .filter.as_ref().map(|f| format!(" matching --adapter \"{f}\"")).unwrap_or_default()
-    )]
+    #[error("{}", no_adapter(.filter.as_deref()))]
     NoAdapter { filter: Option<String> },
     #[error("could not open the GPU device on {adapter}: {message}")]
     Device { adapter: String, message: String },
@@ -40,6 +36,26 @@ pub enum GpuError {
     DeviceLost { adapter: String, message: String },
     #[error("reading results back from the GPU failed: {0}")]
     Readback(String),
+}
+
+/// What to install when no adapter matches `filter`: a GL driver through EGL for `--adapter gl`, else a
+/// Vulkan/Metal/DX12 one.
+fn no_adapter(filter: Option<&str>) -> String {
+    let matching = filter
+        .map(|f| format!(" matching --adapter \"{f}\""))
+        .unwrap_or_default();
+    if filter.is_some_and(|f| f.eq_ignore_ascii_case("gl")) {
+        format!(
+            "no GPU adapter found{matching}; wgpu's GL backend needs libEGL and a GL or GLES driver (on \
+             Linux: `apt-get install libegl1 libgles2 libegl-mesa0` for Mesa's llvmpipe)"
+        )
+    } else {
+        format!(
+            "no GPU adapter found{matching}; install a Vulkan/Metal/DX12 driver (on Linux without a GPU: \
+             `apt-get install mesa-vulkan-drivers libvulkan1` for the lavapipe software adapter) or use \
+             `--backend cpu`"
+        )
+    }
 }
 
 /// A short description of one adapter, for `gpulstm devices` and for reports.

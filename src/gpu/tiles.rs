@@ -350,9 +350,10 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
         },
         (_, _) => {
             // One unit (or quad) per lane along x; rows spread over y, four per invocation where the
-            // workgroup has room (256 invocations, the WebGPU default).
+            // workgroup has room (the invocations every device the engine opens allows; [`fit`] checks
+            // the device's own limits).
             let wgx = (cols4 as u32).max(1);
-            let wgy = div(rows, 4).min((256 / wgx).max(1));
+            let wgy = div(rows, 4).min((super::kernel::FIXED_WORKGROUP_INVOCATIONS / wgx).max(1));
             // U on chip for the whole time loop wherever it fits ([`fit`] turns it off where not).
             Tile {
                 rows: div(rows, wgy as usize),
@@ -643,7 +644,10 @@ impl Tiles {
         }
     }
 
-    /// The tile for `product`, legal on this adapter; `None` when none can be (see [`fit`]).
+    /// The tile for `product`, legal under this device's limits: the cached or default one, else the
+    /// first legal `tune` candidate, else the CPU-rasteriser default (the fewest lanes: the widest layer a
+    /// workgroup can cover). Any legal tile computes the same numbers. `None` when none can be (see
+    /// [`fit`]).
     pub fn tile(&self, product: &Product) -> Option<Tile> {
         let key = product.key();
         let chosen = self
@@ -654,5 +658,17 @@ impl Tiles {
             .unwrap_or_else(|| default_tile(self.class, product));
         fit(product, chosen, self.limits)
             .or_else(|| fit(product, default_tile(self.class, product), self.limits))
+            .or_else(|| {
+                candidates(self.class, product, self.limits)
+                    .into_iter()
+                    .next()
+            })
+            .or_else(|| {
+                fit(
+                    product,
+                    default_tile(AdapterClass::Cpu, product),
+                    self.limits,
+                )
+            })
     }
 }
