@@ -305,3 +305,47 @@ fn webgpu_limits_train_and_check() {
     assert!(backend.contains("webgpu limits"), "{backend}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--adapter all` trains on every adapter at once; on a machine whose only adapter is a software one it
+/// uses that and says so.
+#[test]
+fn adapter_all_trains_on_every_adapter() {
+    let adapters: Vec<_> = gpulstm::gpu::list_adapters()
+        .into_iter()
+        .filter(|a| !a.opt_in)
+        .collect();
+    if adapters.is_empty() {
+        assert!(
+            std::env::var("GPULSTM_REQUIRE_GPU").as_deref() != Ok("1"),
+            "GPULSTM_REQUIRE_GPU=1 but no adapter"
+        );
+        eprintln!("adapter_all_trains_on_every_adapter: SKIPPED, no adapter");
+        return;
+    }
+    let dir = scratch("adapter-all");
+    let mut args = vec!["train", "--quiet", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(&["--backend", "gpu", "--adapter", "all"]);
+    args.extend_from_slice(&TINY[2..]);
+    let out = gpulstm(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let backend = metrics["run"]["backend"].as_str().unwrap_or_default();
+    assert_eq!(metrics["run"]["engines"], serde_json::json!(["gpu"]));
+    let hardware = adapters.iter().filter(|a| !a.software).count();
+    let used = if hardware > 0 {
+        hardware
+    } else {
+        adapters.len()
+    };
+    assert!(
+        backend.starts_with(&format!("{used} adapters")),
+        "{backend}"
+    );
+    if hardware == 0 {
+        assert!(metrics["run"]["notes"]
+            .to_string()
+            .contains("no hardware adapter"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -392,7 +392,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub max_models_per_chunk: Option<usize>,
     /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
-    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so).
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so); `all`: every hardware
+    /// adapter, each training a share of every chunk.
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
     /// GPU limits to plan with: the adapter's own, or the WebGPU defaults any Vulkan/Metal/DX12 GPU offers

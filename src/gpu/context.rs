@@ -262,6 +262,36 @@ impl Gpu {
             .ok_or_else(|| GpuError::NoAdapter {
                 filter: filter.map(str::to_string),
             })?;
+        Gpu::open_adapter(adapter, limit_set)
+    }
+
+    /// `--adapter all`: a device on every hardware adapter (Vulkan, Metal, DX12), or, where there is
+    /// none, on every software one, so the path runs on a machine without a GPU too. The flag says
+    /// which.
+    pub fn open_all(limit_set: &LimitSet) -> Result<(Vec<Gpu>, bool), GpuError> {
+        let usable: Vec<wgpu::Adapter> = adapters(&instance())
+            .into_iter()
+            .filter(|a| matches(None, &a.get_info()))
+            .collect();
+        let software = |a: &wgpu::Adapter| a.get_info().device_type == wgpu::DeviceType::Cpu;
+        let all_software = usable.iter().all(software);
+        let chosen: Vec<wgpu::Adapter> = usable
+            .into_iter()
+            .filter(|a| all_software || !software(a))
+            .collect();
+        if chosen.is_empty() {
+            return Err(GpuError::NoAdapter {
+                filter: Some("all".into()),
+            });
+        }
+        let gpus = chosen
+            .into_iter()
+            .map(|a| Gpu::open_adapter(a, limit_set))
+            .collect::<Result<Vec<Gpu>, GpuError>>()?;
+        Ok((gpus, all_software))
+    }
+
+    fn open_adapter(adapter: wgpu::Adapter, limit_set: &LimitSet) -> Result<Gpu, GpuError> {
         let summary = AdapterSummary::of(&adapter);
         let wanted = limit_set.resolve(&adapter.limits());
         let mut short = Vec::new();

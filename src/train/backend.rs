@@ -10,9 +10,13 @@
 
 use super::cpu::CpuTrainer;
 use super::gpu::GpuTrainer;
+use super::multi_gpu::MultiGpuTrainer;
 use super::reference::ReferenceTrainer;
 use super::Trainer;
-use crate::gpu::{AdapterSummary, GpuError, LimitSet};
+use crate::gpu::{AdapterSummary, Gpu, GpuError, LimitSet};
+
+/// `--adapter all`: every hardware adapter, each training a share of every chunk.
+pub const ALL_ADAPTERS: &str = "all";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -127,6 +131,27 @@ pub fn open(
         Decision::Cpu { note } => {
             notes.extend(note);
             Ok(Box::new(CpuTrainer::new()))
+        }
+        Decision::Gpu if filter.is_some_and(|f| f.eq_ignore_ascii_case(ALL_ADAPTERS)) => {
+            let (gpus, all_software) = Gpu::open_all(limits)?;
+            if all_software {
+                notes.push(format!(
+                    "--adapter all: no hardware adapter, so the {} software one{} ({})",
+                    gpus.len(),
+                    if gpus.len() == 1 { "" } else { "s" },
+                    gpus.iter()
+                        .map(|g| g.summary.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            let trainers = gpus.into_iter().map(GpuTrainer::on).collect();
+            match MultiGpuTrainer::new(trainers) {
+                Some(t) => Ok(Box::new(t)),
+                None => Err(GpuError::NoAdapter {
+                    filter: Some(ALL_ADAPTERS.into()),
+                }),
+            }
         }
         Decision::Gpu => match GpuTrainer::open(filter, limits) {
             Ok(t) => Ok(Box::new(t)),

@@ -46,12 +46,16 @@ impl GpuTrainer {
 
     /// On the adapter `adapter_filter` names, with the limits of `limits`: chunks and tiles follow them.
     pub fn open(adapter_filter: Option<&str>, limits: &LimitSet) -> Result<GpuTrainer, GpuError> {
-        let gpu = Gpu::open(adapter_filter, limits)?;
-        Ok(GpuTrainer {
+        Ok(GpuTrainer::on(Gpu::open(adapter_filter, limits)?))
+    }
+
+    /// On an open device.
+    pub fn on(gpu: Gpu) -> GpuTrainer {
+        GpuTrainer {
             tiles: Tiles::for_gpu(&gpu),
             calls: 0,
             gpu,
-        })
+        }
     }
 
     pub fn adapter(&self) -> &AdapterSummary {
