@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use super::evaluate::{Evaluation, MetricDescribe, RunConfig, RunInfo};
 use super::files::REPORT_MD;
-use super::format::{dollars, duration, percent, signed, significant};
+use super::format::{dollars, duration, percent, sig, signed, significant};
 use super::panel::PanelEvaluation;
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
@@ -225,6 +225,7 @@ fn seed_spread(md: &mut String, eval: &Evaluation) {
          | score | ensemble | seeds: mean | std | min | max |\n|---|---:|---:|---:|---:|---:|",
         s.per_seed.len()
     );
+    // Each score in its own units; a skill's spread without the sign a skill carries.
     type Row<'a> = (
         &'a str,
         f64,
@@ -249,12 +250,16 @@ fn seed_spread(md: &mut String, eval: &Evaluation) {
         ),
     ];
     for (name, ensemble, d, f) in rows {
+        let std = if name.starts_with("skill") {
+            sig(d.std, 2)
+        } else {
+            f(d.std)
+        };
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {std} | {} | {} |",
             f(ensemble),
             f(d.mean),
-            num(d.std),
             f(d.min),
             f(d.max)
         );
