@@ -409,3 +409,32 @@ fn one(eval: &Evaluation) -> gpulstm::report::panel::PanelEvaluation {
         series: vec![eval.clone()],
     }
 }
+
+#[test]
+fn a_panel_report_ranks_its_series_and_says_the_shared_sections_once() {
+    let (eval, config) = synthetic(Protocol::WalkForward);
+    let mut a = eval.clone();
+    a.series = "alpha".to_string();
+    let mut b = eval;
+    b.series = "beta/x".to_string();
+    let rows = vec![];
+    let panel = gpulstm::report::panel::PanelEvaluation {
+        panel: rows,
+        series: vec![a, b],
+    };
+    let md = gpulstm::report::markdown::render_panel(&panel, &config);
+    assert!(md.starts_with("# gpulstm panel report\n"), "{md}");
+    assert!(md.contains("## Panel summary"));
+    assert!(md.contains("## alpha\n") && md.contains("## beta/x\n"));
+    assert_eq!(
+        md.matches("Known weaknesses of the reference experiment\n")
+            .count(),
+        1
+    );
+    assert_eq!(md.matches("## Files").count(), 1);
+    // Each series' plots are linked in its own directory, named safely.
+    assert!(md.contains("](series/alpha/predictions.png)"), "{md}");
+    assert!(md.contains("](series/beta_x/predictions.png)"), "{md}");
+    // Headings of a series' section are one level down.
+    assert!(md.contains("\n### In short"));
+}

@@ -113,6 +113,18 @@ pub fn render_panel(panel: &PanelEvaluation, config: &RunConfig) -> String {
             md.push('\n');
         }
     }
+    if let Some(first) = panel.series.first() {
+        weaknesses(&mut md, first);
+    }
+    let _ = writeln!(
+        md,
+        "## Files\n\n\
+         - `metrics.json`: `panel` (the summary above) and `series` (every number of each series' section).\n\
+         - `splits.csv`, `history.csv`, `predictions.csv`: every series' rows, with a `series` column.\n\
+         - `series/<name>/`: each series' plots and `model.safetensors` (its forecast models).\n\
+         - `{0}.png`, `{0}.svg`: the skill plot above.",
+        super::plots::PANEL_PLOT
+    );
     md
 }
 
@@ -204,9 +216,14 @@ fn render_body(eval: &Evaluation, config: &RunConfig, plot_dir: &str) -> String 
     baseline(&mut md, eval);
     seed_spread(&mut md, eval);
     forecast(&mut md, eval);
-    weaknesses(&mut md, eval);
+    // A panel says these once, after its series (the configuration is the same for all).
+    if plot_dir.is_empty() {
+        weaknesses(&mut md, eval);
+    }
     plots(&mut md, seed, plot_dir);
-    files(&mut md);
+    if plot_dir.is_empty() {
+        files(&mut md);
+    }
     md
 }
 
