@@ -374,13 +374,7 @@ fn main() {
         shared: false,
         subgroup: false,
     };
-    let square = MatShape {
-        products: 1,
-        group: 1,
-        rows: 1024,
-        depth: 1024,
-        cols: 1024,
-    };
+    let square = MatShape::square(1024);
     let matmul = best_yardstick(&gpu, square, tiles.limits, &[wide]);
     println!("matmul_1024_vec4 yardstick: {}", matmul.label);
     let peak = FmaPeak::new(&gpu, 256, 512, 3).expect("fma peak");

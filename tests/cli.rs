@@ -32,6 +32,14 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The adapters a run may pick without naming one (GL ones only when named).
+fn usable_adapters() -> Vec<gpulstm::gpu::AdapterSummary> {
+    gpulstm::gpu::list_adapters()
+        .into_iter()
+        .filter(|a| !a.opt_in)
+        .collect()
+}
+
 fn gpulstm(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
@@ -245,10 +253,7 @@ fn devices_lists_or_explains_and_exits_0() {
 /// saying so. GL adapters are used only when `--adapter` names them, so they do not count.
 #[test]
 fn auto_backend_uses_hardware_gpus_only() {
-    let adapters: Vec<_> = gpulstm::gpu::list_adapters()
-        .into_iter()
-        .filter(|a| !a.opt_in)
-        .collect();
+    let adapters = usable_adapters();
     if std::env::var("GPULSTM_REQUIRE_GPU").as_deref() == Ok("1") {
         assert!(
             !adapters.is_empty(),
@@ -310,10 +315,7 @@ fn webgpu_limits_train_and_check() {
 /// uses that and says so.
 #[test]
 fn adapter_all_trains_on_every_adapter() {
-    let adapters: Vec<_> = gpulstm::gpu::list_adapters()
-        .into_iter()
-        .filter(|a| !a.opt_in)
-        .collect();
+    let adapters = usable_adapters();
     if adapters.is_empty() {
         assert!(
             std::env::var("GPULSTM_REQUIRE_GPU").as_deref() != Ok("1"),

@@ -115,6 +115,12 @@ fn three_shards_merged_equal_the_unsharded_run_and_bad_sets_are_refused() {
         "differ in their configuration",
     );
     refused(&merge(&root.join("m4"), &[&whole]), "not a shard");
+    // A finished shard's journal is its result: neither merge nor a new run writes over it.
+    refused(
+        &merge(&shards[0], &[&shards[0], &shards[1], &shards[2]]),
+        "OUT is shard 0/3's own directory",
+    );
+    refused(&train(&files, &shards[1], &[]), "holds shard 1/3 of a run");
     // A shard whose journal lost a model.
     let journal = shards[1].join("progress.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap();

@@ -11,10 +11,10 @@ use anyhow::anyhow;
 use clap::Args;
 
 use super::train_plan::plan;
-use super::train_run::{recorded_args, write_results};
+use super::train_run::{config_checksum, recorded_args, refuse_unfinished, write_results};
 use super::{runtime, usage, Failure};
 use crate::report::files;
-use crate::run_dir::{fnv1a64, journal_fits, RunDir, RunRecord, State, RUN_JSON};
+use crate::run_dir::{journal_fits, RunDir, RunRecord, State, RUN_JSON};
 use crate::train::backend::{Engine, TrainedBy};
 use crate::train::walk_forward::{PanelPlan, Shard};
 use crate::train::FitOutcome;
@@ -138,12 +138,11 @@ fn check_set(shards: &[ShardDir]) -> Result<(), Failure> {
 fn collect_fits(
     shards: &[ShardDir],
     plan: &PanelPlan,
-    seeds: usize,
 ) -> Result<BTreeMap<usize, FitOutcome>, Failure> {
     let mut fits: BTreeMap<usize, (FitOutcome, &Path)> = BTreeMap::new();
     for s in shards {
         for (i, fit) in journal_fits(&s.path).map_err(runtime)? {
-            if i >= plan.models() || !s.shard.owns(i / seeds) {
+            if i >= plan.models() || !plan.in_shard(s.shard, i) {
                 return Err(usage(anyhow!(
                     "{}: holds model {i}, which is not shard {}'s",
                     s.path.display(),
@@ -162,7 +161,7 @@ fn collect_fits(
     if let Some(i) = (0..plan.models()).find(|i| !fits.contains_key(i)) {
         let owner = shards
             .iter()
-            .find(|s| s.shard.owns(i / seeds))
+            .find(|s| plan.in_shard(s.shard, i))
             .map_or_else(String::new, |s| {
                 format!(" (shard {}: {})", s.shard, s.path.display())
             });
@@ -183,6 +182,16 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         .collect::<Result<_, _>>()?;
     check_set(&shards)?;
     shards.sort_by_key(|s| s.shard.index);
+    // Writing OUT starts a run there, which would drop a shard's journal: never one of the inputs.
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if let Some(s) = shards.iter().find(|s| same(&s.path, &args.out)) {
+        return Err(usage(anyhow!(
+            "{}: OUT is shard {}'s own directory; merge into another directory",
+            args.out.display(),
+            s.shard
+        )));
+    }
+    refuse_unfinished(&args.out, args.force)?;
     let first = &shards[0].record;
     // The run as the shards recorded it, without --shard, written to OUT.
     let mut train = recorded_args(&first.argv, &shards[0].path)?;
@@ -198,7 +207,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     train.force = args.force;
     train.quiet = true;
     let run = plan(&train)?;
-    if fnv1a64(format!("{:?}", run.config.spec).as_bytes()) != first.config_checksum {
+    if config_checksum(&run.config.spec) != first.config_checksum {
         return Err(usage(anyhow!(
             "{}: the configuration no longer resolves to the one the shards trained (was --init-weights \
              or the gpulstm version changed?)",
@@ -206,8 +215,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         )));
     }
     let panel_plan = PanelPlan::new(&run.panel, &run.config.spec).map_err(usage)?;
-    let seeds = run.config.spec.seeds.max(1);
-    let fits = collect_fits(&shards, &panel_plan, seeds)?;
+    let fits = collect_fits(&shards, &panel_plan)?;
     if args.force {
         files::remove_outputs(&args.out).map_err(runtime)?;
     }

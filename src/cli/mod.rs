@@ -1015,7 +1015,7 @@ fn predict(args: &PredictArgs) -> Result<(), Failure> {
         args.model.display(),
         loaded.protocol,
         loaded.models.len(),
-        if loaded.models.len() == 1 { "" } else { "s" },
+        crate::report::format::plural(loaded.models.len()),
         ids.join(", "),
         loaded.layout.spec.to_spec_string(),
         loaded.lookback,

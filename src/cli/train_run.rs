@@ -16,9 +16,10 @@ use crate::data::NamedSeries;
 use crate::fit::FitReport;
 use crate::progress::{Mode, Reporter};
 use crate::report::evaluate::RunConfig;
+use crate::report::format::plural;
 use crate::report::panel::PanelEvaluation;
 use crate::report::{files, summary};
-use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, RUN_JSON};
+use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, JOURNAL, RUN_JSON};
 use crate::train::backend::TrainedBy;
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
 use crate::train::walk_forward::PanelPlan;
@@ -98,6 +99,11 @@ fn data_checksum(args: &TrainArgs, plan: &Plan) -> Result<(String, String), Fail
     Ok((given.join(" "), fnv1a64(&bytes)))
 }
 
+/// What `--resume` and `merge` compare to know a run's configuration is unchanged.
+pub(super) fn config_checksum(spec: &crate::train::RunSpec) -> String {
+    fnv1a64(format!("{spec:?}").as_bytes())
+}
+
 fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
     let (data, data_checksum) = data_checksum(args, plan)?;
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
@@ -107,7 +113,7 @@ fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
         cwd: std::env::current_dir().map_err(runtime)?,
         data,
         data_checksum,
-        config_checksum: fnv1a64(format!("{:?}", plan.config.spec).as_bytes()),
+        config_checksum: config_checksum(&plan.config.spec),
         splits: plan.split_count,
         models: plan.model_count,
         shard: args.shard,
@@ -137,8 +143,24 @@ pub(super) fn refuse_unfinished(dir: &Path, force: bool) -> Result<(), Failure> 
     let Ok(text) = std::fs::read_to_string(dir.join(RUN_JSON)) else {
         return Ok(());
     };
-    let state = serde_json::from_str::<RunRecord>(&text).map(|r| r.state);
-    if force || matches!(state, Ok(State::Complete)) {
+    let record = serde_json::from_str::<RunRecord>(&text);
+    if force {
+        return Ok(());
+    }
+    // A finished shard's results are its journal, which a new run there would remove.
+    if let Ok(RunRecord {
+        shard: Some(shard),
+        state: State::Complete,
+        ..
+    }) = &record
+    {
+        return Err(usage(anyhow!(
+            "{} holds shard {shard} of a run (its models are in {JOURNAL}, for `gpulstm merge`); \
+             choose another directory, or pass --force to replace it",
+            dir.display()
+        )));
+    }
+    if matches!(record.map(|r| r.state), Ok(State::Complete)) {
         return Ok(());
     }
     Err(usage(anyhow!(
@@ -315,11 +337,7 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
                 &mut journal,
                 Some(shard),
             )
-            .map(|fits| {
-                fits.keys()
-                    .filter(|&&i| shard.owns(i / config.spec.seeds.max(1)))
-                    .count()
-            })
+            .map(|fits| fits.keys().filter(|&&i| p.in_shard(shard, i)).count())
         });
         reporter.finish();
         return match trained {
@@ -374,14 +392,6 @@ pub(super) fn write_results(
     )?);
     say(&summary::render_panel(&evaluation, out_dir, &written));
     Ok(())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// Records an interrupted or failed run and the failure to report.

@@ -156,13 +156,7 @@ pub fn all_variants() -> Vec<Variant> {
             }
         }
     }
-    let square = MatShape {
-        products: 1,
-        group: 1,
-        rows: 1024,
-        depth: 1024,
-        cols: 1024,
-    };
+    let square = MatShape::square(1024);
     for tile in candidate_tiles(&square, limit_profiles()[0]) {
         push(yardstick(tile, "bench: the 1024³ product".into()));
     }

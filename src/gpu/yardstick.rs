@@ -38,6 +38,17 @@ pub struct MatShape {
 }
 
 impl MatShape {
+    /// The bench's yardstick product: one n×n by n×n (`matmul_1024_vec4` at n = 1024).
+    pub fn square(n: usize) -> MatShape {
+        MatShape {
+            products: 1,
+            group: 1,
+            rows: n,
+            depth: n,
+            cols: n,
+        }
+    }
+
     pub fn flops(&self) -> f64 {
         2.0 * self.products as f64 * self.rows as f64 * self.depth as f64 * self.cols as f64
     }

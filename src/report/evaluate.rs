@@ -497,7 +497,7 @@ pub fn evaluate(
     for (out, n) in result.splits.iter().zip(&numbers) {
         let s = &out.split;
         // A seed ensemble's mean is no single fit: it has no epochs of its own.
-        let single = out.members <= 1 && out.train_spread.is_empty();
+        let single = !out.is_ensemble();
         let val_price = regression(&n.val_actual_price, &n.val_pred_price);
         let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
         let date = |row: usize| iso(series.dates[row]);

@@ -31,6 +31,15 @@ pub fn signed(x: f64) -> String {
     }
 }
 
+/// The plural ending of a count: "" for 1, "s" otherwise.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// A duration: `8.4 s` below a minute, `3m05s` below an hour, `1h02m` beyond.
 pub fn duration(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {

@@ -15,7 +15,7 @@ use anyhow::Context;
 
 use super::evaluate::{Evaluation, MetricDescribe, RunConfig, RunInfo};
 use super::files::REPORT_MD;
-use super::format::{dollars, duration, percent, sig, signed, significant};
+use super::format::{dollars, duration, percent, plural, sig, signed, significant};
 use super::panel::PanelEvaluation;
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
@@ -1103,14 +1103,6 @@ fn validation_span(eval: &Evaluation) -> (String, String) {
 /// fixed-point numbers); scientific only for very small or large values.
 pub fn num(x: f64) -> String {
     significant(x, 4, -6..7)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// Text from files and the command line, made safe inside a Markdown table cell.

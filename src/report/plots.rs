@@ -25,7 +25,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval, WindowName};
-use super::format::dollars;
+use super::format::{dollars, plural};
 
 /// Base names of the plots; each is written as `<name>.png` and `<name>.svg`.
 pub const PLOT_NAMES: [&str; 4] = ["loss_mse", "loss_rmse", "predictions", "split_rmse"];
@@ -575,7 +575,7 @@ impl Plot for LossPlot<'_> {
         let title = format!(
             "Train and validation {what} per epoch, {} split{} in order ({} protocol)",
             self.n_splits,
-            if self.n_splits == 1 { "" } else { "s" },
+            plural(self.n_splits),
             self.protocol
         );
         let ys = || train.iter().chain(&val).map(|p| p.1);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::evaluate::Evaluation;
-use super::format::{dollars, duration, percent, sig, signed};
+use super::format::{dollars, duration, percent, plural, sig, signed};
 use super::panel::PanelEvaluation;
 use crate::metrics::Regression;
 
@@ -48,7 +48,7 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
         r.window,
         r.scaler,
         r.splits,
-        if r.splits == 1 { "" } else { "s" },
+        plural(r.splits),
         r.backend,
         duration(r.wall_seconds)
     );
@@ -209,7 +209,7 @@ pub fn render_panel(panel: &PanelEvaluation, dir: &Path, files: &[String]) -> St
         r.protocol,
         panel.series.len(),
         r.seeds,
-        if r.seeds == 1 { "" } else { "s" },
+        plural(r.seeds),
         r.backend,
         duration(r.wall_seconds)
     );

@@ -90,8 +90,7 @@ pub struct SplitOutcome {
     pub model_id: u32,
     /// The model's seed; for a seed ensemble's mean, the first seed.
     pub seed: u64,
-    /// Models whose predictions these are: 1, or the seeds averaged (diverged seeds left out). With more
-    /// than one, `history`, `best_epoch` and `stopped_early` describe no single fit and are empty.
+    /// Models whose predictions these are: 1, or the seeds averaged (diverged seeds left out).
     pub members: usize,
     /// Per-epoch losses of this split's fit (scaled units).
     pub history: Vec<EpochLoss>,
@@ -110,6 +109,14 @@ pub struct SplitOutcome {
     /// A seed ensemble's spread around each prediction (scaled units); empty for one model.
     pub train_spread: Vec<Spread>,
     pub val_spread: Vec<Spread>,
+}
+
+impl SplitOutcome {
+    /// A seed ensemble's mean (it carries a spread) rather than one model's fit: then `history`,
+    /// `best_epoch` and `stopped_early` describe no single fit and are empty.
+    pub fn is_ensemble(&self) -> bool {
+        !self.val_spread.is_empty()
+    }
 }
 
 /// How the members of an ensemble spread around their mean.

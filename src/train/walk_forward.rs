@@ -133,7 +133,14 @@ impl<'a> PanelPlan<'a> {
 
     /// Models a shard trains.
     pub fn models_of(&self, shard: Shard) -> usize {
-        (0..self.units()).filter(|&u| shard.owns(u)).count() * self.seeds
+        (0..self.models())
+            .filter(|&i| self.in_shard(shard, i))
+            .count()
+    }
+
+    /// Whether model `index` is `shard`'s: its unit is (all seeds of a unit go together).
+    pub fn in_shard(&self, shard: Shard, index: usize) -> bool {
+        shard.owns(index / self.seeds)
     }
 
     /// The series and split position of a unit.
@@ -206,7 +213,7 @@ impl<'a> PanelPlan<'a> {
             .into_iter()
             .filter(|(i, _)| *i < total)
             .collect();
-        let mine = |i: &usize| shard.is_none_or(|s| s.owns(i / self.seeds));
+        let mine = |i: &usize| shard.is_none_or(|s| self.in_shard(s, *i));
         let pending: Vec<usize> = (0..total)
             .filter(|i| mine(i) && !done.contains_key(i))
             .collect();
