@@ -85,20 +85,36 @@ fn prefix_for(protocol: &str, models: &[KeptModel], m: &KeptModel) -> String {
     }
 }
 
-/// Writes `models` (all with `layout`) to `path`. Fails, naming the file, when the file exists and
-/// `overwrite` is false, or when a model does not fit the layout or the feature list.
-#[allow(clippy::too_many_arguments)]
-pub fn save(
-    path: &Path,
-    layout: &ParamLayout,
-    lookback: usize,
-    feature_names: &[String],
-    target_name: &str,
-    protocol: &str,
-    models: &[KeptModel],
-    trained_through: Option<&str>,
-    overwrite: bool,
-) -> anyhow::Result<()> {
+/// What a checkpoint file holds: the models and what is needed to feed them (the metadata table above).
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint<'a> {
+    /// The layer layout every model has.
+    pub layout: &'a ParamLayout,
+    /// Rows per input sequence.
+    pub lookback: usize,
+    /// Feature columns, in input order.
+    pub feature_names: &'a [String],
+    /// The predicted column.
+    pub target_name: &'a str,
+    /// `seed` or `walk-forward`, as the run named it.
+    pub protocol: &'a str,
+    pub models: &'a [KeptModel],
+    /// The last date any of the run's splits trained or validated on.
+    pub trained_through: Option<&'a str>,
+}
+
+/// Writes `checkpoint` to `path`. Fails, naming the file, when the file exists and `overwrite` is false,
+/// or when a model does not fit the layout or the feature list.
+pub fn save(path: &Path, checkpoint: &Checkpoint, overwrite: bool) -> anyhow::Result<()> {
+    let &Checkpoint {
+        layout,
+        lookback,
+        feature_names,
+        target_name,
+        protocol,
+        models,
+        trained_through,
+    } = checkpoint;
     let file = path.display();
     if models.is_empty() {
         bail!("{file}: no models to save");
@@ -189,8 +205,7 @@ pub fn save(
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| anyhow!("{file}: cannot encode the checkpoint: {e}"))?;
 
-    // Written whole under a temporary name; without `overwrite`, published with a hard link, which fails
-    // if the name exists (so a file that appeared meanwhile is not clobbered either).
+    // Written whole under a temporary name; without `overwrite`, published only under a name not taken.
     let tmp = crate::atomic::partial_path(path);
     std::fs::write(&tmp, &bytes)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
@@ -198,9 +213,7 @@ pub fn save(
     if overwrite {
         return crate::atomic::commit(path);
     }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    linked.map_err(|e| {
+    crate::atomic::commit_new(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow!("{file}: already exists; not overwriting it")
         } else {

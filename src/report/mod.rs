@@ -5,6 +5,7 @@
 //! - [`summary`] — the short summary on stdout.
 //! - [`plots`] — loss curves and prediction plots (PNG and SVG).
 //! - [`markdown`] — report.md.
+//! - [`write`] — the one entry that writes every output of a finished run, in order.
 
 pub mod evaluate;
 pub mod files;
@@ -15,3 +16,4 @@ pub mod plots;
 pub mod skill_plot;
 pub mod stale;
 pub mod summary;
+pub mod write;
