@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use gpulstm::data::{
     make_splits, MinMax, Series, SourceFormat, SplitConfig, SplitRule, WindowKind,
 };
-use gpulstm::fit::AdamConfig;
 use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use gpulstm::report::evaluate::{evaluate, Evaluation, RunConfig};
@@ -144,13 +143,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         spec: RunSpec {
             protocol,
             layout,
-            hyper: Hyper {
-                epochs: 10,
-                batch_size: 10,
-                patience: 5,
-                adam: AdamConfig::default(),
-                seed: 42,
-            },
+            hyper: Hyper::default(),
             splits: splits_cfg,
             scaler: if seed {
                 ScalerMode::Global

@@ -7,10 +7,12 @@ use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::common::{usage, Failure};
-use crate::data::{self, panel, LoadOptions, NamedSeries, Series};
+use crate::data::{self, panel, LoadOptions, NamedSeries, Series, SplitConfig};
+use crate::fit::{AdamConfig, Hyper};
 use crate::gpu;
 use crate::model::DEFAULT_LAYERS;
 use crate::train::backend::Backend;
+use crate::train::protocol::RunSpec;
 use crate::train::Shard;
 
 /// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
@@ -266,16 +268,16 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Rows of history per sample.
-    #[arg(long, default_value_t = 60, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_LOOKBACK, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub lookback: usize,
     /// Training samples per split.
-    #[arg(long, default_value_t = 200, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_TRAIN_WINDOW, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub train_window: usize,
     /// Validation samples per split.
-    #[arg(long, default_value_t = 10, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_VAL_WINDOW, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub val_window: usize,
     /// Samples between the starts of consecutive splits.
-    #[arg(long, default_value_t = 1, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_STEP, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub step: usize,
     /// Training window shape.
     #[arg(long, value_enum, default_value_t = WindowArg::Rolling)]
@@ -302,26 +304,26 @@ pub struct TrainArgs {
     #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
     pub layers: String,
     /// Most epochs per split.
-    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_EPOCHS), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = Hyper::DEFAULT_EPOCHS, value_parser = count(1, MAX_EPOCHS), allow_negative_numbers = true)]
     pub epochs: usize,
     /// Samples per Adam step.
-    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = Hyper::DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 0.001, value_parser = learning_rate, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = AdamConfig::DEFAULT_LR, value_parser = learning_rate, allow_negative_numbers = true)]
     pub lr: f64,
     /// Early stopping: epochs without a validation improvement before stopping.
-    #[arg(long, default_value_t = 5, value_parser = count(0, MAX_EPOCHS), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = Hyper::DEFAULT_PATIENCE, value_parser = count(0, MAX_EPOCHS), allow_negative_numbers = true)]
     pub patience: usize,
     /// Seed of every random choice (initial weights, shuffles, dropout).
-    #[arg(long, default_value_t = 42, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = Hyper::DEFAULT_SEED, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
     pub seed: u64,
     /// Walk-forward forecast: ensemble of the last K splits' models.
-    #[arg(long, value_name = "K", default_value_t = 10, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_ENSEMBLE_LAST, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub ensemble_last: usize,
     /// Train K models per split, seeded --seed, --seed + 1, …, in the same batch: each split predicts
     /// their mean, and the report shows how much the scores vary from seed to seed.
-    #[arg(long, value_name = "K", default_value_t = 1, value_parser = count(1, 10_000), allow_negative_numbers = true)]
+    #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_SEEDS, value_parser = count(1, 10_000), allow_negative_numbers = true)]
     pub seeds: usize,
     /// Train only share I of N (0 ≤ I < N) of the walk-forward models, by series and split, into a
     /// shard directory; `gpulstm merge` joins the N shards into the run's results.
@@ -387,10 +389,10 @@ pub struct TuneArgs {
     #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
     pub layers: String,
     /// Rows of history per sample, as for `train`.
-    #[arg(long, default_value_t = 60, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_LOOKBACK, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub lookback: usize,
     /// Samples per Adam step, as for `train`.
-    #[arg(long, default_value_t = 10, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = Hyper::DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
     pub batch_size: usize,
     /// Models per timed dispatch [default: what one engine holds on this adapter, at most 64].
     #[arg(long, value_name = "N", value_parser = count(1, 65_535), allow_negative_numbers = true)]
