@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::evaluate::{Evaluation, MetricDescribe, RunConfig, RunInfo};
+use super::evaluate::RunConfig;
 use super::files::REPORT_MD;
 use super::format::{dollars, duration, percent, plural, sig, signed, significant};
-use super::panel::PanelEvaluation;
+use super::metrics_json::{Evaluation, MetricDescribe, PanelEvaluation, RunInfo};
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
 

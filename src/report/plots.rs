@@ -24,8 +24,8 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, Value
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::evaluate::{Evaluation, HistoryRow, PredictionRow, SplitEval, WindowName};
 use super::format::{dollars, plural};
+use super::metrics_json::{Evaluation, HistoryRow, PredictionRow, SplitEval, WindowName};
 
 /// Base names of the plots; each is written as `<name>.png` and `<name>.svg`.
 pub const PLOT_NAMES: [&str; 4] = ["loss_mse", "loss_rmse", "predictions", "split_rmse"];

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::panel::{PanelEvaluation, PanelRow};
+use super::metrics_json::{PanelEvaluation, PanelRow};
 use super::plots::{
     ensure_font, font, tick, write_both, DrawResult, Plot, BLUE, GREY, ORANGE, PANEL_PLOT,
 };

@@ -6,9 +6,9 @@ use crate::train::protocol::Protocol;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::evaluate::Evaluation;
 use super::format::{dollars, duration, percent, plural, sig, signed};
-use super::panel::PanelEvaluation;
+use super::metrics_json::Evaluation;
+use super::metrics_json::PanelEvaluation;
 use crate::metrics::Regression;
 
 /// ` (adjusted; the file's Close: $X)` when prices were adjusted, else nothing.

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::anyhow;
 
 use super::evaluate::RunConfig;
-use super::panel::PanelEvaluation;
+use super::metrics_json::PanelEvaluation;
 use super::{files, markdown, plots, skill_plot, summary};
 use crate::checkpoint::{self, Checkpoint};
 use crate::data::NamedSeries;
