@@ -16,7 +16,6 @@ pub mod markdown;
 pub mod metrics_json;
 pub mod panel;
 pub mod plots;
-pub mod skill_plot;
 pub mod stale;
 pub mod summary;
 pub mod write;

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 
 use super::evaluate::RunConfig;
 use super::metrics_json::PanelEvaluation;
-use super::{files, markdown, plots, skill_plot, summary};
+use super::{files, markdown, plots, summary};
 use crate::checkpoint::{self, Checkpoint};
 use crate::data::NamedSeries;
 use crate::train::PanelResult;
@@ -79,7 +79,7 @@ fn write_human(run: &RunOutputs, evaluation: &PanelEvaluation) -> anyhow::Result
     }
     if run.panel.len() > 1 {
         names.extend(
-            skill_plot::write(dir, evaluation)?
+            plots::skill::write(dir, evaluation)?
                 .iter()
                 .map(|p| relative(p)),
         );
