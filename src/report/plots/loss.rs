@@ -92,16 +92,13 @@ impl Plot for LossPlot<'_> {
                 return no_data(root, &title);
             };
             let y = headroom(y.start.max(0.0)..y.end, LEGEND_ROOM_2);
-            self.chart(
-                root,
-                &title,
-                "linear scale",
-                plotters::coord::types::RangedCoordf64::from(y.clone()),
-                y,
-                &train,
-                &val,
-                |v| v >= 0.0,
-            )
+            let scale = YScale {
+                name: "linear scale",
+                axis: plotters::coord::types::RangedCoordf64::from(y.clone()),
+                span: y,
+                keep: |v: f64| v >= 0.0,
+            };
+            self.chart(root, &title, scale, &train, &val)
         } else {
             // Log scale: MSE spans decades (a fresh model's first epoch against a converged one).
             let Some(y) = padded_range(ys().filter(|v| *v > 0.0), 0.0) else {
@@ -111,27 +108,44 @@ impl Plot for LossPlot<'_> {
             // Headroom for the legend, as a share of the decades shown.
             let hi = hi * (hi / lo).powf(LEGEND_ROOM_2);
             let axis = LogAxis::new(lo, hi);
-            self.chart(root, &title, "log scale", axis, lo..hi, &train, &val, |v| {
-                v > 0.0
-            })
+            let scale = YScale {
+                name: "log scale",
+                axis,
+                span: lo..hi,
+                keep: |v: f64| v > 0.0,
+            };
+            self.chart(root, &title, scale, &train, &val)
         }
     }
 }
 
+/// A loss chart's y axis: linear for RMSE, logarithmic for MSE.
+struct YScale<Y, K> {
+    /// How the axis label names the scale.
+    name: &'static str,
+    axis: Y,
+    /// The values the axis spans.
+    span: Range<f64>,
+    /// Which values the axis can show (the log axis: only positive ones).
+    keep: K,
+}
+
 impl LossPlot<'_> {
-    /// The chart on y axis `y_axis` (spanning `y`); `keep` says which values the axis can show.
-    #[allow(clippy::too_many_arguments)]
+    /// The chart on the y axis `scale` describes.
     fn chart<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
         &self,
         root: &DrawingArea<DB, Shift>,
         title: &str,
-        scale: &str,
-        y_axis: Y,
-        y: Range<f64>,
+        scale: YScale<Y, impl Fn(f64) -> bool + Copy>,
         train: &[(f64, f64)],
         val: &[(f64, f64)],
-        keep: impl Fn(f64) -> bool + Copy,
     ) -> DrawResult<DB> {
+        let YScale {
+            name: scale,
+            axis: y_axis,
+            span: y,
+            keep,
+        } = scale;
         let what = if self.rmse { "RMSE" } else { "MSE" };
         let epochs = train.len().max(1) as f64;
         let mut chart = ChartBuilder::on(root)

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -61,7 +62,7 @@ const FORECAST_GAP_DAYS: i64 = 7;
 
 pub(super) struct PredictionPlot {
     days: Vec<DayPoint>,
-    forecast: Option<(NaiveDate, f64, f64, f64)>,
+    forecast: Option<Forecast>,
     last_close: f64,
     protocol: Protocol,
     target: String,
@@ -179,7 +180,7 @@ impl PredictionPlot {
                 }
             }
             if let Some((date, mean, _, _)) = near.filter(|f| f.1.is_finite()) {
-                let style = RGBColor(200, 30, 30);
+                let style = FORECAST_RED;
                 chart.draw_series(std::iter::once(Circle::new(
                     (date, mean),
                     4,
@@ -199,6 +200,15 @@ impl PredictionPlot {
         Ok(())
     }
 }
+
+/// The forecast as drawn: its date, mean and the members' min and max.
+type Forecast = (NaiveDate, f64, f64, f64);
+
+/// The colour of the forecast marker.
+const FORECAST_RED: RGBColor = RGBColor(200, 30, 30);
+
+/// The prices chart's coordinates: dates across, prices up.
+type PriceChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<DateAxis, RangedCoordf64>>;
 
 impl Plot for PredictionPlot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
@@ -245,9 +255,24 @@ impl Plot for PredictionPlot {
         };
         let y_range = headroom(y_range, LEGEND_ROOM_4);
         let (top, bottom) = root.split_vertically(SIZE_TALL.1 * 64 / 100);
+        self.draw_prices(&top, &title, &x, y_range, (near, far))?;
+        self.draw_errors(&bottom, &x)
+    }
+}
 
-        let mut chart = ChartBuilder::on(&top)
-            .caption(&title, font(24.0))
+impl PredictionPlot {
+    /// The upper chart: actual, naive and model over the days, and the forecast (`near`: on the
+    /// axis; `far`: beyond it, named in the legend only).
+    fn draw_prices<DB: DrawingBackend>(
+        &self,
+        top: &DrawingArea<DB, Shift>,
+        title: &str,
+        x: &DateAxis,
+        y_range: std::ops::Range<f64>,
+        (near, far): (Option<Forecast>, Option<Forecast>),
+    ) -> DrawResult<DB> {
+        let mut chart = ChartBuilder::on(top)
+            .caption(title, font(24.0))
             .margin(16)
             .margin_right(40)
             .margin_bottom(4)
@@ -284,6 +309,24 @@ impl Plot for PredictionPlot {
                     PathElement::new(vec![(x, y), (x + 24, y)], style.stroke_width(3))
                 });
         }
+        self.draw_forecast(&mut chart, near, far)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .label_font(font(16.0))
+            .draw()
+    }
+
+    /// The forecast: a marker (with the members' range) where it continues the days, else a legend
+    /// entry naming it.
+    fn draw_forecast<DB: DrawingBackend>(
+        &self,
+        chart: &mut PriceChart<'_, DB>,
+        near: Option<Forecast>,
+        far: Option<Forecast>,
+    ) -> DrawResult<DB> {
         if let Some((date, mean, _, _)) = far {
             chart
                 .draw_series(std::iter::empty::<Circle<(NaiveDate, f64), i32>>())?
@@ -293,13 +336,11 @@ impl Plot for PredictionPlot {
                     dollars(mean),
                     dollars(self.last_close)
                 ))
-                .legend(|(x, y)| {
-                    Circle::new((x + 12, y), 5, RGBColor(200, 30, 30).stroke_width(2))
-                });
+                .legend(|(x, y)| Circle::new((x + 12, y), 5, FORECAST_RED.stroke_width(2)));
         }
         if let Some((date, mean, min, max)) = near {
             if mean.is_finite() {
-                let style = RGBColor(200, 30, 30);
+                let style = FORECAST_RED;
                 if min.is_finite() && max.is_finite() && max > min {
                     chart.draw_series(std::iter::once(PathElement::new(
                         vec![(date, min), (date, max)],
@@ -321,15 +362,15 @@ impl Plot for PredictionPlot {
                     .legend(move |(x, y)| Circle::new((x + 12, y), 5, style.filled()));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font(16.0))
-            .draw()?;
+        Ok(())
+    }
 
-        // Errors panel: how far each forecast was from the actual close.
+    /// The lower chart: how far each forecast was from the actual close.
+    fn draw_errors<DB: DrawingBackend>(
+        &self,
+        bottom: &DrawingArea<DB, Shift>,
+        x: &DateAxis,
+    ) -> DrawResult<DB> {
         let model_err = self.with_gaps(|d| d.predicted - d.actual);
         let naive_err = self.with_gaps(|d| d.naive - d.actual);
         let err_range = padded_range(
@@ -337,7 +378,7 @@ impl Plot for PredictionPlot {
             0.05,
         )
         .unwrap_or(-1.0..1.0);
-        let mut chart = ChartBuilder::on(&bottom)
+        let mut chart = ChartBuilder::on(bottom)
             .margin(16)
             .margin_right(40)
             .margin_top(4)

@@ -2,6 +2,7 @@
 //! mean over many splits).
 
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -62,7 +63,6 @@ const RUNNING_MEAN: usize = 20;
 impl Plot for SplitRmsePlot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let n = self.points.len();
         let model: Vec<f64> = self.points.iter().map(|p| p.1).collect();
         let naive: Vec<f64> = self.points.iter().map(|p| p.2).collect();
         let finite_pairs: Vec<(f64, f64)> = model
@@ -108,8 +108,21 @@ impl Plot for SplitRmsePlot {
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
 
+        self.draw_lines(&mut chart, &model, &naive)?;
+        legend(&mut chart)
+    }
+}
+
+impl SplitRmsePlot {
+    /// Model and naive per split; over many splits a faint band under a bold running mean.
+    fn draw_lines<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<DateAxis, RangedCoordf64>>,
+        model: &[f64],
+        naive: &[f64],
+    ) -> DrawResult<DB> {
         let dates: Vec<NaiveDate> = self.points.iter().map(|p| p.0).collect();
-        let few = n <= FEW_SPLITS;
+        let few = self.points.len() <= FEW_SPLITS;
         for (label, values, color) in [
             ("naive (tomorrow = today)", &naive, ORANGE),
             ("model", &model, BLUE),
@@ -123,7 +136,7 @@ impl Plot for SplitRmsePlot {
             } else {
                 color.mix(0.3).stroke_width(1)
             };
-            draw_line(&mut chart, &raw, raw_style, |_| true)?;
+            draw_line(chart, &raw, raw_style, |_| true)?;
             if few {
                 chart.draw_series(
                     raw.iter()
@@ -139,7 +152,7 @@ impl Plot for SplitRmsePlot {
                     .copied()
                     .zip(trailing_mean(values, RUNNING_MEAN))
                     .collect();
-                draw_line(&mut chart, &smooth, color.stroke_width(3), |_| true)?;
+                draw_line(chart, &smooth, color.stroke_width(3), |_| true)?;
                 (
                     format!(
                         "{label}: per split (faint), mean of last {RUNNING_MEAN} splits (bold)"
@@ -152,6 +165,6 @@ impl Plot for SplitRmsePlot {
                 .label(legend_label)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], legend_style));
         }
-        legend(&mut chart)
+        Ok(())
     }
 }
