@@ -4,48 +4,14 @@ use anyhow::anyhow;
 
 use super::args::PredictArgs;
 use super::common::{runtime, say, usage, Failure};
+use crate::checkpoint::Loaded;
 use crate::data::Series;
 use crate::report::evaluate::next_trading_day;
 use crate::train::protocol;
 
 pub(super) fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let loaded = crate::checkpoint::load_models(&args.model).map_err(usage)?;
-    // Without explicit column flags, read the columns the models were trained on, in their order.
-    let mut opts = args.data.options();
-    let implied = opts.features.is_none() || opts.target.is_none();
-    if opts.features.is_none() {
-        opts.features = Some(loaded.feature_names.clone());
-    }
-    if opts.target.is_none() {
-        opts.target = Some(loaded.target_name.clone());
-    }
-    let series = args.data.load(&opts).map_err(|f| match f {
-        Failure::Usage(e) if implied => usage(e.context(format!(
-            "reading the columns the models were trained on (features {}; target {}; pass --features \
-             and --target to read columns named differently)",
-            loaded.feature_names.join(","),
-            loaded.target_name
-        ))),
-        other => other,
-    })?;
-    let inputs = loaded.layout.spec.input_size;
-    if series.feature_names.len() != inputs {
-        return Err(usage(anyhow!(
-            "{}: the models read {inputs} features ({}) but --features selects {} ({})",
-            args.model.display(),
-            loaded.feature_names.join(", "),
-            series.feature_names.len(),
-            series.feature_names.join(", ")
-        )));
-    }
-    if series.len() < loaded.lookback {
-        return Err(usage(anyhow!(
-            "{}: {} rows, but the models need the last {} rows (their look-back)",
-            series.source,
-            series.len(),
-            loaded.lookback
-        )));
-    }
+    let series = load_series(args, &loaded)?;
     let raw = protocol::raw_data(&series, loaded.lookback);
     let forecast = protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
 
@@ -113,4 +79,46 @@ fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String
              forecast from prices they were never trained near (train again, e.g. with --last-splits)"
         )
     })
+}
+
+/// The data file read for `loaded`'s models: the columns they were trained on unless the flags name
+/// others; it must have their feature count and at least their look-back of rows.
+fn load_series(args: &PredictArgs, loaded: &Loaded) -> Result<Series, Failure> {
+    // Without explicit column flags, read the columns the models were trained on, in their order.
+    let mut opts = args.data.options();
+    let implied = opts.features.is_none() || opts.target.is_none();
+    if opts.features.is_none() {
+        opts.features = Some(loaded.feature_names.clone());
+    }
+    if opts.target.is_none() {
+        opts.target = Some(loaded.target_name.clone());
+    }
+    let series = args.data.load(&opts).map_err(|f| match f {
+        Failure::Usage(e) if implied => usage(e.context(format!(
+            "reading the columns the models were trained on (features {}; target {}; pass --features \
+             and --target to read columns named differently)",
+            loaded.feature_names.join(","),
+            loaded.target_name
+        ))),
+        other => other,
+    })?;
+    let inputs = loaded.layout.spec.input_size;
+    if series.feature_names.len() != inputs {
+        return Err(usage(anyhow!(
+            "{}: the models read {inputs} features ({}) but --features selects {} ({})",
+            args.model.display(),
+            loaded.feature_names.join(", "),
+            series.feature_names.len(),
+            series.feature_names.join(", ")
+        )));
+    }
+    if series.len() < loaded.lookback {
+        return Err(usage(anyhow!(
+            "{}: {} rows, but the models need the last {} rows (their look-back)",
+            series.source,
+            series.len(),
+            loaded.lookback
+        )));
+    }
+    Ok(series)
 }

@@ -645,7 +645,37 @@ fn forecast_info(
             iso(series.dates[last_window_row])
         )
     });
-    let (method, note) = match result.protocol {
+    let (method, note) = forecast_method(config, result, &members, stale);
+    Ok(ForecastInfo {
+        warnings: forecast_warnings(series, config, result),
+        last_date: iso(last_date),
+        last_close: series.target[series.len() - 1],
+        last_close_in_file: series.raw_last_target,
+        next_trading_day: iso(next_trading_day(last_date)),
+        calendar: CALENDAR_NOTE.to_string(),
+        method,
+        mean: f.mean,
+        min: f.min,
+        max: f.max,
+        std: f.std,
+        members,
+        last_window_date: iso(series.dates[last_window_row]),
+        rows_after_last_window,
+        stale: is_stale,
+        note,
+    })
+}
+
+/// Which models the forecast averaged, in words, and the note beside it (the seed protocol's "average";
+/// `stale`, the warning that the models' windows end long before the data).
+fn forecast_method(
+    config: &RunConfig,
+    result: &RunResult,
+    members: &[ForecastMember],
+    stale: Option<String>,
+) -> (String, Option<String>) {
+    let last_split = result.splits.last().map_or(0, |s| s.split.index);
+    match result.protocol {
         Protocol::WalkForward => {
             let first = members.iter().map(|m| m.split).min().unwrap_or(0);
             let last = members.iter().map(|m| m.split).max().unwrap_or(0);
@@ -687,23 +717,5 @@ fn forecast_info(
                 }),
             )
         }
-    };
-    Ok(ForecastInfo {
-        warnings: forecast_warnings(series, config, result),
-        last_date: iso(last_date),
-        last_close: series.target[series.len() - 1],
-        last_close_in_file: series.raw_last_target,
-        next_trading_day: iso(next_trading_day(last_date)),
-        calendar: CALENDAR_NOTE.to_string(),
-        method,
-        mean: f.mean,
-        min: f.min,
-        max: f.max,
-        std: f.std,
-        members,
-        last_window_date: iso(series.dates[last_window_row]),
-        rows_after_last_window,
-        stale: is_stale,
-        note,
-    })
+    }
 }
