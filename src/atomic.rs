@@ -28,6 +28,16 @@ pub fn commit(dest: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), dest.display()))
 }
 
+/// Publishes the temporary file of `dest` under `dest` only if nothing has that name yet: a hard link,
+/// which fails with `AlreadyExists` if the name exists (so a file that appeared meanwhile is not
+/// clobbered either). The temporary file is removed either way.
+pub fn commit_new(dest: &Path) -> std::io::Result<()> {
+    let tmp = partial_path(dest);
+    let linked = fs::hard_link(&tmp, dest);
+    let _ = fs::remove_file(&tmp);
+    linked
+}
+
 /// Writes `bytes` to `dest` atomically.
 pub fn write(dest: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = partial_path(dest);

@@ -85,60 +85,35 @@ fn prefix_for(protocol: &str, models: &[KeptModel], m: &KeptModel) -> String {
     }
 }
 
-/// Writes `models` (all with `layout`) to `path`. Fails, naming the file, when the file exists and
-/// `overwrite` is false, or when a model does not fit the layout or the feature list.
-#[allow(clippy::too_many_arguments)]
-pub fn save(
-    path: &Path,
-    layout: &ParamLayout,
-    lookback: usize,
-    feature_names: &[String],
-    target_name: &str,
-    protocol: &str,
-    models: &[KeptModel],
-    trained_through: Option<&str>,
-    overwrite: bool,
-) -> anyhow::Result<()> {
-    let file = path.display();
-    if models.is_empty() {
-        bail!("{file}: no models to save");
-    }
-    if feature_names.len() != layout.spec.input_size {
-        bail!(
-            "{file}: {} feature names given for a model with {} inputs",
-            feature_names.len(),
-            layout.spec.input_size
-        );
-    }
-    let mut seen = BTreeSet::new();
-    for m in models {
-        if !seen.insert((m.model_id, m.seed)) {
-            bail!(
-                "{file}: model id {} with seed {} appears twice",
-                m.model_id,
-                m.seed
-            );
-        }
-        if m.params.len() != layout.total {
-            bail!(
-                "{file}: model {} has {} parameters but the layout `{}` has {}",
-                m.model_id,
-                m.params.len(),
-                layout.spec.to_spec_string(),
-                layout.total
-            );
-        }
-        if m.scaling.features.width() != feature_names.len() || m.scaling.target.width() != 1 {
-            bail!(
-                "{file}: model {} has scalers for {} features and {} targets, expected {} and 1",
-                m.model_id,
-                m.scaling.features.width(),
-                m.scaling.target.width(),
-                feature_names.len()
-            );
-        }
-    }
+/// What a checkpoint file holds: the models and what is needed to feed them (the metadata table above).
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint<'a> {
+    /// The layer layout every model has.
+    pub layout: &'a ParamLayout,
+    /// Rows per input sequence.
+    pub lookback: usize,
+    /// Feature columns, in input order.
+    pub feature_names: &'a [String],
+    /// The predicted column.
+    pub target_name: &'a str,
+    /// `seed` or `walk-forward`, as the run named it.
+    pub protocol: &'a str,
+    pub models: &'a [KeptModel],
+    /// The last date any of the run's splits trained or validated on.
+    pub trained_through: Option<&'a str>,
+}
 
+/// Writes `checkpoint` to `path`. Fails, naming the file, when the file exists and `overwrite` is false,
+/// or when a model does not fit the layout or the feature list.
+pub fn save(path: &Path, checkpoint: &Checkpoint, overwrite: bool) -> anyhow::Result<()> {
+    let file = path.display();
+    checkpoint.validate(path)?;
+    let &Checkpoint {
+        layout,
+        models,
+        protocol,
+        ..
+    } = checkpoint;
     let prefixes: Vec<String> = models
         .iter()
         .map(|m| prefix_for(protocol, models, m))
@@ -160,37 +135,11 @@ pub fn save(
             .map_err(|e| anyhow!("{file}: tensor `{name}`: {e}"))?;
         views.push((name.clone(), view));
     }
-
-    let ids: Vec<u32> = models.iter().map(|m| m.model_id).collect();
-    let seeds: Vec<u64> = models.iter().map(|m| m.seed).collect();
-    let scalers: Vec<&Scaling> = models.iter().map(|m| &m.scaling).collect();
-    let mut metadata = HashMap::from([
-        (KEY_FORMAT.to_string(), FORMAT.to_string()),
-        (
-            KEY_VERSION.to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
-        (KEY_PROTOCOL.to_string(), protocol.to_string()),
-        (KEY_LAYERS.to_string(), layout.spec.to_spec_string()),
-        (KEY_LOOKBACK.to_string(), lookback.to_string()),
-        (
-            KEY_FEATURES.to_string(),
-            serde_json::to_string(feature_names)?,
-        ),
-        (KEY_TARGET.to_string(), target_name.to_string()),
-        (KEY_MODEL_IDS.to_string(), serde_json::to_string(&ids)?),
-        (KEY_SEEDS.to_string(), serde_json::to_string(&seeds)?),
-        (KEY_PREFIXES.to_string(), serde_json::to_string(&prefixes)?),
-        (KEY_SCALERS.to_string(), serde_json::to_string(&scalers)?),
-    ]);
-    if let Some(date) = trained_through {
-        metadata.insert(KEY_TRAINED_THROUGH.to_string(), date.to_string());
-    }
+    let metadata = checkpoint.metadata(&prefixes)?;
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| anyhow!("{file}: cannot encode the checkpoint: {e}"))?;
 
-    // Written whole under a temporary name; without `overwrite`, published with a hard link, which fails
-    // if the name exists (so a file that appeared meanwhile is not clobbered either).
+    // Written whole under a temporary name; without `overwrite`, published only under a name not taken.
     let tmp = crate::atomic::partial_path(path);
     std::fs::write(&tmp, &bytes)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
@@ -198,15 +147,104 @@ pub fn save(
     if overwrite {
         return crate::atomic::commit(path);
     }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    linked.map_err(|e| {
+    crate::atomic::commit_new(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow!("{file}: already exists; not overwriting it")
         } else {
             anyhow!("{file}: cannot create the file: {e}")
         }
     })
+}
+
+impl Checkpoint<'_> {
+    /// Every model fits the layout and the feature list, and each (model id, seed) appears once.
+    fn validate(&self, path: &Path) -> anyhow::Result<()> {
+        let &Checkpoint {
+            layout,
+            feature_names,
+            models,
+            ..
+        } = self;
+        let file = path.display();
+        if models.is_empty() {
+            bail!("{file}: no models to save");
+        }
+        if feature_names.len() != layout.spec.input_size {
+            bail!(
+                "{file}: {} feature names given for a model with {} inputs",
+                feature_names.len(),
+                layout.spec.input_size
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for m in models {
+            if !seen.insert((m.model_id, m.seed)) {
+                bail!(
+                    "{file}: model id {} with seed {} appears twice",
+                    m.model_id,
+                    m.seed
+                );
+            }
+            if m.params.len() != layout.total {
+                bail!(
+                    "{file}: model {} has {} parameters but the layout `{}` has {}",
+                    m.model_id,
+                    m.params.len(),
+                    layout.spec.to_spec_string(),
+                    layout.total
+                );
+            }
+            if m.scaling.features.width() != feature_names.len() || m.scaling.target.width() != 1 {
+                bail!(
+                    "{file}: model {} has scalers for {} features and {} targets, expected {} and 1",
+                    m.model_id,
+                    m.scaling.features.width(),
+                    m.scaling.target.width(),
+                    feature_names.len()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The metadata table (module docs), with each model's tensor name prefix.
+    fn metadata(&self, prefixes: &[String]) -> anyhow::Result<HashMap<String, String>> {
+        let &Checkpoint {
+            layout,
+            lookback,
+            feature_names,
+            target_name,
+            protocol,
+            models,
+            trained_through,
+        } = self;
+        let ids: Vec<u32> = models.iter().map(|m| m.model_id).collect();
+        let seeds: Vec<u64> = models.iter().map(|m| m.seed).collect();
+        let scalers: Vec<&Scaling> = models.iter().map(|m| &m.scaling).collect();
+        let mut metadata = HashMap::from([
+            (KEY_FORMAT.to_string(), FORMAT.to_string()),
+            (
+                KEY_VERSION.to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            (KEY_PROTOCOL.to_string(), protocol.to_string()),
+            (KEY_LAYERS.to_string(), layout.spec.to_spec_string()),
+            (KEY_LOOKBACK.to_string(), lookback.to_string()),
+            (
+                KEY_FEATURES.to_string(),
+                serde_json::to_string(feature_names)?,
+            ),
+            (KEY_TARGET.to_string(), target_name.to_string()),
+            (KEY_MODEL_IDS.to_string(), serde_json::to_string(&ids)?),
+            (KEY_SEEDS.to_string(), serde_json::to_string(&seeds)?),
+            (KEY_PREFIXES.to_string(), serde_json::to_string(prefixes)?),
+            (KEY_SCALERS.to_string(), serde_json::to_string(&scalers)?),
+        ]);
+        if let Some(date) = trained_through {
+            metadata.insert(KEY_TRAINED_THROUGH.to_string(), date.to_string());
+        }
+        Ok(metadata)
+    }
 }
 
 /// Everything in a checkpoint file: its models, layout and input description.

@@ -12,6 +12,9 @@ pub struct AdamConfig {
 }
 
 impl AdamConfig {
+    /// Keras' learning rate, and `train --lr`'s default.
+    pub const DEFAULT_LR: f64 = 0.001;
+
     /// The bias-corrected step size of step `t` (1-based), `α = lr·√(1−β2^t)/(1−β1^t)`, in f64: every
     /// backend takes it from here (the GPU reads a table of it), so none rounds `1 − β^t` in f32.
     pub fn step_size(&self, t: u32) -> f64 {
@@ -23,7 +26,7 @@ impl AdamConfig {
 impl Default for AdamConfig {
     fn default() -> Self {
         AdamConfig {
-            lr: 0.001,
+            lr: Self::DEFAULT_LR,
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-7,
@@ -39,6 +42,26 @@ pub struct Hyper {
     pub patience: usize,
     pub adam: AdamConfig,
     pub seed: u64,
+}
+
+/// `train`'s defaults (the report's settings; `--epochs`, `--batch-size`, `--patience`, `--seed`).
+impl Hyper {
+    pub const DEFAULT_EPOCHS: usize = 10;
+    pub const DEFAULT_BATCH_SIZE: usize = 10;
+    pub const DEFAULT_PATIENCE: usize = 5;
+    pub const DEFAULT_SEED: u64 = 42;
+}
+
+impl Default for Hyper {
+    fn default() -> Self {
+        Hyper {
+            epochs: Self::DEFAULT_EPOCHS,
+            batch_size: Self::DEFAULT_BATCH_SIZE,
+            patience: Self::DEFAULT_PATIENCE,
+            adam: AdamConfig::default(),
+            seed: Self::DEFAULT_SEED,
+        }
+    }
 }
 
 /// A scaled series: `x [n_rows][F]` features and `y [n_rows]` target, already min–max scaled.

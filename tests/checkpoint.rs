@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gpulstm::checkpoint::{load_models, load_params, save, FORMAT};
+use gpulstm::checkpoint::{load_models, load_params, save, Checkpoint, FORMAT};
 use gpulstm::data::MinMax;
 use gpulstm::model::{init_params, ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use gpulstm::train::protocol::{forecast, KeptModel};
@@ -78,13 +78,15 @@ fn walk_forward_round_trip_gives_identical_models_scalers_and_names() {
     let models: Vec<KeptModel> = [985, 986, 987].iter().map(|&id| model(&l, id)).collect();
     save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "walk-forward",
-        &models,
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "walk-forward",
+            models: &models,
+            trained_through: None,
+        },
         false,
     )
     .expect("save");
@@ -136,13 +138,15 @@ fn file_holds_keras_names_shapes_f32_and_metadata() {
     let models = vec![model(&l, 3), model(&l, 4)];
     save(
         &wf,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "walk-forward",
-        &models,
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "walk-forward",
+            models: &models,
+            trained_through: None,
+        },
         false,
     )
     .expect("save");
@@ -204,13 +208,15 @@ fn file_holds_keras_names_shapes_f32_and_metadata() {
     let seed = dir.join("seed.safetensors");
     save(
         &seed,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "seed",
-        &[model(&l, 0)],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "seed",
+            models: &[model(&l, 0)],
+            trained_through: None,
+        },
         false,
     )
     .expect("save");
@@ -248,7 +254,20 @@ fn f64_weights_are_stored_as_their_nearest_f32() {
         },
     };
     let feats = vec!["a".to_string(), "b".to_string()];
-    save(&path, &l, 3, &feats, "a", "seed", &[m], None, false).unwrap();
+    save(
+        &path,
+        &Checkpoint {
+            layout: &l,
+            lookback: 3,
+            feature_names: &feats,
+            target_name: "a",
+            protocol: "seed",
+            models: &[m],
+            trained_through: None,
+        },
+        false,
+    )
+    .unwrap();
     let back = load_params(&path, &l).unwrap();
     let want: Vec<f64> = params.iter().map(|&v| v as f32 as f64).collect();
     assert_eq!(back, want);
@@ -262,13 +281,15 @@ fn an_existing_file_is_kept_unless_overwrite_is_asked() {
     let l = layout(DEFAULT_LAYERS, 5);
     let msg = err_text(save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "seed",
-        &[model(&l, 0)],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "seed",
+            models: &[model(&l, 0)],
+            trained_through: None,
+        },
         false,
     ));
     assert!(msg.contains(&path.display().to_string()), "{msg}");
@@ -277,13 +298,15 @@ fn an_existing_file_is_kept_unless_overwrite_is_asked() {
 
     save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "seed",
-        &[model(&l, 0)],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "seed",
+            models: &[model(&l, 0)],
+            trained_through: None,
+        },
         true,
     )
     .expect("overwrite");
@@ -297,13 +320,15 @@ fn wrong_shapes_and_names_are_refused_naming_file_and_tensor() {
     let l = layout(DEFAULT_LAYERS, 5);
     save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "walk-forward",
-        &[model(&l, 9)],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "walk-forward",
+            models: &[model(&l, 9)],
+            trained_through: None,
+        },
         false,
     )
     .unwrap();
@@ -403,13 +428,15 @@ fn save_refuses_models_that_do_not_fit_the_layout() {
     short.params.pop();
     let msg = err_text(save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "walk-forward",
-        &[short],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "walk-forward",
+            models: &[short],
+            trained_through: None,
+        },
         false,
     ));
     assert!(
@@ -418,25 +445,29 @@ fn save_refuses_models_that_do_not_fit_the_layout() {
     );
     let msg = err_text(save(
         &path,
-        &l,
-        60,
-        &names()[..4],
-        "Close/Last",
-        "seed",
-        &[model(&l, 0)],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names()[..4],
+            target_name: "Close/Last",
+            protocol: "seed",
+            models: &[model(&l, 0)],
+            trained_through: None,
+        },
         false,
     ));
     assert!(msg.contains("4 feature names"), "{msg}");
     let msg = err_text(save(
         &path,
-        &l,
-        60,
-        &names(),
-        "Close/Last",
-        "seed",
-        &[],
-        None,
+        &Checkpoint {
+            layout: &l,
+            lookback: 60,
+            feature_names: &names(),
+            target_name: "Close/Last",
+            protocol: "seed",
+            models: &[],
+            trained_through: None,
+        },
         false,
     ));
     assert!(msg.contains("no models"), "{msg}");

@@ -9,15 +9,9 @@ const ROWS_5Y: usize = 1258;
 
 fn reference(kind: WindowKind, rule: SplitRule) -> SplitConfig {
     SplitConfig {
-        lookback: 60,
-        train_window: 200,
-        val_window: 10,
-        step: 1,
         kind,
         rule,
-        max_splits: None,
-        last_splits: None,
-        target_rows: None,
+        ..SplitConfig::default()
     }
 }
 

@@ -19,8 +19,8 @@ use gpulstm::data::{MinMax, Series, SourceFormat, Split, SplitConfig, SplitRule,
 use gpulstm::fit::AdamConfig;
 use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout};
-use gpulstm::report::evaluate::{evaluate, next_trading_day, Evaluation, RunConfig, WindowName};
-use gpulstm::report::panel::PanelEvaluation;
+use gpulstm::report::evaluate::{evaluate, next_trading_day, RunConfig};
+use gpulstm::report::metrics_json::{Evaluation, PanelEvaluation, WindowName};
 use gpulstm::report::{files, summary};
 use gpulstm::train::protocol::{
     Forecast, Member, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome,

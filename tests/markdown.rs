@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use gpulstm::data::{
     make_splits, MinMax, Series, SourceFormat, SplitConfig, SplitRule, WindowKind,
 };
-use gpulstm::fit::AdamConfig;
 use gpulstm::fit::{EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
-use gpulstm::report::evaluate::{evaluate, Evaluation, RunConfig};
+use gpulstm::report::evaluate::{evaluate, RunConfig};
 use gpulstm::report::markdown::{num, render, write};
+use gpulstm::report::metrics_json::Evaluation;
 use gpulstm::train::protocol::{Forecast, Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome};
 use gpulstm::train::Scaling;
 
@@ -144,13 +144,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         spec: RunSpec {
             protocol,
             layout,
-            hyper: Hyper {
-                epochs: 10,
-                batch_size: 10,
-                patience: 5,
-                adam: AdamConfig::default(),
-                seed: 42,
-            },
+            hyper: Hyper::default(),
             splits: splits_cfg,
             scaler: if seed {
                 ScalerMode::Global
@@ -403,8 +397,8 @@ fn member(model_id: u32, price: f64) -> gpulstm::train::Member {
     }
 }
 
-fn one(eval: &Evaluation) -> gpulstm::report::panel::PanelEvaluation {
-    gpulstm::report::panel::PanelEvaluation {
+fn one(eval: &Evaluation) -> gpulstm::report::metrics_json::PanelEvaluation {
+    gpulstm::report::metrics_json::PanelEvaluation {
         panel: Vec::new(),
         series: vec![eval.clone()],
     }
@@ -418,7 +412,7 @@ fn a_panel_report_ranks_its_series_and_says_the_shared_sections_once() {
     let mut b = eval;
     b.series = "beta/x".to_string();
     let rows = vec![];
-    let panel = gpulstm::report::panel::PanelEvaluation {
+    let panel = gpulstm::report::metrics_json::PanelEvaluation {
         panel: rows,
         series: vec![a, b],
     };

@@ -9,9 +9,8 @@ use gpulstm::data::{load_sample, LoadOptions, SplitConfig, SplitRule, WindowKind
 use gpulstm::fit::AdamConfig;
 use gpulstm::fit::Hyper;
 use gpulstm::model::{ModelSpec, ParamLayout};
-use gpulstm::report::evaluate::{
-    evaluate, Evaluation, HistoryRow, PredictionRow, RunConfig, WindowName,
-};
+use gpulstm::report::evaluate::{evaluate, RunConfig};
+use gpulstm::report::metrics_json::{Evaluation, HistoryRow, PredictionRow, WindowName};
 use gpulstm::report::plots::{
     freshest_predictions, split_rmse_points, trailing_mean, write_all, LossData, PLOT_NAMES,
 };

@@ -8,30 +8,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::anyhow;
-use clap::Args;
 
+use super::args::MergeArgs;
+use super::common::{runtime, usage, Failure};
 use super::train_plan::plan;
 use super::train_run::{config_checksum, recorded_args, refuse_unfinished, write_results};
-use super::{runtime, usage, Failure};
 use crate::report::files;
 use crate::run_dir::{journal_fits, RunDir, RunRecord, State, RUN_JSON};
 use crate::train::backend::{Engine, TrainedBy};
 use crate::train::walk_forward::{PanelPlan, Shard};
 use crate::train::FitOutcome;
-
-/// `gpulstm merge`.
-#[derive(Debug, Clone, Args)]
-pub struct MergeArgs {
-    /// The run directory to write (as `train --out`).
-    #[arg(value_name = "OUT")]
-    pub out: PathBuf,
-    /// The shard directories (`train --shard I/N --out DIR`), in any order.
-    #[arg(value_name = "SHARD_DIR", required = true, num_args = 1..)]
-    pub shards: Vec<PathBuf>,
-    /// Overwrite the result files of an earlier run in OUT.
-    #[arg(long)]
-    pub force: bool,
-}
 
 /// One shard directory, read.
 struct ShardDir {

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use super::{usage, Failure, ProtocolArg, ScalerArg, TrainArgs, WindowArg};
+use super::args::{ProtocolArg, ScalerArg, TrainArgs, WindowArg};
+use super::common::{usage, Failure};
 use crate::data::{DateSpan, NamedSeries, SplitConfig, SplitRule, WindowKind};
 use crate::fit::{AdamConfig, Hyper};
 use crate::model::{ModelSpec, ParamLayout};

@@ -8,17 +8,16 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use clap::Parser;
 
+use super::args::{Cli, Command, TrainArgs};
+use super::common::{pick_trainer, runtime, say, usage, warn, Failure};
 use super::train_plan::{plan, Plan};
-use super::{
-    pick_trainer, runtime, say, usage, warn, write_extras, Cli, Command, Failure, TrainArgs,
-};
 use crate::data::NamedSeries;
 use crate::fit::FitReport;
 use crate::progress::{Mode, Reporter};
 use crate::report::evaluate::RunConfig;
+use crate::report::files;
 use crate::report::format::plural;
-use crate::report::panel::PanelEvaluation;
-use crate::report::{files, summary};
+use crate::report::write::{write_run, RunOutputs};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, JOURNAL, RUN_JSON};
 use crate::train::backend::TrainedBy;
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
@@ -293,8 +292,8 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         }
     }
     let mut trainer = pick_trainer(
-        args.backend,
-        (args.adapter.as_deref(), args.limits),
+        args.backend.backend(),
+        (args.adapter.as_deref(), &args.limits.set()),
         &mut config.notes,
         args.quiet,
     )?;
@@ -377,20 +376,13 @@ pub(super) fn write_results(
     config: &RunConfig,
     result: &PanelResult,
 ) -> anyhow::Result<()> {
-    let evaluation = PanelEvaluation::new(panel, config, result)?;
-    let mut written: Vec<String> = files::write_all(out_dir, &evaluation)?
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
-    written.extend(write_extras(
-        out_dir,
+    let summary = write_run(&RunOutputs {
+        dir: out_dir,
         panel,
-        &evaluation,
-        result,
         config,
-        true,
-    )?);
-    say(&summary::render_panel(&evaluation, out_dir, &written));
+        result,
+    })?;
+    say(&summary);
     Ok(())
 }
 

@@ -68,6 +68,31 @@ pub struct SplitConfig {
     pub target_rows: Option<std::ops::Range<usize>>,
 }
 
+/// `train`'s defaults (the report's settings; `--lookback`, `--train-window`, `--val-window`, `--step`).
+impl SplitConfig {
+    pub const DEFAULT_LOOKBACK: usize = 60;
+    pub const DEFAULT_TRAIN_WINDOW: usize = 200;
+    pub const DEFAULT_VAL_WINDOW: usize = 10;
+    pub const DEFAULT_STEP: usize = 1;
+}
+
+/// Rolling windows of the default sizes over every split that fits.
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig {
+            lookback: Self::DEFAULT_LOOKBACK,
+            train_window: Self::DEFAULT_TRAIN_WINDOW,
+            val_window: Self::DEFAULT_VAL_WINDOW,
+            step: Self::DEFAULT_STEP,
+            kind: WindowKind::Rolling,
+            rule: SplitRule::AllThatFit,
+            max_splits: None,
+            last_splits: None,
+            target_rows: None,
+        }
+    }
+}
+
 /// One split, in sample indices: train `[train_start, train_start + train_len)`, validation
 /// `[val_start, val_start + val_len)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -12,20 +12,22 @@
 //!   tomorrow's close = today's close.
 //! - Epoch numbers (`best_epoch`, `epoch` in history.csv) are 0-based: epoch 0 is the first epoch run.
 //!
-//! `metrics.json` is [`Evaluation`] serialised with serde; the doc comment of every field is the
-//! documentation of its key. Non-finite numbers (an undefined skill when the naive error is 0, a sample
-//! standard deviation of one value) are written as `null`.
+//! The types the numbers go into, `metrics.json`'s, are [`super::metrics_json`].
 
 use std::path::PathBuf;
 
 use anyhow::{ensure, Context};
 use chrono::{Datelike, NaiveDate, Weekday};
-use serde::Serialize;
 
-use crate::data::{Series, SourceFormat, WindowKind};
-use crate::metrics::{describe, directional_accuracy, regression, Describe, Regression};
-use crate::train::backend::Engine;
-use crate::train::protocol::{Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome, Spread};
+use super::metrics_json::{
+    DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow, MetricDescribe, Pooled,
+    PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1, Table1Window,
+    WindowDescribe, WindowName,
+};
+use crate::data::{NamedSeries, Series};
+use crate::metrics::{describe, directional_accuracy, regression, Regression};
+use crate::train::protocol::{Protocol, RunResult, RunSpec, SplitOutcome, Spread};
+use crate::train::SeriesResult;
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
 /// not in it. Passed to the report writers with the [`Evaluation`].
@@ -37,320 +39,6 @@ pub struct RunConfig {
     /// Notes printed when the run started (settings implied by the protocol, backend fallback), repeated
     /// in the reports so a reader of the files sees them too.
     pub notes: Vec<String>,
-}
-
-/// The whole evaluation; serialised as `metrics.json`. Keys, top level: `run`, `table1`, `describe`,
-/// `pooled`, `forecast`, `splits`. The per-epoch history and the individual predictions are not in the
-/// JSON (a full run has about 200 000 predictions); they are `history.csv` and `predictions.csv`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Evaluation {
-    /// The series' name (its file's stem, or its id in a long-format file).
-    pub series: String,
-    /// The run's configuration and where its numbers come from.
-    pub run: RunInfo,
-    /// The report's Table 1 for this protocol (see [`Table1::definition`]).
-    pub table1: Table1,
-    /// pandas `describe` of the per-split metrics (the report's Tables 2 and 3, and more).
-    pub describe: DescribeTables,
-    /// All validation predictions of all splits taken together.
-    pub pooled: Pooled,
-    /// The next-day forecast.
-    pub forecast: ForecastInfo,
-    /// One entry per split, in split order (also `splits.csv`): the split's model, or with several
-    /// seeds the mean of their predictions (each seed's own rows are in `splits.csv`).
-    pub splits: Vec<SplitEval>,
-    /// With several seeds (`--seeds`): each seed's pooled scores and their spread, beside the
-    /// ensemble's (`pooled`); null with one seed.
-    pub seeds: Option<super::panel::SeedSpread>,
-    /// With several seeds: every seed's own split rows (`splits.csv`, seed column set).
-    #[serde(skip)]
-    pub seed_splits: Vec<SplitEval>,
-    /// One row per split and epoch (`history.csv`).
-    #[serde(skip)]
-    pub history: Vec<HistoryRow>,
-    /// One row per prediction, price units (`predictions.csv`).
-    #[serde(skip)]
-    pub predictions: Vec<PredictionRow>,
-}
-
-/// `run`: the configuration, as run.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunInfo {
-    /// Version of gpulstm that wrote the file.
-    pub gpulstm_version: String,
-    /// The data file as given on the command line, or the description of the embedded sample.
-    pub data_file: String,
-    /// `nasdaq`, `yahoo` or `generic`: what the header looked like.
-    pub data_format: SourceFormat,
-    /// True when Open/High/Low/Close were scaled by `Adj Close / Close`.
-    pub adjusted: bool,
-    /// First and last date of the series (ISO `YYYY-MM-DD`), after sorting oldest first.
-    pub first_date: String,
-    pub last_date: String,
-    /// Number of rows (trading days) in the series.
-    pub rows: usize,
-    /// Feature column names, in the order the model reads them.
-    pub features: Vec<String>,
-    /// Target column name.
-    pub target: String,
-    /// `walk-forward` or `seed`.
-    pub protocol: Protocol,
-    /// `rolling` or `expanding`.
-    pub window: WindowKind,
-    /// Look-back in rows; sample sizes below are in samples.
-    pub lookback: usize,
-    pub train_window: usize,
-    pub val_window: usize,
-    pub step: usize,
-    /// `--max-splits`, or null when every split was run.
-    pub max_splits: Option<usize>,
-    /// Number of splits run.
-    pub splits: usize,
-    /// The layer spec (`--layers` syntax).
-    pub layers: String,
-    /// Trainable parameters per model.
-    pub parameters: usize,
-    pub epochs: usize,
-    pub batch_size: usize,
-    pub lr: f64,
-    pub patience: usize,
-    /// Seed of the first model of each split; seed ensembles use `seed`, `seed + 1`, … .
-    pub seed: u64,
-    /// Models per split (`--seeds`): their mean is the split's prediction.
-    pub seeds: usize,
-    /// `train` (fitted on each split's training rows) or `global` (on the whole series, the report's).
-    pub scaler: ScalerMode,
-    /// Walk-forward forecast ensemble size asked for (`--ensemble-last`).
-    pub ensemble_last: usize,
-    /// Checkpoint the models started from, or null for the seeded initialisation.
-    pub init_weights: Option<String>,
-    /// The training backend as it describes itself (CPU threads or GPU adapter).
-    pub backend: String,
-    /// The engines that trained the models: `cpu`, `gpu` or `reference` (several for shards merged
-    /// from different backends).
-    pub engines: Vec<Engine>,
-    /// Wall time of training, evaluation of the splits and the forecast, in seconds.
-    pub wall_seconds: f64,
-    /// Notes about implied settings and fallbacks, as printed at the start of the run.
-    pub notes: Vec<String>,
-}
-
-/// `splits[]`: one split's model on its own windows (walk-forward), or the final model on the split's
-/// windows (seed protocol). Also one row of `splits.csv`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SplitEval {
-    /// 0-based split number.
-    pub index: usize,
-    /// The model evaluated: the split index (walk-forward) or 0 (seed: one model throughout).
-    pub model_id: u32,
-    /// The model's seed; for a seed ensemble's row, null.
-    pub seed: Option<u64>,
-    /// Models whose mean prediction is evaluated: 1, or the seeds of an ensemble that did not diverge.
-    pub members: usize,
-    /// Dates of the first and last target row of the training window.
-    pub train_first_date: String,
-    pub train_last_date: String,
-    /// Dates of the first and last target row of the validation window.
-    pub val_first_date: String,
-    pub val_last_date: String,
-    pub train_samples: usize,
-    pub val_samples: usize,
-    /// Epochs this split's fit ran (null for a seed ensemble's row: see the seeds' own rows).
-    pub epochs_run: Option<usize>,
-    /// 0-based epoch whose weights were restored (early stopping's best); null for an ensemble.
-    pub best_epoch: Option<usize>,
-    /// True when the patience rule stopped the fit before `epochs`; null for an ensemble.
-    pub stopped_early: Option<bool>,
-    /// The fit diverged (loss NaN/inf, or validation MSE above `fit::DIVERGED_VAL_LOSS`): listed here,
-    /// left out of `pooled`, `describe` and the forecast.
-    pub diverged: bool,
-    /// Validation loss (MSE, scaled) at `best_epoch`; null when no epoch ran.
-    pub best_val_loss: Option<f64>,
-    /// Model metrics (`mse`, `rmse`, `mae`, `r2`, `evs`) on the training window, scaled units.
-    pub train_scaled: Regression,
-    /// Model metrics on the validation window, scaled units.
-    pub val_scaled: Regression,
-    /// Model metrics on the training window, price units.
-    pub train_price: Regression,
-    /// Model metrics on the validation window, price units.
-    pub val_price: Regression,
-    /// Naive persistence baseline on the validation window, price units.
-    pub naive_val_price: Regression,
-    /// Naive persistence baseline on the validation window, in this split's scaled units.
-    pub naive_val_scaled: Regression,
-    /// `1 − val_price.rmse / naive_val_price.rmse`: above 0 the model beats tomorrow = today.
-    pub skill: f64,
-    /// Share of validation days where the predicted move from the last observed close has the sign of
-    /// the actual move (a zero move matches only a zero move).
-    pub directional_accuracy: f64,
-}
-
-/// The five sklearn metrics, each summarised over the splits with pandas `describe` (keys `count`,
-/// `mean`, `std` (ddof 1), `min`, `q25`, `q50`, `q75`, `max`).
-#[derive(Debug, Clone, Serialize)]
-pub struct MetricDescribe {
-    pub mse: Describe,
-    pub rmse: Describe,
-    pub mae: Describe,
-    pub r2: Describe,
-    pub evs: Describe,
-}
-
-/// Training-window and validation-window summaries in one unit.
-#[derive(Debug, Clone, Serialize)]
-pub struct WindowDescribe {
-    /// Over splits of the training-window metrics (the report's Table 2 in scaled units).
-    pub train: MetricDescribe,
-    /// Over splits of the validation-window metrics (the report's Table 3 in scaled units).
-    pub val: MetricDescribe,
-}
-
-/// `describe`: summaries over the splits.
-#[derive(Debug, Clone, Serialize)]
-pub struct DescribeTables {
-    /// Scaled units, as the report's Tables 2 (`train`) and 3 (`val`).
-    pub scaled: WindowDescribe,
-    /// The same in price units.
-    pub price: WindowDescribe,
-    /// The naive baseline's validation metrics, price units.
-    pub naive_val_price: MetricDescribe,
-    /// Per-split skill (`splits[].skill`).
-    pub skill: Describe,
-    /// Per-split directional accuracy.
-    pub directional_accuracy: Describe,
-}
-
-/// `table1.train` / `table1.val`: one set of predictions scored as one sample.
-#[derive(Debug, Clone, Serialize)]
-pub struct Table1Window {
-    /// Which predictions these are.
-    pub what: String,
-    /// How many predictions were scored.
-    pub predictions: usize,
-    /// Metrics in scaled units (what the report printed).
-    pub scaled: Regression,
-    /// Metrics in price units.
-    pub price: Regression,
-}
-
-/// `table1`: the report's Table 1 (train and validation MSE/RMSE/MAE/R²/EVS).
-#[derive(Debug, Clone, Serialize)]
-pub struct Table1 {
-    /// What the table is for this protocol, in words.
-    pub definition: String,
-    pub train: Table1Window,
-    pub val: Table1Window,
-}
-
-/// `pooled`: every split's validation predictions concatenated (with step < val-window a date appears in
-/// several splits and is counted once per split), price units.
-#[derive(Debug, Clone, Serialize)]
-pub struct Pooled {
-    /// Number of predictions pooled.
-    pub predictions: usize,
-    /// Number of different target dates among them.
-    pub distinct_dates: usize,
-    pub model_rmse: f64,
-    pub model_mae: f64,
-    pub naive_rmse: f64,
-    pub naive_mae: f64,
-    /// `1 − model_rmse / naive_rmse`.
-    pub skill: f64,
-    /// Directional accuracy over all pooled predictions.
-    pub directional_accuracy: f64,
-    /// Splits left out because their model diverged.
-    pub diverged_excluded: usize,
-}
-
-/// `forecast.members[]`: one model's prediction.
-#[derive(Debug, Clone, Serialize)]
-pub struct ForecastMember {
-    /// The split whose fit produced the model (seed protocol: the last split, after which the carried
-    /// model is final).
-    pub split: usize,
-    /// The model's seed.
-    pub seed: u64,
-    /// Predicted close for `next_trading_day`, price units.
-    pub price: f64,
-}
-
-/// `forecast`: the close predicted for the day after the data ends.
-#[derive(Debug, Clone, Serialize)]
-pub struct ForecastInfo {
-    /// Last date of the series and its target value (the last observed close).
-    pub last_date: String,
-    pub last_close: f64,
-    /// When prices were adjusted (`last_close` is Adj Close): the file's own Close of that day.
-    pub last_close_in_file: Option<f64>,
-    /// The date forecast: the next weekday after `last_date`.
-    pub next_trading_day: String,
-    /// How `next_trading_day` is chosen (exchange holidays are not modelled).
-    pub calendar: String,
-    /// Which models were averaged, in words.
-    pub method: String,
-    /// Mean, minimum, maximum and population standard deviation of the members, price units.
-    pub mean: f64,
-    pub min: f64,
-    pub max: f64,
-    pub std: f64,
-    pub members: Vec<ForecastMember>,
-    /// Date of the last target row any split trained or validated on.
-    pub last_window_date: String,
-    /// Rows of data after `last_window_date` that no split used (0 for a full walk-forward run, 1 for
-    /// the seed protocol, which skips the last split; more with `--max-splits`).
-    pub rows_after_last_window: usize,
-    /// More than a trading week of data follows `last_window_date` ([`super::stale`]): the models
-    /// forecast from prices they were never trained near.
-    pub stale: bool,
-    /// Seed protocol: what the report's "average" of 988 predictions really was. Both protocols: a
-    /// warning when the models' windows end more than a validation window before the data
-    /// (`--max-splits`). Null when neither applies.
-    pub note: Option<String>,
-    /// Forecast models that diverged and were left out (or that none is left), and a forecast far
-    /// outside the prices in the data. Empty when neither applies.
-    pub warnings: Vec<String>,
-}
-
-/// One row of `history.csv`: losses (MSE, scaled units) at the end of one epoch of one split's fit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct HistoryRow {
-    pub seed: u64,
-    pub split: usize,
-    /// 0-based.
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub val_loss: f64,
-}
-
-/// Which window a prediction belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowName {
-    Train,
-    Val,
-}
-
-impl WindowName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WindowName::Train => "train",
-            WindowName::Val => "val",
-        }
-    }
-}
-
-/// One row of `predictions.csv`, price units.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PredictionRow {
-    pub split: usize,
-    pub window: WindowName,
-    /// Date of the target row.
-    pub date: NaiveDate,
-    pub actual: f64,
-    pub predicted: f64,
-    /// The naive baseline's prediction (previous close); only for validation rows.
-    pub naive: Option<f64>,
-    /// A seed ensemble's spread around `predicted` (price units); none for one model.
-    pub spread: Option<Spread>,
 }
 
 /// What the calendar field says about the forecast date.
@@ -472,153 +160,272 @@ fn metric_describe(values: &[Regression]) -> MetricDescribe {
     }
 }
 
+/// One run's numbers on one series: everything of an [`Evaluation`] but the series' name and what only
+/// several seeds have (their spread and their own rows).
+struct Scored {
+    run: RunInfo,
+    table1: Table1,
+    describe: DescribeTables,
+    pooled: Pooled,
+    forecast: ForecastInfo,
+    splits: Vec<SplitEval>,
+    history: Vec<HistoryRow>,
+    predictions: Vec<PredictionRow>,
+}
+
 /// Computes every table of the run. Fails (instead of panicking) if `result` does not fit `series`:
-/// windows outside the rows, or prediction counts that differ from the window sizes.
+/// windows outside the rows, or prediction counts that differ from the window sizes. The evaluation has
+/// no series name and no seeds' spread: that is [`evaluate_series`].
 pub fn evaluate(
     series: &Series,
     config: &RunConfig,
     result: &RunResult,
 ) -> anyhow::Result<Evaluation> {
-    let spec = &config.spec;
-    let lookback = spec.splits.lookback;
+    Ok(assemble(String::new(), score(series, config, result)?, &[]))
+}
+
+/// One series' evaluation: its ensemble's, with each seed's scores and rows when there are several.
+pub fn evaluate_series(
+    named: &NamedSeries,
+    config: &RunConfig,
+    result: &SeriesResult,
+) -> anyhow::Result<Evaluation> {
+    let context = || format!("series \"{}\" ({})", named.name, named.series.source);
+    let ensemble =
+        score(&named.series, config, &result.ensemble).map_err(|e| e.context(context()))?;
+    let mut per_seed = Vec::new();
+    if result.seeds.len() > 1 {
+        for r in &result.seeds {
+            let seed = r.splits.first().map_or(0, |o| o.seed);
+            let scored = score(&named.series, config, r).map_err(|e| e.context(context()))?;
+            per_seed.push((seed, scored));
+        }
+    }
+    Ok(assemble(named.name.clone(), ensemble, &per_seed))
+}
+
+/// The one place an [`Evaluation`] is built: `ensemble`'s numbers under the series' name; with several
+/// seeds (`per_seed`, in seed order; empty for one), their spread, their split rows and their histories
+/// (which replace the ensemble's: a mean of seeds has no epochs of its own).
+fn assemble(series: String, ensemble: Scored, per_seed: &[(u64, Scored)]) -> Evaluation {
+    let several = !per_seed.is_empty();
+    let seeds = several.then(|| seed_spread(per_seed));
+    let seed_splits: Vec<SplitEval> = per_seed
+        .iter()
+        .flat_map(|(_, s)| s.splits.iter().cloned())
+        .collect();
+    let history = if several {
+        per_seed
+            .iter()
+            .flat_map(|(_, s)| s.history.iter().copied())
+            .collect()
+    } else {
+        ensemble.history
+    };
+    Evaluation {
+        series,
+        run: ensemble.run,
+        table1: ensemble.table1,
+        describe: ensemble.describe,
+        pooled: ensemble.pooled,
+        forecast: ensemble.forecast,
+        splits: ensemble.splits,
+        seeds,
+        seed_splits,
+        history,
+        predictions: ensemble.predictions,
+    }
+}
+
+/// Every seed's pooled scores and forecast, and pandas `describe` of each over the seeds.
+fn seed_spread(per_seed: &[(u64, Scored)]) -> SeedSpread {
+    let per_seed: Vec<SeedScores> = per_seed
+        .iter()
+        .map(|(seed, s)| SeedScores {
+            seed: *seed,
+            model_rmse: s.pooled.model_rmse,
+            model_mae: s.pooled.model_mae,
+            skill: s.pooled.skill,
+            directional_accuracy: s.pooled.directional_accuracy,
+            forecast: s.forecast.mean,
+        })
+        .collect();
+    let over = |f: fn(&SeedScores) -> f64| describe(&per_seed.iter().map(f).collect::<Vec<_>>());
+    SeedSpread {
+        model_rmse: over(|s| s.model_rmse),
+        model_mae: over(|s| s.model_mae),
+        skill: over(|s| s.skill),
+        directional_accuracy: over(|s| s.directional_accuracy),
+        forecast: over(|s| s.forecast),
+        per_seed,
+    }
+}
+
+/// Every table of one run on `series`, from its splits' numbers.
+fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Result<Scored> {
     ensure!(!series.is_empty(), "the series has no rows");
     ensure!(!result.splits.is_empty(), "the run has no splits");
-
+    let lookback = config.spec.splits.lookback;
     let numbers: Vec<SplitNumbers> = result
         .splits
         .iter()
         .map(|out| unpack(series, lookback, out))
         .collect::<anyhow::Result<_>>()
         .context("evaluating the run")?;
-
     let mut splits = Vec::with_capacity(result.splits.len());
     let mut history = Vec::new();
     let mut predictions = Vec::new();
     for (out, n) in result.splits.iter().zip(&numbers) {
-        let s = &out.split;
-        // A seed ensemble's mean is no single fit: it has no epochs of its own.
-        let single = !out.is_ensemble();
-        let val_price = regression(&n.val_actual_price, &n.val_pred_price);
-        let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
-        let date = |row: usize| iso(series.dates[row]);
-        // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
-        let first_last = |rows: &[usize]| {
-            (
-                rows.first().map(|&r| date(r)).unwrap_or_default(),
-                rows.last().map(|&r| date(r)).unwrap_or_default(),
-            )
-        };
-        let (train_first_date, train_last_date) = first_last(&n.train_rows);
-        let (val_first_date, val_last_date) = first_last(&n.val_rows);
-        splits.push(SplitEval {
-            index: s.index,
-            model_id: out.model_id,
-            seed: single.then_some(out.seed),
-            members: out.members,
-            train_first_date,
-            train_last_date,
-            val_first_date,
-            val_last_date,
-            train_samples: s.train_len,
-            val_samples: s.val_len,
-            epochs_run: single.then_some(out.history.len()),
-            best_epoch: single.then_some(out.best_epoch),
-            stopped_early: single.then_some(out.stopped_early),
-            diverged: out.diverged,
-            best_val_loss: out
-                .history
-                .get(out.best_epoch)
-                .map(|h| h.val)
-                .filter(|_| single),
-            train_scaled: regression(&out.train_actual, &out.train_pred),
-            val_scaled: regression(&out.val_actual, &out.val_pred),
-            train_price: regression(&n.train_actual_price, &n.train_pred_price),
-            val_price,
-            naive_val_price,
-            naive_val_scaled: regression(&out.val_actual, &n.val_naive_scaled),
-            skill: skill(val_price.rmse, naive_val_price.rmse),
-            directional_accuracy: directional_accuracy(
-                &n.val_last_price,
-                &n.val_actual_price,
-                &n.val_pred_price,
-            ),
-        });
-        history.extend(out.history.iter().enumerate().map(|(epoch, h)| HistoryRow {
-            seed: out.seed,
-            split: s.index,
-            epoch,
-            train_loss: h.train,
-            val_loss: h.val,
-        }));
-        for (i, &row) in n.train_rows.iter().enumerate() {
-            predictions.push(PredictionRow {
-                split: s.index,
-                window: WindowName::Train,
-                date: series.dates[row],
-                actual: n.train_actual_price[i],
-                predicted: n.train_pred_price[i],
-                naive: None,
-                spread: n.train_spread.get(i).copied(),
-            });
-        }
-        for (i, &row) in n.val_rows.iter().enumerate() {
-            predictions.push(PredictionRow {
-                split: s.index,
-                window: WindowName::Val,
-                date: series.dates[row],
-                actual: n.val_actual_price[i],
-                predicted: n.val_pred_price[i],
-                naive: Some(n.val_last_price[i]),
-                spread: n.val_spread.get(i).copied(),
-            });
-        }
+        splits.push(split_eval(series, out, n));
+        history.extend(history_rows(out));
+        predictions.extend(prediction_rows(series, out, n));
     }
+    Ok(Scored {
+        run: run_info(series, config, result),
+        table1: table1(result, &numbers, &splits),
+        describe: describe_tables(&splits),
+        pooled: pooled_sound(result, &numbers),
+        forecast: forecast_info(series, config, result)?,
+        splits,
+        history,
+        predictions,
+    })
+}
 
-    // Diverged models' numbers (NaN, or errors of thousands of dollars) would swamp every summary.
-    let sound = |s: &&SplitEval| !s.diverged;
-    let describe_tables = {
-        let pick = |f: fn(&SplitEval) -> Regression| {
-            splits.iter().filter(sound).map(f).collect::<Vec<_>>()
-        };
-        DescribeTables {
-            scaled: WindowDescribe {
-                train: metric_describe(&pick(|s| s.train_scaled)),
-                val: metric_describe(&pick(|s| s.val_scaled)),
-            },
-            price: WindowDescribe {
-                train: metric_describe(&pick(|s| s.train_price)),
-                val: metric_describe(&pick(|s| s.val_price)),
-            },
-            naive_val_price: metric_describe(&pick(|s| s.naive_val_price)),
-            skill: describe(
-                &splits
-                    .iter()
-                    .filter(sound)
-                    .map(|s| s.skill)
-                    .collect::<Vec<_>>(),
-            ),
-            directional_accuracy: describe(
-                &splits
-                    .iter()
-                    .filter(sound)
-                    .map(|s| s.directional_accuracy)
-                    .collect::<Vec<_>>(),
-            ),
-        }
+/// One split's row of `splits[]` and `splits.csv`.
+fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEval {
+    let s = &out.split;
+    // A seed ensemble's mean is no single fit: it has no epochs of its own.
+    let single = !out.is_ensemble();
+    let val_price = regression(&n.val_actual_price, &n.val_pred_price);
+    let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
+    let date = |row: usize| iso(series.dates[row]);
+    // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
+    let first_last = |rows: &[usize]| {
+        (
+            rows.first().map(|&r| date(r)).unwrap_or_default(),
+            rows.last().map(|&r| date(r)).unwrap_or_default(),
+        )
     };
+    let (train_first_date, train_last_date) = first_last(&n.train_rows);
+    let (val_first_date, val_last_date) = first_last(&n.val_rows);
+    SplitEval {
+        index: s.index,
+        model_id: out.model_id,
+        seed: single.then_some(out.seed),
+        members: out.members,
+        train_first_date,
+        train_last_date,
+        val_first_date,
+        val_last_date,
+        train_samples: s.train_len,
+        val_samples: s.val_len,
+        epochs_run: single.then_some(out.history.len()),
+        best_epoch: single.then_some(out.best_epoch),
+        stopped_early: single.then_some(out.stopped_early),
+        diverged: out.diverged,
+        best_val_loss: out
+            .history
+            .get(out.best_epoch)
+            .map(|h| h.val)
+            .filter(|_| single),
+        train_scaled: regression(&out.train_actual, &out.train_pred),
+        val_scaled: regression(&out.val_actual, &out.val_pred),
+        train_price: regression(&n.train_actual_price, &n.train_pred_price),
+        val_price,
+        naive_val_price,
+        naive_val_scaled: regression(&out.val_actual, &n.val_naive_scaled),
+        skill: skill(val_price.rmse, naive_val_price.rmse),
+        directional_accuracy: directional_accuracy(
+            &n.val_last_price,
+            &n.val_actual_price,
+            &n.val_pred_price,
+        ),
+    }
+}
 
-    let sound_numbers: Vec<&SplitNumbers> = numbers
+/// One split's rows of `history.csv`.
+fn history_rows(out: &SplitOutcome) -> impl Iterator<Item = HistoryRow> + '_ {
+    out.history.iter().enumerate().map(|(epoch, h)| HistoryRow {
+        seed: out.seed,
+        split: out.split.index,
+        epoch,
+        train_loss: h.train,
+        val_loss: h.val,
+    })
+}
+
+/// One split's rows of `predictions.csv`: its training window, then its validation window.
+fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec<PredictionRow> {
+    let split = out.split.index;
+    let train = n
+        .train_rows
+        .iter()
+        .enumerate()
+        .map(|(i, &row)| PredictionRow {
+            split,
+            window: WindowName::Train,
+            date: series.dates[row],
+            actual: n.train_actual_price[i],
+            predicted: n.train_pred_price[i],
+            naive: None,
+            spread: n.train_spread.get(i).copied(),
+        });
+    let val = n
+        .val_rows
+        .iter()
+        .enumerate()
+        .map(|(i, &row)| PredictionRow {
+            split,
+            window: WindowName::Val,
+            date: series.dates[row],
+            actual: n.val_actual_price[i],
+            predicted: n.val_pred_price[i],
+            naive: Some(n.val_last_price[i]),
+            spread: n.val_spread.get(i).copied(),
+        });
+    train.chain(val).collect()
+}
+
+/// `describe` over the splits whose model did not diverge: a diverged model's numbers (NaN, or errors of
+/// thousands of dollars) would swamp every summary.
+fn describe_tables(splits: &[SplitEval]) -> DescribeTables {
+    let sound = || splits.iter().filter(|s| !s.diverged);
+    let pick = |f: fn(&SplitEval) -> Regression| sound().map(f).collect::<Vec<_>>();
+    let column = |f: fn(&SplitEval) -> f64| describe(&sound().map(f).collect::<Vec<_>>());
+    DescribeTables {
+        scaled: WindowDescribe {
+            train: metric_describe(&pick(|s| s.train_scaled)),
+            val: metric_describe(&pick(|s| s.val_scaled)),
+        },
+        price: WindowDescribe {
+            train: metric_describe(&pick(|s| s.train_price)),
+            val: metric_describe(&pick(|s| s.val_price)),
+        },
+        naive_val_price: metric_describe(&pick(|s| s.naive_val_price)),
+        skill: column(|s| s.skill),
+        directional_accuracy: column(|s| s.directional_accuracy),
+    }
+}
+
+/// `pooled` over the splits whose model did not diverge, counting the ones left out.
+fn pooled_sound(result: &RunResult, numbers: &[SplitNumbers]) -> Pooled {
+    let sound: Vec<&SplitNumbers> = numbers
         .iter()
         .zip(&result.splits)
         .filter(|(_, o)| !o.diverged)
         .map(|(n, _)| n)
         .collect();
-    let mut pooled = pooled(&sound_numbers);
-    pooled.diverged_excluded = numbers.len() - sound_numbers.len();
-    let table1 = table1(result, &numbers, &splits);
-    let forecast = forecast_info(series, config, result)?;
+    Pooled {
+        diverged_excluded: numbers.len() - sound.len(),
+        ..pooled(&sound)
+    }
+}
 
-    let run = RunInfo {
+/// `run`: the configuration, as run.
+fn run_info(series: &Series, config: &RunConfig, result: &RunResult) -> RunInfo {
+    let spec = &config.spec;
+    RunInfo {
         gpulstm_version: env!("CARGO_PKG_VERSION").to_string(),
         data_file: series.source.clone(),
         data_format: series.format,
@@ -630,7 +437,7 @@ pub fn evaluate(
         target: series.target_name.clone(),
         protocol: result.protocol,
         window: spec.splits.kind,
-        lookback,
+        lookback: spec.splits.lookback,
         train_window: spec.splits.train_window,
         val_window: spec.splits.val_window,
         step: spec.splits.step,
@@ -654,21 +461,7 @@ pub fn evaluate(
         engines: result.backend.engines.clone(),
         wall_seconds: result.wall_seconds,
         notes: config.notes.clone(),
-    };
-
-    Ok(Evaluation {
-        series: String::new(),
-        seeds: None,
-        seed_splits: Vec::new(),
-        run,
-        table1,
-        describe: describe_tables,
-        pooled,
-        forecast,
-        splits,
-        history,
-        predictions,
-    })
+    }
 }
 
 fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
@@ -852,7 +645,37 @@ fn forecast_info(
             iso(series.dates[last_window_row])
         )
     });
-    let (method, note) = match result.protocol {
+    let (method, note) = forecast_method(config, result, &members, stale);
+    Ok(ForecastInfo {
+        warnings: forecast_warnings(series, config, result),
+        last_date: iso(last_date),
+        last_close: series.target[series.len() - 1],
+        last_close_in_file: series.raw_last_target,
+        next_trading_day: iso(next_trading_day(last_date)),
+        calendar: CALENDAR_NOTE.to_string(),
+        method,
+        mean: f.mean,
+        min: f.min,
+        max: f.max,
+        std: f.std,
+        members,
+        last_window_date: iso(series.dates[last_window_row]),
+        rows_after_last_window,
+        stale: is_stale,
+        note,
+    })
+}
+
+/// Which models the forecast averaged, in words, and the note beside it (the seed protocol's "average";
+/// `stale`, the warning that the models' windows end long before the data).
+fn forecast_method(
+    config: &RunConfig,
+    result: &RunResult,
+    members: &[ForecastMember],
+    stale: Option<String>,
+) -> (String, Option<String>) {
+    let last_split = result.splits.last().map_or(0, |s| s.split.index);
+    match result.protocol {
         Protocol::WalkForward => {
             let first = members.iter().map(|m| m.split).min().unwrap_or(0);
             let last = members.iter().map(|m| m.split).max().unwrap_or(0);
@@ -894,23 +717,5 @@ fn forecast_info(
                 }),
             )
         }
-    };
-    Ok(ForecastInfo {
-        warnings: forecast_warnings(series, config, result),
-        last_date: iso(last_date),
-        last_close: series.target[series.len() - 1],
-        last_close_in_file: series.raw_last_target,
-        next_trading_day: iso(next_trading_day(last_date)),
-        calendar: CALENDAR_NOTE.to_string(),
-        method,
-        mean: f.mean,
-        min: f.min,
-        max: f.max,
-        std: f.std,
-        members,
-        last_window_date: iso(series.dates[last_window_row]),
-        rows_after_last_window,
-        stale: is_stale,
-        note,
-    })
+    }
 }

@@ -13,8 +13,7 @@ use anyhow::Context;
 
 use crate::atomic::AtomicFile;
 
-use super::evaluate::{Evaluation, PredictionRow, SplitEval};
-use super::panel::PanelEvaluation;
+use super::metrics_json::{Evaluation, PanelEvaluation, PredictionRow, SplitEval};
 use crate::metrics::Regression;
 use crate::train::Spread;
 

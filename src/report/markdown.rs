@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::evaluate::{Evaluation, MetricDescribe, RunConfig, RunInfo};
+use super::evaluate::RunConfig;
 use super::files::REPORT_MD;
 use super::format::{dollars, duration, percent, plural, sig, signed, significant};
-use super::panel::PanelEvaluation;
+use super::metrics_json::{Evaluation, MetricDescribe, PanelEvaluation, RunInfo};
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
 
@@ -24,6 +24,9 @@ use crate::model::DEFAULT_LAYERS;
 /// LSTM-RNN model"): `../shared/reference/000_1719b1e6e84934bc.txt` in the project's shared folder,
 /// Tables 1, 2 and 3 and the forecast paragraph. Kept as the printed text, so no digits are invented.
 pub mod reference {
+    use crate::data::SplitConfig;
+    use crate::fit::{AdamConfig, Hyper};
+
     /// Columns of every table: MSE, RMSE, MAE, R², explained variance score (scaled units).
     pub const METRICS: [&str; 5] = ["MSE", "RMSE", "MAE", "R²", "EVS"];
     /// Table 1, "Metrics calculated on the entire training and validation sets": training row.
@@ -62,18 +65,19 @@ pub mod reference {
     pub const ACTUAL_DATE: &str = "2024-07-26";
     /// Splits the report's loop ran (the last possible split skipped).
     pub const SPLITS: usize = 988;
-    /// The report's run settings, to say where this run differs.
+    /// The report's run settings, to say where this run differs (`train`'s defaults are the report's
+    /// settings, so they are read from the configuration types).
     pub const ROWS: usize = 1258;
     pub const FIRST_DATE: &str = "2019-07-29";
     pub const LAST_DATE: &str = "2024-07-26";
-    pub const LOOKBACK: usize = 60;
-    pub const TRAIN_WINDOW: usize = 200;
-    pub const VAL_WINDOW: usize = 10;
-    pub const STEP: usize = 1;
-    pub const EPOCHS: usize = 10;
-    pub const BATCH: usize = 10;
-    pub const PATIENCE: usize = 5;
-    pub const LR: f64 = 0.001;
+    pub const LOOKBACK: usize = SplitConfig::DEFAULT_LOOKBACK;
+    pub const TRAIN_WINDOW: usize = SplitConfig::DEFAULT_TRAIN_WINDOW;
+    pub const VAL_WINDOW: usize = SplitConfig::DEFAULT_VAL_WINDOW;
+    pub const STEP: usize = SplitConfig::DEFAULT_STEP;
+    pub const EPOCHS: usize = Hyper::DEFAULT_EPOCHS;
+    pub const BATCH: usize = Hyper::DEFAULT_BATCH_SIZE;
+    pub const PATIENCE: usize = Hyper::DEFAULT_PATIENCE;
+    pub const LR: f64 = AdamConfig::DEFAULT_LR;
 }
 
 /// Writes `report.md` into `dir` (which must exist) and returns its path. The plots are linked by

@@ -6,9 +6,8 @@ use crate::train::protocol::Protocol;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::evaluate::Evaluation;
 use super::format::{dollars, duration, percent, plural, sig, signed};
-use super::panel::PanelEvaluation;
+use super::metrics_json::{Evaluation, ForecastInfo, PanelEvaluation, RunInfo};
 use crate::metrics::Regression;
 
 /// ` (adjusted; the file's Close: $X)` when prices were adjusted, else nothing.
@@ -37,9 +36,18 @@ fn metrics_line(m: &Regression) -> String {
 /// The summary text (ends with a newline). `dir` is the output directory and `files` the names written
 /// into it, in the order to list them.
 pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
-    let r = &eval.run;
-    let mut s = String::new();
     // `write!` into a String cannot fail; the results are ignored for that reason.
+    let mut s = String::new();
+    run_lines(&mut s, &eval.run);
+    score_lines(&mut s, eval);
+    table1_lines(&mut s, eval);
+    forecast_lines(&mut s, &eval.forecast, &eval.run);
+    let _ = writeln!(s, "{}", files_line(dir, files));
+    s
+}
+
+/// What ran: version, protocol, backend, data, model and the notes.
+fn run_lines(s: &mut String, r: &RunInfo) {
     let _ = writeln!(
         s,
         "gpulstm {}: {} protocol, {} windows, {} scaler, {} split{} on {} in {}",
@@ -81,7 +89,10 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
     for note in &r.notes {
         let _ = writeln!(s, "note:     {note}");
     }
+}
 
+/// The validation scores, model against naive, and the seeds' spread.
+fn score_lines(s: &mut String, eval: &Evaluation) {
     let d = &eval.describe;
     let p = &eval.pooled;
     if p.diverged_excluded > 0 {
@@ -136,6 +147,11 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
             dollars(p.model_rmse)
         );
     }
+}
+
+/// The report's Table 1 in scaled units.
+fn table1_lines(s: &mut String, eval: &Evaluation) {
+    let r = &eval.run;
     let _ = writeln!(
         s,
         "Table 1 (scaled units; {}):",
@@ -147,8 +163,10 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
     );
     let _ = writeln!(s, "  train  {}", metrics_line(&eval.table1.train.scaled));
     let _ = writeln!(s, "  val    {}", metrics_line(&eval.table1.val.scaled));
+}
 
-    let f = &eval.forecast;
+/// The next-day forecast and its warnings.
+fn forecast_lines(s: &mut String, f: &ForecastInfo, r: &RunInfo) {
     let spread = if f.members.len() > 1 {
         format!(
             " (mean of {} models: min {}, max {}, std {})",
@@ -187,8 +205,6 @@ pub fn render(eval: &Evaluation, dir: &Path, files: &[String]) -> String {
             f.last_window_date, f.rows_after_last_window
         );
     }
-    let _ = writeln!(s, "{}", files_line(dir, files));
-    s
 }
 
 /// The summary of a run: [`render`] for one series; for a panel, one line per series (ranked by skill)

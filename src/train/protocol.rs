@@ -83,6 +83,12 @@ pub struct RunSpec {
     pub max_models_per_chunk: Option<usize>,
 }
 
+/// `train`'s defaults for the run-level choices (`--ensemble-last`, `--seeds`).
+impl RunSpec {
+    pub const DEFAULT_ENSEMBLE_LAST: usize = 10;
+    pub const DEFAULT_SEEDS: usize = 1;
+}
+
 /// One split's model (walk-forward) or the final model on one split (seed).
 #[derive(Debug, Clone)]
 pub struct SplitOutcome {

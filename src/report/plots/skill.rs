@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::panel::{PanelEvaluation, PanelRow};
-use super::plots::{
-    ensure_font, font, tick, write_both, DrawResult, Plot, BLUE, GREY, ORANGE, PANEL_PLOT,
-};
+use super::axes::tick;
+use super::canvas::{ensure_font, font, write_both, DrawResult, Plot, BLUE, GREY, ORANGE};
+use super::PANEL_PLOT;
+use crate::report::metrics_json::{PanelEvaluation, PanelRow};
 
 /// Height per series, so long panels stay readable.
 const ROW_PIXELS: u32 = 28;

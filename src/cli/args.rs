@@ -1,0 +1,427 @@
+//! The command line's clap definitions: the subcommands, their arguments, the value enums and the
+//! parsers whose errors say what a flag allows. Nothing here runs a command.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::common::{usage, Failure};
+use crate::data::{self, panel, LoadOptions, NamedSeries, Series, SplitConfig};
+use crate::fit::{AdamConfig, Hyper};
+use crate::gpu;
+use crate::model::DEFAULT_LAYERS;
+use crate::train::backend::Backend;
+use crate::train::protocol::RunSpec;
+use crate::train::Shard;
+
+/// Largest `--batch-size`: far above any useful batch for windows of a few hundred samples, and small
+/// enough that a batch's activations stay within a GPU storage binding.
+pub const MAX_BATCH_SIZE: usize = 4096;
+/// Largest `--epochs`: keeps the seed protocol's epoch counter (epochs × splits, the shuffle stream) well
+/// inside 32 bits.
+pub const MAX_EPOCHS: usize = 100_000;
+
+/// Stacked-LSTM forecasters trained by WGSL compute shaders (wgpu), checked against a CPU reference.
+#[derive(Debug, Parser)]
+#[command(name = "gpulstm", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train on rolling or expanding windows and write metrics, tables and the next-day forecast.
+    Train(Box<TrainArgs>),
+    /// List the GPU adapters wgpu can see and their limits.
+    Devices,
+    /// Run every CPU-engine op and every GPU kernel against the f64 reference and print the differences.
+    Check(CheckArgs),
+    /// Time the GPU kernels' block shapes for a model's products on this adapter and cache the fastest.
+    Tune(TuneArgs),
+    /// Print the next-day forecast of a saved model on a data file.
+    Predict(PredictArgs),
+    /// Join the shard directories of a `train --shard I/N` run into one run directory.
+    Merge(MergeArgs),
+}
+
+/// Which CSV to read and how (shared by `train` and `predict`).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// CSV file (Nasdaq download, Yahoo style, or any file with a date column and numeric columns).
+    /// Several files, or a directory of CSV files, make a panel: one series per file, named by its
+    /// file name. Default: the embedded public-domain AAPL 2000-2013 sample.
+    #[arg(long, value_name = "FILE|DIR", num_args = 1.., action = clap::ArgAction::Append)]
+    pub data: Vec<PathBuf>,
+    /// A long-format --data file holding many series: the column naming each row's series (e.g.
+    /// ticker).
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+    /// Name of the date column (default: Date, Datetime or timestamp).
+    #[arg(long, value_name = "NAME")]
+    pub date_column: Option<String>,
+    /// Feature columns in the order the model reads them (default: every numeric column).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Column to predict (default: Close or Close/Last).
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Keep raw prices when the file has an Adj Close column (default: adjust for splits/dividends).
+    #[arg(long)]
+    pub no_adjust: bool,
+    /// Field separator: one character, `tab` for a tab [default: ,].
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<u8>,
+    /// Decimal mark of the numbers: `.` or `,` (with `,`, dots and spaces are thousands separators, as
+    /// in 1.234,50; it needs another --delimiter, usually `;`) [default: .].
+    #[arg(long, value_name = "CHAR", value_parser = ["." , ","])]
+    pub decimal: Option<String>,
+}
+
+/// `--from`/`--to`: an ISO date.
+fn iso_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a date of the form YYYY-MM-DD"))
+}
+
+/// `--delimiter`: a single ASCII character (or `tab`).
+fn delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!(
+            "\"{s}\" is not one ASCII character (use `tab` for a tab)"
+        )),
+    }
+}
+
+impl DataArgs {
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            date_column: self.date_column.clone(),
+            features: self
+                .features
+                .as_ref()
+                .map(|f| f.iter().map(|s| s.trim().to_string()).collect()),
+            target: self.target.clone(),
+            adjust: !self.no_adjust,
+            delimiter: self.delimiter.unwrap_or(b','),
+            decimal: if self.decimal.as_deref() == Some(",") {
+                ','
+            } else {
+                '.'
+            },
+        }
+    }
+
+    /// Loads every series `--data` names, or the embedded sample without it. Errors are the user's to
+    /// fix.
+    pub fn load_panel(&self, opts: &LoadOptions) -> Result<Vec<NamedSeries>, Failure> {
+        if opts.decimal == ',' && opts.delimiter == b',' {
+            return Err(usage(anyhow!(
+                "--decimal ',' needs another field separator: add --delimiter ';' (or the one the file uses)"
+            )));
+        }
+        if self.data.is_empty() {
+            if self.id_column.is_some() {
+                return Err(usage(anyhow!(
+                    "--id-column needs a long-format --data file"
+                )));
+            }
+            return Ok(vec![NamedSeries {
+                name: data::SAMPLE_SERIES.to_string(),
+                series: data::load_sample(opts).map_err(usage)?,
+            }]);
+        }
+        let source = panel::panel_source(&self.data, self.id_column.as_deref()).map_err(usage)?;
+        panel::load_panel(&source, opts).map_err(usage)
+    }
+
+    /// Loads the one series a command works on (`predict`, `tune`).
+    pub fn load(&self, opts: &LoadOptions) -> Result<Series, Failure> {
+        let mut panel = self.load_panel(opts)?;
+        if panel.len() != 1 {
+            return Err(usage(anyhow!(
+                "--data: this command reads one series, the data holds {} ({})",
+                panel.len(),
+                panel
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(panel.remove(0).series)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WindowArg {
+    Rolling,
+    Expanding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScalerArg {
+    /// Fitted on each split's training rows (no look-ahead).
+    Train,
+    /// Fitted on the whole series (the report's; leaks the future range).
+    Global,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// Every split trains its own model (default).
+    WalkForward,
+    /// The report's loop: one model carried across the splits.
+    Seed,
+}
+
+/// `--limits`: which limits the GPU device is opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LimitsArg {
+    /// The adapter's own limits.
+    Adapter,
+    /// The WebGPU defaults (`wgpu::Limits::default()`): what any Vulkan, Metal or DX12 GPU offers.
+    #[value(name = "webgpu")]
+    WebGpu,
+}
+
+impl LimitsArg {
+    pub fn set(self) -> gpu::LimitSet {
+        match self {
+            LimitsArg::Adapter => gpu::LimitSet::Adapter,
+            LimitsArg::WebGpu => gpu::LimitSet::WebGpu,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// A hardware GPU if one is found, else the CPU engine (a software adapter alone, such as
+    /// lavapipe, is used only when asked for with `--backend gpu`).
+    Auto,
+    /// The CPU engine (f32, SIMD, all cores).
+    Cpu,
+    /// The f64 reference every engine is checked against (slow; never chosen by `auto`).
+    Reference,
+    /// The GPU; fail if there is no adapter.
+    Gpu,
+}
+
+impl BackendArg {
+    pub fn backend(self) -> Backend {
+        match self {
+            BackendArg::Auto => Backend::Auto,
+            BackendArg::Cpu => Backend::Cpu,
+            BackendArg::Gpu => Backend::Gpu,
+            BackendArg::Reference => Backend::Reference,
+        }
+    }
+}
+
+/// A parser for whole numbers in `[min, max]` whose errors say what is allowed. Negative numbers reach
+/// it (the flags set `allow_negative_numbers`) so that `--epochs -1` is reported as out of range rather
+/// than as an unknown flag.
+fn whole(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let value: i128 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+        if value < min as i128 {
+            Err(format!("must be at least {min}"))
+        } else if value > max as i128 {
+            Err(format!("must be at most {max}"))
+        } else {
+            Ok(value as u64)
+        }
+    }
+}
+
+fn count(
+    min: usize,
+    max: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    let parse = whole(min as u64, max as u64);
+    move |text: &str| parse(text).map(|v| v as usize)
+}
+
+fn learning_rate(text: &str) -> Result<f64, String> {
+    let lr: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number such as 0.001".to_string())?;
+    if !lr.is_finite() || lr <= 0.0 {
+        return Err("must be a finite number greater than 0".to_string());
+    }
+    Ok(lr)
+}
+
+/// `gpulstm train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Rows of history per sample.
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_LOOKBACK, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub lookback: usize,
+    /// Training samples per split.
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_TRAIN_WINDOW, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub train_window: usize,
+    /// Validation samples per split.
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_VAL_WINDOW, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub val_window: usize,
+    /// Samples between the starts of consecutive splits.
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_STEP, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub step: usize,
+    /// Training window shape.
+    #[arg(long, value_enum, default_value_t = WindowArg::Rolling)]
+    pub window: WindowArg,
+    /// Run only the first (oldest) N splits; their models never saw the newest data.
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true, conflicts_with = "last_splits")]
+    pub max_splits: Option<usize>,
+    /// Run only the newest N splits (the quick way to a current forecast).
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub last_splits: Option<usize>,
+    /// Run only the splits whose validation days fall on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Run only the splits whose validation days fall on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = iso_date)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Scaler fit [default: train; global with --protocol seed].
+    #[arg(long, value_enum)]
+    pub scaler: Option<ScalerArg>,
+    /// What is trained on what.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
+    pub protocol: ProtocolArg,
+    /// Layer stack: lstm:UNITS[:seq], dropout:RATE, dense:UNITS, ending with dense:1.
+    #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
+    pub layers: String,
+    /// Most epochs per split.
+    #[arg(long, default_value_t = Hyper::DEFAULT_EPOCHS, value_parser = count(1, MAX_EPOCHS), allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Samples per Adam step.
+    #[arg(long, default_value_t = Hyper::DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = AdamConfig::DEFAULT_LR, value_parser = learning_rate, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Early stopping: epochs without a validation improvement before stopping.
+    #[arg(long, default_value_t = Hyper::DEFAULT_PATIENCE, value_parser = count(0, MAX_EPOCHS), allow_negative_numbers = true)]
+    pub patience: usize,
+    /// Seed of every random choice (initial weights, shuffles, dropout).
+    #[arg(long, default_value_t = Hyper::DEFAULT_SEED, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
+    pub seed: u64,
+    /// Walk-forward forecast: ensemble of the last K splits' models.
+    #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_ENSEMBLE_LAST, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub ensemble_last: usize,
+    /// Train K models per split, seeded --seed, --seed + 1, …, in the same batch: each split predicts
+    /// their mean, and the report shows how much the scores vary from seed to seed.
+    #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_SEEDS, value_parser = count(1, 10_000), allow_negative_numbers = true)]
+    pub seeds: usize,
+    /// Train only share I of N (0 ≤ I < N) of the walk-forward models, by series and split, into a
+    /// shard directory; `gpulstm merge` joins the N shards into the run's results.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Training backend.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Train at most N walk-forward models at a time (bounds GPU memory, and what an interruption can
+    /// lose); results do not depend on it [default: what the backend holds at once].
+    #[arg(long, value_name = "N", value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub max_models_per_chunk: Option<usize>,
+    /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so); `all`: every hardware
+    /// adapter, each training a share of every chunk.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+    /// GPU limits to plan with: the adapter's own, or the WebGPU defaults any Vulkan/Metal/DX12 GPU offers
+    /// (tiles and models per chunk follow; results do not change).
+    #[arg(long, value_enum, default_value_t = LimitsArg::Adapter)]
+    pub limits: LimitsArg,
+    /// Start every model from this checkpoint's weights instead of the seeded initialisation (from a
+    /// walk-forward checkpoint: its newest model, the last split's; the checkpoint's scaler is not used).
+    #[arg(long, value_name = "FILE")]
+    pub init_weights: Option<PathBuf>,
+    /// Output directory [default: runs/<YYYYmmdd-HHMMSS>-<protocol>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite the result files of an earlier run in --out (nothing else there is touched).
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Continue the interrupted run in DIR with the configuration it recorded (only --backend, --adapter,
+    /// --limits and --quiet may be given with it).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+}
+
+/// `gpulstm check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+    /// GPU limits to open the device with: the adapter's own, or the WebGPU defaults.
+    #[arg(long, value_enum, default_value_t = LimitsArg::Adapter)]
+    pub limits: LimitsArg,
+    /// Seed of the random shapes (default: a fresh one, printed, so a failure can be rerun).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// `gpulstm tune`: the products depend on the data's feature count, the layers, the look-back and the
+/// batch, so it takes the same flags as `train` for them.
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Layer stack, as for `train`.
+    #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
+    pub layers: String,
+    /// Rows of history per sample, as for `train`.
+    #[arg(long, default_value_t = SplitConfig::DEFAULT_LOOKBACK, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub lookback: usize,
+    /// Samples per Adam step, as for `train`.
+    #[arg(long, default_value_t = Hyper::DEFAULT_BATCH_SIZE, value_parser = count(1, MAX_BATCH_SIZE), allow_negative_numbers = true)]
+    pub batch_size: usize,
+    /// Models per timed dispatch [default: what one engine holds on this adapter, at most 64].
+    #[arg(long, value_name = "N", value_parser = count(1, 65_535), allow_negative_numbers = true)]
+    pub models: Option<usize>,
+    /// Use the first GPU adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+}
+
+/// `gpulstm predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A model.safetensors written by `gpulstm train`.
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `gpulstm merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The run directory to write (as `train --out`).
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// The shard directories (`train --shard I/N --out DIR`), in any order.
+    #[arg(value_name = "SHARD_DIR", required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Overwrite the result files of an earlier run in OUT.
+    #[arg(long)]
+    pub force: bool,
+}
