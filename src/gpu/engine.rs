@@ -18,7 +18,7 @@ use super::kernels::early_stop::EarlyStop;
 use super::kernels::loss::Loss;
 use super::kernels::{Common, Kernels, View};
 use super::layers::{self, Built, Ctx, Slots, Wiring};
-use super::layout::{u32_of, ModelState, RunConfig, StepParams};
+use super::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
 use super::tiles::Tiles;
 use crate::fit::{AdamConfig, SplitWindows};
 use crate::model::{LayerPlan, ParamLayout};
@@ -154,10 +154,10 @@ impl ModelBuffers {
 }
 
 /// What every training-loop kernel reads about the run (shaders/state.wgsl `RunConfig`).
-fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunConfig {
+fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunUniform {
     let (b, t) = (shape.batch, shape.lookback);
     let first = &dl.blocks[0];
-    RunConfig {
+    RunUniform {
         models: u32_of(shape.models),
         batch: u32_of(b),
         steps: u32_of(t),
@@ -491,7 +491,7 @@ impl Engine<'_> {
                 )));
             }
             states.push(
-                ModelState {
+                ModelStateGpu {
                     model_id: s.model_id,
                     train_start: u32_of(w.train.start),
                     train_len: u32_of(w.train.len),
@@ -602,7 +602,7 @@ impl Engine<'_> {
 
     /// One whole epoch for every live model: shuffle, every batch, validation loss, early stopping.
     /// Returns the states read back after it (the only readback of the epoch).
-    pub fn run_epoch(&mut self) -> Result<Vec<ModelState>, GpuError> {
+    pub fn run_epoch(&mut self) -> Result<Vec<ModelStateGpu>, GpuError> {
         self.begin_epoch();
         let batches = self.longest.0.div_ceil(self.shape.batch);
         for bi in 0..batches {
@@ -619,8 +619,8 @@ impl Engine<'_> {
     pub fn fit(
         &mut self,
         carry_best: bool,
-        mut on_epoch: impl FnMut(usize, &[ModelState]),
-    ) -> Result<Vec<ModelState>, GpuError> {
+        mut on_epoch: impl FnMut(usize, &[ModelStateGpu]),
+    ) -> Result<Vec<ModelStateGpu>, GpuError> {
         self.begin_fit(carry_best);
         let mut states = Vec::new();
         for epoch in 0..self.shape.epochs {
@@ -634,8 +634,8 @@ impl Engine<'_> {
         Ok(states)
     }
 
-    pub fn read_states(&self) -> Result<Vec<ModelState>, GpuError> {
-        let n = self.shape.models * std::mem::size_of::<ModelState>();
+    pub fn read_states(&self) -> Result<Vec<ModelStateGpu>, GpuError> {
+        let n = self.shape.models * std::mem::size_of::<ModelStateGpu>();
         let bytes = self.gpu.read_bytes(&self.common.states, 0, n as u64)?;
         Ok(bytemuck::pod_collect_to_vec(&bytes))
     }

@@ -5,6 +5,8 @@
 //! - [`shaders`]: the embedded WGSL sources and the module each family compiles.
 //! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches.
 //! - [`kernels`]: one module per kernel family: its launch builder and its standalone check.
+//! - [`shader_structs`]: the Rust mirrors of the WGSL structs; [`bindings`]: each family's bindings,
+//!   declared once for the bind-group layout, the bind group and tests/shader_interface.rs.
 //! - [`plan`]: what the engine decides from the device's limits (products, tiles, models per chunk)
 //!   and which limits and features it rests on.
 //! - [`tiles`]: block shapes per adapter and product; the `gpulstm tune` cache; [`tune`]: timing them.
@@ -16,6 +18,7 @@
 //! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
 //!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
+pub mod bindings;
 pub mod check;
 pub use crate::compare;
 pub mod context;
@@ -25,9 +28,9 @@ pub mod fault;
 pub mod kernel;
 pub mod kernels;
 pub mod layers;
-pub mod layout;
 pub mod plan;
 pub mod profile;
+pub mod shader_structs;
 pub mod shaders;
 pub mod tiles;
 pub mod tune;

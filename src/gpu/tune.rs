@@ -10,8 +10,8 @@ use super::kernels::gemm::{Project, WeightGrad};
 use super::kernels::lstm_backward::Bptt;
 use super::kernels::lstm_forward::Recurrence;
 use super::kernels::{active_states, Common, Kernels, View};
-use super::layout::{u32_of, RunConfig};
 use super::profile::{launch_ms, median};
+use super::shader_structs::{u32_of, RunUniform};
 use super::tiles::{
     candidates, AdapterClass, CacheEntry, Product, Tile, TileCache, TileLimits, Tiles,
 };
@@ -54,7 +54,7 @@ impl Bed {
             } => (batch, steps, units),
             _ => (1, 1, 1),
         };
-        let config = RunConfig {
+        let config = RunUniform {
             models: u32_of(models),
             batch: u32_of(batch),
             steps: u32_of(steps),

@@ -3,27 +3,37 @@
 //! the yardstick of its own product shape measured in the same run; `gpulstm check` tests both against
 //! the CPU so the numbers come from kernels that compute what they claim.
 
-use bytemuck::{Pod, Zeroable};
-
+use super::bindings::bindings;
 use super::compare::{compare, to_f32, tol_matmul, CheckResult, Data, Tol};
 use super::context::{Gpu, GpuError};
 use super::kernel::{submit, Family, Launch};
-use super::layout::u32_of;
+use super::shader_structs::{mirror, u32_of};
 use super::shaders;
 use super::tiles::{Tile, TileLimits, MAX_COLS, MAX_ROWS};
 
-/// Mirrors `Mat` in shaders/yardsticks.wgsl (strides in vec4s).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct MatParams {
-    rows: u32,
-    cols4: u32,
-    depth4: u32,
-    group: u32,
-    a_prod: u32,
-    b_model: u32,
-    c_prod: u32,
-    k: u32,
+mirror! {
+    Mat =>
+    /// Mirrors `Mat` in shaders/yardsticks.wgsl (strides in vec4s).
+    pub(crate) struct MatParams {
+        rows: u32,
+        cols4: u32,
+        depth4: u32,
+        group: u32,
+        a_prod: u32,
+        b_model: u32,
+        c_prod: u32,
+        k: u32,
+    }
+}
+
+bindings! {
+    /// shaders/yardsticks.wgsl's bindings.
+    YardstickBindings {
+        p: Uniform<MatParams>,
+        a: Read<[f32; 4]>,
+        b: Read<[f32; 4]>,
+        c: ReadWrite<[f32; 4]>,
+    }
 }
 
 /// `products` products C [rows][cols] = A [rows][depth] · B [depth][cols]; every `group` consecutive
@@ -91,15 +101,13 @@ impl Yardstick {
             c_prod: u32_of(shape.rows * shape.cols / 4),
             k: 0,
         };
-        let bind_group = family.bind(
-            gpu,
-            &[
-                &gpu.uniform("yardstick", &p),
-                &gpu.storage_init("yardstick a", &a),
-                &gpu.storage_init("yardstick b", &b),
-                &c,
-            ],
-        );
+        let bind_group = YardstickBindings {
+            p: &gpu.uniform("yardstick", &p),
+            a: &gpu.storage_init("yardstick a", &a),
+            b: &gpu.storage_init("yardstick b", &b),
+            c: &c,
+        }
+        .bind(gpu, &family);
         Ok(Yardstick {
             shape,
             family,
@@ -208,15 +216,13 @@ impl FmaPeak {
             k: u32_of(k),
             ..Default::default()
         };
-        let bg = f.bind(
-            gpu,
-            &[
-                &gpu.uniform("fma", &p),
-                &gpu.storage_init("fma a", &as_vec4(&xa)),
-                &gpu.storage_init("fma b", &as_vec4(&yb)),
-                &c,
-            ],
-        );
+        let bg = YardstickBindings {
+            p: &gpu.uniform("fma", &p),
+            a: &gpu.storage_init("fma a", &as_vec4(&xa)),
+            b: &gpu.storage_init("fma b", &as_vec4(&yb)),
+            c: &c,
+        }
+        .bind(gpu, &f);
         let launch = Launch::new(gpu, &f, "fma_peak", &[], bg, [u32_of(groups), 1, 1])?;
         Ok(FmaPeak {
             launch,

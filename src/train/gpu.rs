@@ -141,7 +141,7 @@ fn window_predictions(
 }
 
 fn report_of(
-    state: &crate::gpu::layout::ModelState,
+    state: &crate::gpu::shader_structs::ModelStateGpu,
     history: &[f32],
     m: usize,
     epochs: usize,

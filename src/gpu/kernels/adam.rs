@@ -1,15 +1,27 @@
 //! shaders/adam.wgsl: the Keras 3 Adam update of every parameter of every model that stepped, with the
 //! model's step size from the host's f64 table (see [`step_size_table`]).
 
-use super::{active_states, Common, Kernels};
+use super::{active_states, twin, Common, Kernels};
 use crate::fit::AdamConfig;
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_ADAM_STEP};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
-use crate::gpu::layout::{u32_of, RunConfig};
+use crate::gpu::shader_structs::{u32_of, RunUniform};
+use crate::reference;
 use crate::reference::adam::{adam_step, AdamState};
 
-pub const CPU_TWIN: &str = "reference::adam::adam_step";
+pub const CPU_TWIN: &str = twin!(reference::adam::adam_step);
+
+bindings! {
+    /// shaders/adam.wgsl's bindings.
+    AdamBindings: common {
+        params: ReadWrite<[f32; 4]>,
+        grads: Read<[f32; 4]>,
+        moment1: ReadWrite<[f32; 4]>,
+        moment2: ReadWrite<[f32; 4]>,
+    }
+}
 
 /// Entries of the step-size table: past it, α equals lr to f32 precision (β2^t < 6e-15).
 pub const STEP_SIZE_TABLE_LEN: usize = 1 << 15;
@@ -45,10 +57,14 @@ impl Adam<'_> {
         common: &Common,
         models: usize,
     ) -> Result<Launch, GpuError> {
-        let bg = kernels.adam.bind(
-            gpu,
-            &common.with(&[self.params, self.grads, self.moment1, self.moment2]),
-        );
+        let bg = AdamBindings {
+            common,
+            params: self.params,
+            grads: self.grads,
+            moment1: self.moment1,
+            moment2: self.moment2,
+        }
+        .bind(gpu, &kernels.adam);
         let grid = grid_1d(
             (models * self.stride / 4) as u64,
             64,
@@ -66,7 +82,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut data = Data(seed ^ 0x9e6c_63d0_676a_9a99);
     let (models, stride) = (3, 4 * (1 + data.below(300)));
     let adam = AdamConfig::default();
-    let config = RunConfig {
+    let config = RunUniform {
         models: 3,
         beta1: adam.beta1 as f32,
         beta2: adam.beta2 as f32,

@@ -2,16 +2,35 @@
 //! gather of a batch of look-back windows from the one copy of the raw series, scaled per model.
 
 use super::adam::{step_size_table, STEP_SIZE_TABLE_LEN};
-use super::{model_seed, Common, Kernels, View};
+use super::{model_seed, twin, Common, Kernels, View};
 use crate::fit::{AdamConfig, ScaledSeries};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
-use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::gpu::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
+use crate::reference;
 use crate::reference::fit::gather_batch;
 use crate::rng;
 
-pub const CPU_TWIN: &str = "rng::shuffle, reference::fit::gather_batch, AdamConfig::step_size";
+pub const CPU_TWIN: &str = twin!(
+    rng::shuffle,
+    reference::fit::gather_batch,
+    AdamConfig::step_size
+);
+
+bindings! {
+    /// shaders/batch.wgsl's bindings.
+    BatchBindings: common {
+        perm: ReadWrite<u32>,
+        series: Read<f32>,
+        target_raw: Read<f32>,
+        scaler: Read<f32>,
+        x_out: ReadWrite<f32>,
+        y_out: ReadWrite<f32>,
+        lr_table: Read<f32>,
+    }
+}
 
 /// The buffers the batch kernels read and write. `x` is the x section of the first layer's input
 /// (its layout is in the run config: `x_stride`, `x_model`).
@@ -47,18 +66,17 @@ impl Batch<'_> {
             self.x.off, 0,
             "the gather writes the first layer's x section at column 0"
         );
-        let bg = kernels.batch.bind(
-            gpu,
-            &common.with(&[
-                self.perm,
-                self.series,
-                self.target,
-                self.scaler,
-                &self.x.buf,
-                self.y,
-                self.lr_table,
-            ]),
-        );
+        let bg = BatchBindings {
+            common,
+            perm: self.perm,
+            series: self.series,
+            target_raw: self.target,
+            scaler: self.scaler,
+            x_out: &self.x.buf,
+            y_out: self.y,
+            lr_table: self.lr_table,
+        }
+        .bind(gpu, &kernels.batch);
         let per_model = [u32_of(models.div_ceil(64)), 1, 1];
         let f = &kernels.batch;
         let max = gpu.limits.max_compute_workgroups_per_dimension;
@@ -99,7 +117,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let target: Vec<f64> = (0..rows).map(|_| 100.0 + 10.0 * d.uniform()).collect();
     let x_stride = 4 * (1 + features.div_ceil(4)) + 4;
     let adam = AdamConfig::default();
-    let config = RunConfig {
+    let config = RunUniform {
         models: 3,
         batch: u32_of(batch),
         steps: u32_of(lookback),
@@ -116,7 +134,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut scalers = Vec::new();
     for m in 0..models {
         states.push(
-            ModelState {
+            ModelStateGpu {
                 model_id: 7 + m as u32,
                 train_start: u32_of(m * (1 + d.below(train_len))),
                 train_len: u32_of(train_len),
@@ -166,10 +184,10 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     submit(gpu, &[&launches.begin_step, &launches.gather]);
     let got_perm: Vec<u32> =
         bytemuck::pod_collect_to_vec(&gpu.read_bytes(&perm, 0, (models * train_len * 4) as u64)?);
-    let after: Vec<ModelState> = bytemuck::pod_collect_to_vec(&gpu.read_bytes(
+    let after: Vec<ModelStateGpu> = bytemuck::pod_collect_to_vec(&gpu.read_bytes(
         &common.states,
         0,
-        (models * std::mem::size_of::<ModelState>()) as u64,
+        (models * std::mem::size_of::<ModelStateGpu>()) as u64,
     )?);
     let got_x = gpu.read_f32(&x.buf, 0, models * x.model)?;
     let got_y = gpu.read_f32(&y, 0, models * batch)?;

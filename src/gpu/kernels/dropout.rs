@@ -2,33 +2,44 @@
 //! the forward pass and reused by the backward pass. With rate 0 it is the engine's copy between an LSTM's
 //! output and the next layer's input.
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{active_states, model_seed, Common, Kernels, View};
+use super::{active_states, model_seed, twin, Common, Kernels, View};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT_ISH};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
-use crate::gpu::layout::{u32_of, RunConfig, StepParams};
+use crate::gpu::shader_structs::{mirror, u32_of, RunUniform, StepParams};
+use crate::reference;
 use crate::reference::dropout::{dropout_mask, DropoutKey};
 
-pub const CPU_TWIN: &str = "reference::dropout::dropout_mask";
+pub const CPU_TWIN: &str = twin!(reference::dropout::dropout_mask);
 
-/// Mirrors `DropoutParams` in shaders/dropout.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct DropoutParams {
-    pub rows: u32,
-    pub width: u32,
-    pub steps: u32,
-    pub layer_index: u32,
-    pub rate: f32,
-    pub in_off: u32,
-    pub in_model: u32,
-    pub in_row: u32,
-    pub out_off: u32,
-    pub out_model: u32,
-    pub out_row: u32,
-    pub pad0: u32,
+bindings! {
+    /// shaders/dropout.wgsl's bindings.
+    DropoutBindings: common {
+        d: Uniform<DropoutParams>,
+        src: Read<f32>,
+        dst: ReadWrite<f32>,
+        mask: ReadWrite<f32>,
+    }
+}
+
+mirror! {
+    DropoutParams =>
+    /// Mirrors `DropoutParams` in shaders/dropout.wgsl.
+    pub struct DropoutParams {
+        pub rows: u32,
+        pub width: u32,
+        pub steps: u32,
+        pub layer_index: u32,
+        pub rate: f32,
+        pub in_off: u32,
+        pub in_model: u32,
+        pub in_row: u32,
+        pub out_off: u32,
+        pub out_model: u32,
+        pub out_row: u32,
+        pub pad0: u32,
+    }
 }
 
 /// One dropout layer: `mask` holds [M][rows][width] floats; `steps` is the time length of the dropped
@@ -64,15 +75,14 @@ impl Dropout<'_> {
             out_row: u32_of(dst.row),
             pad0: 0,
         };
-        let bg = kernels.dropout.bind(
-            gpu,
-            &common.with(&[
-                &gpu.uniform("dropout params", &p),
-                &src.buf,
-                &dst.buf,
-                self.mask,
-            ]),
-        );
+        let bg = DropoutBindings {
+            common,
+            d: &gpu.uniform("dropout params", &p),
+            src: &src.buf,
+            dst: &dst.buf,
+            mask: self.mask,
+        }
+        .bind(gpu, &kernels.dropout);
         let total = (models * src.rows * src.width) as u64;
         let grid = grid_1d(total, 64, gpu.limits.max_compute_workgroups_per_dimension);
         // In, out and the mask.
@@ -120,7 +130,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     );
     let rate = 0.05 + 0.5 * (data.uniform() + 1.0) / 2.0;
     let layer_index = data.below(6);
-    let config = RunConfig {
+    let config = RunUniform {
         models: 3,
         batch: u32_of(batch),
         ..Default::default()

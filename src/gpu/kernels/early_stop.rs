@@ -1,14 +1,25 @@
 //! shaders/early_stop.wgsl: Keras early stopping for every model on the device — the end-of-epoch
 //! decision, the best-weights copy, and its restore at the end of a fit.
 
-use super::{Common, Kernels};
+use super::{twin, Common, Kernels};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Launch};
-use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::gpu::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
+use crate::reference;
 use crate::reference::fit::EarlyStopping;
 
-pub const CPU_TWIN: &str = "reference::fit::EarlyStopping::end_epoch";
+pub const CPU_TWIN: &str = twin!(reference::fit::EarlyStopping::end_epoch);
+
+bindings! {
+    /// shaders/early_stop.wgsl's bindings.
+    EarlyStopBindings: common {
+        params: ReadWrite<[f32; 4]>,
+        best: ReadWrite<[f32; 4]>,
+        history: ReadWrite<f32>,
+    }
+}
 
 /// The divergence bound, from the one place it is defined (`fit::DIVERGED_VAL_LOSS`).
 pub const DIVERGENCE: [(&str, f64); 1] = [("DIVERGED_VAL_LOSS", crate::fit::DIVERGED_VAL_LOSS)];
@@ -38,9 +49,13 @@ impl EarlyStop<'_> {
         common: &Common,
         models: usize,
     ) -> Result<EarlyStopLaunches, GpuError> {
-        let bg = kernels
-            .early_stop
-            .bind(gpu, &common.with(&[self.params, self.best, self.history]));
+        let bg = EarlyStopBindings {
+            common,
+            params: self.params,
+            best: self.best,
+            history: self.history,
+        }
+        .bind(gpu, &kernels.early_stop);
         let f = &kernels.early_stop;
         let per_model = [u32_of(models.div_ceil(64)), 1, 1];
         let per_vec4 = grid_1d(
@@ -64,7 +79,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let kernels = Kernels::build(gpu)?;
     let mut data = Data(seed ^ 0x3c6e_f372_fe94_f82b);
     let (models, stride, epochs, patience) = (3usize, 8usize, 8usize, 2usize);
-    let config = RunConfig {
+    let config = RunUniform {
         models: 3,
         max_epochs: u32_of(epochs),
         patience: u32_of(patience),
@@ -72,8 +87,8 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         ..Default::default()
     };
     let common = Common::new(gpu, &config, models);
-    let states: Vec<ModelState> = (0..models)
-        .map(|_| ModelState {
+    let states: Vec<ModelStateGpu> = (0..models)
+        .map(|_| ModelStateGpu {
             train_len: 10,
             val_len: 4,
             ..Default::default()
@@ -98,11 +113,11 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let mut alive = vec![true; models];
     let mut kept = vec![0usize; models];
     let mut out = Vec::new();
-    let read_states = |gpu: &Gpu| -> Result<Vec<ModelState>, GpuError> {
+    let read_states = |gpu: &Gpu| -> Result<Vec<ModelStateGpu>, GpuError> {
         Ok(bytemuck::pod_collect_to_vec(&gpu.read_bytes(
             &common.states,
             0,
-            (models * std::mem::size_of::<ModelState>()) as u64,
+            (models * std::mem::size_of::<ModelStateGpu>()) as u64,
         )?))
     };
     for epoch in 0..epochs {

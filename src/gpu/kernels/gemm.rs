@@ -3,39 +3,51 @@
 //! from the input rows `[x | 1]` (an LSTM's `[x | h_prev | 1]`); `transpose` keeps the transposed copy of
 //! a parameter block that `project` and the BPTT read.
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{active_states, Common, Kernels, View};
+use super::{active_states, twin, Common, Kernels, View};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, tol_matmul, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
-use crate::gpu::layout::{u32_of, RunConfig};
+use crate::gpu::shader_structs::{mirror, u32_of, ModelStateGpu, RunUniform};
 use crate::gpu::tiles::{Product, Tile, Tiles};
+use crate::reference;
 use crate::reference::dense::{dense_backward, dense_forward};
 
 /// The CPU functions these kernels reproduce.
-pub const CPU_TWIN: &str = "reference::dense::{dense_forward, dense_backward}";
+pub const CPU_TWIN: &str = twin!(reference::dense::{dense_forward, dense_backward});
 
-/// Mirrors `Gemm` in shaders/gemm.wgsl (offsets and strides in vec4s).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct GemmParams {
-    pub rows: u32,
-    pub cols4: u32,
-    pub depth: u32,
-    pub flags: u32,
-    pub a_off: u32,
-    pub a_model: u32,
-    pub a_row: u32,
-    pub bias_off: u32,
-    pub b_off: u32,
-    pub b_model: u32,
-    pub b_row: u32,
-    pub bias_model: u32,
-    pub c_off: u32,
-    pub c_model: u32,
-    pub c_row: u32,
-    pub pad0: u32,
+bindings! {
+    /// shaders/gemm.wgsl's bindings.
+    GemmBindings {
+        p: Uniform<GemmParams>,
+        states: Read<ModelStateGpu>,
+        a: Read<[f32; 4]>,
+        b: Read<[f32; 4]>,
+        c: ReadWrite<[f32; 4]>,
+    }
+}
+
+mirror! {
+    Gemm =>
+    /// Mirrors `Gemm` in shaders/gemm.wgsl (offsets and strides in vec4s).
+    pub struct GemmParams {
+        pub rows: u32,
+        pub cols4: u32,
+        pub depth: u32,
+        pub flags: u32,
+        pub a_off: u32,
+        pub a_model: u32,
+        pub a_row: u32,
+        pub bias_off: u32,
+        pub b_off: u32,
+        pub b_model: u32,
+        pub b_row: u32,
+        pub bias_model: u32,
+        pub c_off: u32,
+        pub c_model: u32,
+        pub c_row: u32,
+        pub pad0: u32,
+    }
 }
 
 const ADD_BIAS: u32 = 1;
@@ -87,14 +99,14 @@ fn product_launch(
 ) -> Result<Launch, GpuError> {
     let tile = tiles.tile(&product).ok_or_else(|| no_tile(&product))?;
     let pipeline = product.pipeline(&tile, false);
-    let bind = [
-        &gpu.uniform(pipeline.entry, &p),
+    let bg = GemmBindings {
+        p: &gpu.uniform(pipeline.entry, &p),
         states,
-        &a.buf,
-        &b.buf,
-        &c.buf,
-    ];
-    let bg = kernels.gemm.bind(gpu, &bind);
+        a: &a.buf,
+        b: &b.buf,
+        c: &c.buf,
+    }
+    .bind(gpu, &kernels.gemm);
     let grid = product_grid(p.rows as usize, p.cols4 as usize, tile, models);
     // The grid's x is the tile count, bounded by the limits the device was opened with.
     let max = gpu.limits.max_compute_workgroups_per_dimension;
@@ -232,16 +244,15 @@ impl Transpose<'_> {
             c_model,
             ..Default::default()
         };
-        let bg = kernels.gemm.bind(
-            gpu,
-            &[
-                &gpu.uniform("transpose", &p),
-                states,
-                &self.src.buf,
-                &self.src.buf,
-                &self.dst.buf,
-            ],
-        );
+        // The transpose reads only `a`; `b` is bound to the same buffer to fill the slot.
+        let bg = GemmBindings {
+            p: &gpu.uniform("transpose", &p),
+            states,
+            a: &self.src.buf,
+            b: &self.src.buf,
+            c: &self.dst.buf,
+        }
+        .bind(gpu, &kernels.gemm);
         let elements = (self.src.rows * self.src.width) as u64;
         let mut grid = grid_1d(elements, 64, u32::MAX);
         grid[1] = u32_of(models);
@@ -299,7 +310,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let models = 3;
     let (rows, input, units) = (1 + data.below(700), 1 + data.below(60), 1 + data.below(220));
     let (i4, o4) = (round4(input), round4(units));
-    let common = Common::new(gpu, &RunConfig::default(), models);
+    let common = Common::new(gpu, &RunUniform::default(), models);
     common.write_states(gpu, &active_states(models, 1));
     // x [rows][I4] (zero padding past `input`), the block [I4 + 4][O4] (W, zero rows, bias row, zero
     // rows), dy [rows][O4] (zero past `units`).

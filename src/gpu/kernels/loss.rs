@@ -1,28 +1,40 @@
 //! shaders/loss.wgsl: mean squared error per model, its gradient, and the evaluation predictions.
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{active_states, Common, Kernels, View};
+use super::{active_states, twin, Common, Kernels, View};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{submit, Launch};
-use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
+use crate::gpu::shader_structs::{mirror, u32_of, ModelStateGpu, RunUniform, StepParams};
+use crate::reference;
 use crate::reference::loss::{mse, mse_grad};
 
-pub const CPU_TWIN: &str = "reference::loss::{mse, mse_grad}";
+pub const CPU_TWIN: &str = twin!(reference::loss::{mse, mse_grad});
 
-/// Mirrors `LossParams` in shaders/loss.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct LossParams {
-    pub pred_off: u32,
-    pub pred_model: u32,
-    pub pred_row: u32,
-    pub grad_model: u32,
-    pub grad_row: u32,
-    pub pad0: u32,
-    pub pad1: u32,
-    pub pad2: u32,
+bindings! {
+    /// shaders/loss.wgsl's bindings.
+    LossBindings: common {
+        lp: Uniform<LossParams>,
+        pred: Read<f32>,
+        targets: Read<f32>,
+        dpred: ReadWrite<f32>,
+        eval_pred: ReadWrite<f32>,
+    }
+}
+
+mirror! {
+    LossParams =>
+    /// Mirrors `LossParams` in shaders/loss.wgsl.
+    pub struct LossParams {
+        pub pred_off: u32,
+        pub pred_model: u32,
+        pub pred_row: u32,
+        pub grad_model: u32,
+        pub grad_row: u32,
+        pub pad0: u32,
+        pub pad1: u32,
+        pub pad2: u32,
+    }
 }
 
 /// Column 0 of `pred` [B][·] against `targets` [M][B]; dL/dŷ into column 0 of `grad` [B][·];
@@ -50,16 +62,15 @@ impl Loss<'_> {
             grad_row: u32_of(self.grad.row),
             ..Default::default()
         };
-        let bg = kernels.loss.bind(
-            gpu,
-            &common.with(&[
-                &gpu.uniform("loss params", &p),
-                &self.pred.buf,
-                self.targets,
-                &self.grad.buf,
-                self.eval_pred,
-            ]),
-        );
+        let bg = LossBindings {
+            common,
+            lp: &gpu.uniform("loss params", &p),
+            pred: &self.pred.buf,
+            targets: self.targets,
+            dpred: &self.grad.buf,
+            eval_pred: self.eval_pred,
+        }
+        .bind(gpu, &kernels.loss);
         let grid = [u32_of(models.div_ceil(64)), 1, 1];
         Launch::new(gpu, &kernels.loss, "main", &[], bg, grid)
     }
@@ -71,7 +82,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let kernels = Kernels::build(gpu)?;
     let mut data = Data(seed ^ 0x2545_f491_4f6c_dd1d);
     let (models, batch) = (3, 2 + data.below(30));
-    let config = RunConfig {
+    let config = RunUniform {
         models: 3,
         batch: u32_of(batch),
         eval_stride: u32_of(3 * batch),
@@ -112,10 +123,10 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
             },
         );
         submit(gpu, &[&launch]);
-        let after: Vec<ModelState> = bytemuck::pod_collect_to_vec(&gpu.read_bytes(
+        let after: Vec<ModelStateGpu> = bytemuck::pod_collect_to_vec(&gpu.read_bytes(
             &common.states,
             0,
-            (models * std::mem::size_of::<ModelState>()) as u64,
+            (models * std::mem::size_of::<ModelStateGpu>()) as u64,
         )?);
         let got_grad = gpu.read_f32(&grad.buf, 0, models * batch * 4)?;
         let got_eval = gpu.read_f32(&eval_pred, 0, models * 3 * batch)?;

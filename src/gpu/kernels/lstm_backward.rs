@@ -2,36 +2,52 @@
 //! writing the gate gradients (and the gradients of the initial state) for the weight-gradient and
 //! input-gradient products.
 
-use bytemuck::{Pod, Zeroable};
-
 use super::lstm_forward::{check_tiles, lstm_sizes, LstmCase};
-use super::{active_states, Common, Kernels, View};
+use super::{active_states, twin, Common, Kernels, View};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, CheckResult, Data, Tol, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{round4, Block};
 use crate::gpu::kernel::{submit, Cost, Launch};
-use crate::gpu::layout::u32_of;
+use crate::gpu::shader_structs::{mirror, u32_of, ModelStateGpu, RunUniform};
 use crate::gpu::tiles::{Product, Tiles};
+use crate::reference;
 use crate::reference::lstm::{lstm_backward, lstm_forward};
 
-pub const CPU_TWIN: &str = "reference::lstm::lstm_backward";
+pub const CPU_TWIN: &str = twin!(reference::lstm::lstm_backward);
 
-/// Mirrors `LstmBackParams` in shaders/lstm_backward.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct LstmBackParams {
-    pub units: u32,
-    pub h4: u32,
-    pub s4: u32,
-    pub h4_off: u32,
-    pub block_off4: u32,
-    pub param_model4: u32,
-    pub gates_model: u32,
-    pub cell_model4: u32,
-    pub dh_model4: u32,
-    pub dh_every_step: u32,
-    pub pad0: u32,
-    pub pad1: u32,
+bindings! {
+    /// shaders/lstm_backward.wgsl's bindings.
+    BpttBindings {
+        cfg: Uniform<RunUniform>,
+        states: Read<ModelStateGpu>,
+        p: Uniform<LstmBackParams>,
+        params_t: Read<[f32; 4]>,
+        gates: Read<[f32; 4]>,
+        cell: Read<[f32; 4]>,
+        dh_in: Read<[f32; 4]>,
+        dgates: ReadWrite<[f32; 4]>,
+        dstate: ReadWrite<[f32; 4]>,
+    }
+}
+
+mirror! {
+    LstmBackParams =>
+    /// Mirrors `LstmBackParams` in shaders/lstm_backward.wgsl.
+    pub struct LstmBackParams {
+        pub units: u32,
+        pub h4: u32,
+        pub s4: u32,
+        pub h4_off: u32,
+        pub block_off4: u32,
+        pub param_model4: u32,
+        pub gates_model: u32,
+        pub cell_model4: u32,
+        pub dh_model4: u32,
+        pub dh_every_step: u32,
+        pub pad0: u32,
+        pub pad1: u32,
+    }
 }
 
 /// One LSTM layer's BPTT: `params_t` holds the transposed blocks, `gates` the activations and `cell` the
@@ -95,20 +111,18 @@ impl Bptt<'_> {
             dh_every_step: u32::from(self.dh_every_step),
             ..Default::default()
         };
-        let bg = kernels.lstm_backward.bind(
-            gpu,
-            &[
-                &common.config,
-                &common.states,
-                &gpu.uniform("lstm back params", &p),
-                self.params_t,
-                &self.gates.buf,
-                &self.cell.buf,
-                &self.dh_in.buf,
-                &self.dgates.buf,
-                self.dstate,
-            ],
-        );
+        let bg = BpttBindings {
+            cfg: &common.config,
+            states: &common.states,
+            p: &gpu.uniform("lstm back params", &p),
+            params_t: self.params_t,
+            gates: &self.gates.buf,
+            cell: &self.cell.buf,
+            dh_in: &self.dh_in.buf,
+            dgates: &self.dgates.buf,
+            dstate: self.dstate,
+        }
+        .bind(gpu, &kernels.lstm_backward);
         // Gates, cells, dh from above, dgates out; Uᵀ once (kept on chip).
         let (tb, g4) = (self.steps * self.batch, 4 * units);
         let floats = 2 * tb * g4 + tb * units + self.dh_in.rows * units + units * g4;

@@ -1,35 +1,49 @@
 //! shaders/lstm_forward.wgsl: the LSTM recurrence over a whole sequence in one dispatch, after the input
 //! projection (gemm `project`) has written x·W + b into `gates`.
 
-use bytemuck::{Pod, Zeroable};
-
-use super::{active_states, Common, Kernels, View};
+use super::{active_states, twin, Common, Kernels, View};
+use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, CheckResult, Data, TOL_FORWARD};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::device_layout::{gate_col, keras_gate_order, round4, Block, BlockKind};
 use crate::gpu::kernel::{submit, Cost, Launch};
-use crate::gpu::layout::{u32_of, RunConfig};
+use crate::gpu::shader_structs::{mirror, u32_of, ModelStateGpu, RunUniform};
 use crate::gpu::tiles::{placement_variants, Product, Tile, TileLimits, Tiles};
+use crate::reference;
 use crate::reference::lstm::{lstm_forward, LstmDims};
 
-pub const CPU_TWIN: &str = "reference::lstm::lstm_forward";
+pub const CPU_TWIN: &str = twin!(reference::lstm::lstm_forward);
 
-/// Mirrors `LstmParams` in shaders/lstm_forward.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct LstmParams {
-    pub units: u32,
-    pub h4: u32,
-    pub s4: u32,
-    pub h4_off: u32,
-    pub u_off4: u32,
-    pub param_model4: u32,
-    pub gates_model: u32,
-    pub cell_model4: u32,
-    pub xa_model4: u32,
-    pub pad0: u32,
-    pub pad1: u32,
-    pub pad2: u32,
+bindings! {
+    /// shaders/lstm_forward.wgsl's bindings.
+    RecurrenceBindings {
+        cfg: Uniform<RunUniform>,
+        states: Read<ModelStateGpu>,
+        p: Uniform<LstmParams>,
+        params: Read<[f32; 4]>,
+        gates: ReadWrite<[f32; 4]>,
+        cell: ReadWrite<[f32; 4]>,
+        xa: ReadWrite<[f32; 4]>,
+    }
+}
+
+mirror! {
+    LstmParams =>
+    /// Mirrors `LstmParams` in shaders/lstm_forward.wgsl.
+    pub struct LstmParams {
+        pub units: u32,
+        pub h4: u32,
+        pub s4: u32,
+        pub h4_off: u32,
+        pub u_off4: u32,
+        pub param_model4: u32,
+        pub gates_model: u32,
+        pub cell_model4: u32,
+        pub xa_model4: u32,
+        pub pad0: u32,
+        pub pad1: u32,
+        pub pad2: u32,
+    }
 }
 
 /// One LSTM layer's recurrence: `params` holds the model's blocks (`param_stride` floats a model),
@@ -92,18 +106,16 @@ impl Recurrence<'_> {
             xa_model4: u32_of(self.xa.model / 4),
             ..Default::default()
         };
-        let bg = kernels.lstm_forward.bind(
-            gpu,
-            &[
-                &common.config,
-                &common.states,
-                &gpu.uniform("lstm params", &p),
-                self.params,
-                &self.gates.buf,
-                &self.cell.buf,
-                &self.xa.buf,
-            ],
-        );
+        let bg = RecurrenceBindings {
+            cfg: &common.config,
+            states: &common.states,
+            p: &gpu.uniform("lstm params", &p),
+            params: self.params,
+            gates: &self.gates.buf,
+            cell: &self.cell.buf,
+            xa: &self.xa.buf,
+        }
+        .bind(gpu, &kernels.lstm_forward);
         // Projection in, activations out, cells, h out and back in; U once (kept on chip).
         let (tb, g4) = (self.steps * self.batch, 4 * units);
         let floats = 2 * tb * g4 + 3 * tb * units + units * g4;
@@ -246,8 +258,8 @@ impl LstmCase {
         }
     }
 
-    pub fn config(&self) -> RunConfig {
-        RunConfig {
+    pub fn config(&self) -> RunUniform {
+        RunUniform {
             models: u32_of(self.models),
             batch: u32_of(self.batch),
             steps: u32_of(self.steps),

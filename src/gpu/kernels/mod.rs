@@ -1,6 +1,7 @@
-//! One module per kernel family (one WGSL file each): its parameter block, a launch builder with named
-//! operands, the CPU function it reproduces ([`CPU_TWIN`](gemm::CPU_TWIN) in each), and its own
-//! standalone check against that twin on random shapes.
+//! One module per kernel family (one WGSL file each): its parameter block, its bindings
+//! ([`binding_table`]), a launch builder with named operands, the CPU function it reproduces
+//! ([`CPU_TWIN`](gemm::CPU_TWIN) in each, named with [`twin!`]), and its own standalone check against
+//! that twin on random shapes.
 //!
 //! - [`gemm`]: input projections, dense layers, weight gradients, gradients for the layer below,
 //!   transposed parameter blocks.
@@ -18,9 +19,10 @@ pub mod loss;
 pub mod lstm_backward;
 pub mod lstm_forward;
 
+use super::bindings::Binding;
 use super::context::{Gpu, GpuError};
 use super::kernel::{Family, Slot};
-use super::layout::{ModelState, RunConfig, StepParams};
+use super::shader_structs::{Mirror, ModelStateGpu, RunUniform, StepParams};
 use super::shaders;
 
 /// Every kernel family of the engine, compiled once per device.
@@ -36,12 +38,23 @@ pub struct Kernels {
     pub early_stop: Family,
 }
 
-/// The slots every training-loop family starts with (shaders/common.wgsl): config, step, states.
-fn training_slots(rest: &[Slot]) -> Vec<Slot> {
-    let mut v = vec![Slot::Uniform, Slot::Uniform, Slot::ReadWrite];
-    v.extend_from_slice(rest);
-    v
+/// The CPU function(s) a kernel reproduces, as `gpulstm check` prints them (`reference::adam::adam_step`;
+/// `reference::loss::{mse, mse_grad}`; several paths separated by commas). Each path is also used as a
+/// value, resolved where the macro is called, so a twin renamed or moved fails to compile.
+macro_rules! twin {
+    ($($m:ident)::+ :: {$f0:ident $(, $f:ident)* $(,)?}) => {{
+        use $($m)::+::{$f0 $(, $f)*};
+        let _ = $f0;
+        $(let _ = $f;)*
+        concat!($(stringify!($m), "::",)+ "{", stringify!($f0), $(", ", stringify!($f),)* "}")
+    }};
+    ($first:path $(, $rest:path)* $(,)?) => {{
+        let _ = $first;
+        $(let _ = $rest;)*
+        concat!(stringify!($first) $(, ", ", stringify!($rest))*)
+    }};
 }
+pub(crate) use twin;
 
 /// Every family with bindings: the engine's, then the bench's and check's yardsticks.
 pub const FAMILIES: [&str; 9] = [
@@ -56,26 +69,40 @@ pub const FAMILIES: [&str; 9] = [
     "yardsticks",
 ];
 
-/// What sits at each binding number of family `name`'s group 0 (in the order of its WGSL
-/// declarations); empty for a name not in [`FAMILIES`].
-pub fn slots(name: &str) -> Vec<Slot> {
-    use Slot::*;
+/// The bindings of family `name`'s group 0, in binding order; empty for a name not in [`FAMILIES`].
+pub fn binding_table(name: &str) -> &'static [Binding] {
     match name {
-        "gemm" => vec![Uniform, Read, Read, Read, ReadWrite],
-        "lstm_forward" => vec![
-            Uniform, Read, Uniform, Read, ReadWrite, ReadWrite, ReadWrite,
-        ],
-        "lstm_backward" => vec![
-            Uniform, Read, Uniform, Read, Read, Read, Read, ReadWrite, ReadWrite,
-        ],
-        "batch" => training_slots(&[ReadWrite, Read, Read, Read, ReadWrite, ReadWrite, Read]),
-        "dropout" => training_slots(&[Uniform, Read, ReadWrite, ReadWrite]),
-        "loss" => training_slots(&[Uniform, Read, Read, ReadWrite, ReadWrite]),
-        "adam" => training_slots(&[ReadWrite, Read, ReadWrite, ReadWrite]),
-        "early_stop" => training_slots(&[ReadWrite, ReadWrite, ReadWrite]),
-        "yardsticks" => vec![Uniform, Read, Read, ReadWrite],
-        _ => Vec::new(),
+        "gemm" => gemm::GemmBindings::TABLE,
+        "lstm_forward" => lstm_forward::RecurrenceBindings::TABLE,
+        "lstm_backward" => lstm_backward::BpttBindings::TABLE,
+        "batch" => batch::BatchBindings::TABLE,
+        "dropout" => dropout::DropoutBindings::TABLE,
+        "loss" => loss::LossBindings::TABLE,
+        "adam" => adam::AdamBindings::TABLE,
+        "early_stop" => early_stop::EarlyStopBindings::TABLE,
+        "yardsticks" => super::yardstick::YardstickBindings::TABLE,
+        _ => &[],
     }
+}
+
+/// What sits at each binding number of family `name`'s group 0; empty for a name not in [`FAMILIES`].
+pub fn slots(name: &str) -> Vec<Slot> {
+    binding_table(name).iter().map(|b| b.slot).collect()
+}
+
+/// Every Rust mirror of a WGSL struct the kernels bind, for tests/shader_interface.rs.
+pub fn mirrors() -> Vec<Mirror> {
+    vec![
+        ModelStateGpu::MIRROR,
+        RunUniform::MIRROR,
+        StepParams::MIRROR,
+        gemm::GemmParams::MIRROR,
+        lstm_forward::LstmParams::MIRROR,
+        lstm_backward::LstmBackParams::MIRROR,
+        dropout::DropoutParams::MIRROR,
+        loss::LossParams::MIRROR,
+        super::yardstick::MatParams::MIRROR,
+    ]
 }
 
 /// Storage or uniform bindings, as the per-stage limits count them.
@@ -139,11 +166,11 @@ pub struct Common {
 }
 
 impl Common {
-    pub fn new(gpu: &Gpu, config: &RunConfig, models: usize) -> Common {
+    pub fn new(gpu: &Gpu, config: &RunUniform, models: usize) -> Common {
         Common {
             config: gpu.uniform("run config", config),
             step: gpu.uniform("step params", &StepParams::default()),
-            states: gpu.storage("states", models * std::mem::size_of::<ModelState>() / 4),
+            states: gpu.storage("states", models * std::mem::size_of::<ModelStateGpu>() / 4),
         }
     }
 
@@ -154,7 +181,7 @@ impl Common {
         v
     }
 
-    pub fn write_states(&self, gpu: &Gpu, states: &[ModelState]) {
+    pub fn write_states(&self, gpu: &Gpu, states: &[ModelStateGpu]) {
         gpu.queue
             .write_buffer(&self.states, 0, bytemuck::cast_slice(states));
     }
@@ -222,9 +249,9 @@ impl View {
 
 /// Model states with `rows` rows active and everything else zero: what a standalone check needs to run a
 /// kernel outside a training step.
-pub fn active_states(models: usize, rows: usize) -> Vec<ModelState> {
+pub fn active_states(models: usize, rows: usize) -> Vec<ModelStateGpu> {
     (0..models)
-        .map(|m| ModelState {
+        .map(|m| ModelStateGpu {
             model_id: m as u32,
             rows: rows as u32,
             step_active: 1,
