@@ -9,16 +9,16 @@ use super::compare::{
 };
 use super::context::{Gpu, GpuError};
 use super::device_layout::keras_gate_order;
-use super::engine::{Engine, EngineShape, ModelSetup, Optim};
+use super::engine::{BatchEngine, EngineShape, ModelSetup, Optim};
 use super::kernels::{self, View};
 use super::tiles::Tiles;
 use crate::fit::{AdamConfig, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::{init_params, LayerPlan, ModelSpec, ParamLayout};
 use crate::reference::adam::{adam_step, AdamState};
 use crate::reference::dropout::DropoutKey;
-use crate::reference::fit::{fit, gather_batch, predict, ModelState as CpuModel};
 use crate::reference::loss::mse_grad;
 use crate::reference::network::{backward, forward, LayerCache};
+use crate::reference::train_loop::{fit, gather_batch, predict, ReferenceModel};
 use crate::rng;
 
 /// A tiny problem for the whole-step checks: a synthetic price-like series and per-model windows.
@@ -209,7 +209,7 @@ impl Problem {
         gpu: &'g Gpu,
         epochs: usize,
         optim: &Optim,
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         self.engine_with(gpu, epochs, optim, &Tiles::defaults(gpu))
     }
 
@@ -220,7 +220,7 @@ impl Problem {
         epochs: usize,
         optim: &Optim,
         tiles: &Tiles,
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         let shape = EngineShape {
             models: self.ids.len(),
             batch: self.batch,
@@ -237,7 +237,8 @@ impl Problem {
         };
         let series: Vec<f32> = self.raw.iter().flatten().map(|&v| v as f32).collect();
         let target = to_f32(&self.target);
-        let mut engine = Engine::new(gpu, &self.layout, shape, optim, tiles, (&series, &target))?;
+        let mut engine =
+            BatchEngine::new(gpu, &self.layout, shape, optim, tiles, (&series, &target))?;
         let setups: Vec<ModelSetup> = (0..self.ids.len())
             .map(|m| ModelSetup {
                 model_id: self.ids[m],
@@ -493,7 +494,7 @@ pub fn check_training_step(gpu: &Gpu, pb: &Problem) -> Result<Vec<CheckResult>, 
 }
 
 /// Whole fits: three epochs with dropout, shuffles, validation and early stopping on the device, against
-/// `reference::fit` of each model: loss history, best epoch, restored weights and validation predictions.
+/// `reference::train_loop::fit` of each model: loss history, best epoch, restored weights and validation predictions.
 pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResult>, GpuError> {
     let patience = 2;
     let optim = pb.optim(patience);
@@ -515,7 +516,7 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
             adam: AdamConfig::default(),
             seed: pb.seed,
         };
-        let mut state = CpuModel::new(&pb.layout, pb.seed, id);
+        let mut state = ReferenceModel::new(&pb.layout, pb.seed, id);
         state.params = pb.initial_params(m);
         let report = fit(&pb.layout, &hyper, id, &mut state, &series, windows);
         let n = report.history.len();

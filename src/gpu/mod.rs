@@ -35,4 +35,4 @@ pub mod variants;
 pub mod yardstick;
 
 pub use context::{list_adapters, AdapterSummary, Gpu, GpuError, LimitSet};
-pub use engine::{Engine, EngineShape, ModelSetup, Optim};
+pub use engine::{BatchEngine, EngineShape, ModelSetup, Optim};

@@ -24,8 +24,8 @@ use serde::Serialize;
 
 use crate::data::{Series, SourceFormat, WindowKind};
 use crate::metrics::{describe, directional_accuracy, regression, Describe, Regression};
-use crate::train::backend::Engine;
 use crate::train::protocol::{Protocol, RunResult, RunSpec, ScalerMode, SplitOutcome, Spread};
+use crate::train::Engine;
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
 /// not in it. Passed to the report writers with the [`Evaluation`].

@@ -9,9 +9,9 @@ use super::{
     FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
     SplitHook, Trainer,
 };
-use crate::cpu::fit::{fit_from_best, predict, ModelState, Scratch, Series};
 use crate::cpu::network::Network;
 use crate::cpu::simd::{isa, Isa};
+use crate::cpu::train_loop::{fit_from_best, predict, CpuModel, CpuSeries, Scratch};
 use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
@@ -68,8 +68,8 @@ fn on_all_cores<T: Send, S>(
 }
 
 impl Trainer for CpuTrainer {
-    fn engine(&self) -> super::backend::Engine {
-        super::backend::Engine::Cpu
+    fn engine(&self) -> super::Engine {
+        super::Engine::Cpu
     }
 
     fn describe(&self) -> String {
@@ -104,8 +104,8 @@ impl Trainer for CpuTrainer {
         let outcomes = on_all_cores(jobs.len(), make, |(net, scratch), i| {
             let job = &jobs[i];
             let (scaled, windows) = job.local_series(raw);
-            let series = Series::new(&scaled);
-            let mut state = ModelState::new(&job.init);
+            let series = CpuSeries::new(&scaled);
+            let mut state = CpuModel::new(&job.init);
             let mut best = f64::INFINITY;
             let report = fit_from_best(
                 net,
@@ -147,13 +147,13 @@ impl Trainer for CpuTrainer {
         progress: ProgressFn,
         after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        let series = Series::new(&scaling.apply(raw));
+        let series = CpuSeries::new(&scaling.apply(raw));
         let mut net = self.network(layout, raw.lookback, hyper.batch_size);
         let mut scratch = Scratch::default();
         // f32 → f64 → f32 is exact, so a state saved and loaded again continues bit for bit.
         let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        let mut state = ModelState::new(&start.params);
+        let mut state = CpuModel::new(&start.params);
         state.adam.m = f32s(&start.adam_m);
         state.adam.v = f32s(&start.adam_v);
         state.adam.t = start.adam_t;
@@ -208,7 +208,7 @@ impl Trainer for CpuTrainer {
         let make = || (self.network(layout, raw.lookback, 1), Scratch::default());
         Ok(on_all_cores(jobs.len(), make, |(net, scratch), i| {
             let job = &jobs[i];
-            let series = Series::new(&job.scaling.apply(raw));
+            let series = CpuSeries::new(&job.scaling.apply(raw));
             (
                 predict(net, &params, &series, job.windows.train, scratch),
                 predict(net, &params, &series, job.windows.val, scratch),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::backend::TrainedBy;
+use super::TrainedBy;
 use super::{
     FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn, Trainer,
 };

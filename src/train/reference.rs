@@ -1,5 +1,5 @@
 //! The CPU reference as a training backend: models are independent, so walk-forward fits run on all
-//! cores (rayon), each one plain `reference::fit`.
+//! cores (rayon), each one plain `reference::train_loop`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,13 +12,13 @@ use super::{
 use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 use crate::reference::adam::AdamState;
-use crate::reference::fit::{fit, fit_from_best, predict, ModelState};
+use crate::reference::train_loop::{fit, fit_from_best, predict, ReferenceModel};
 
 pub struct ReferenceTrainer;
 
 impl Trainer for ReferenceTrainer {
-    fn engine(&self) -> super::backend::Engine {
-        super::backend::Engine::Reference
+    fn engine(&self) -> super::Engine {
+        super::Engine::Reference
     }
 
     fn describe(&self) -> String {
@@ -46,7 +46,7 @@ impl Trainer for ReferenceTrainer {
             .par_iter()
             .map(|job| {
                 let (series, windows) = job.local_series(raw);
-                let mut state = ModelState {
+                let mut state = ReferenceModel {
                     params: job.init.clone(),
                     adam: AdamState::new(layout.total),
                     epoch_serial: 0,
@@ -91,7 +91,7 @@ impl Trainer for ReferenceTrainer {
         after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
         let series = scaling.apply(raw);
-        let mut state = ModelState {
+        let mut state = ReferenceModel {
             params: start.params,
             adam: AdamState {
                 m: start.adam_m,

@@ -8,10 +8,11 @@ use crate::gpu::compare::{compare, to_f32, CheckResult, Data, TOL_EXACT, TOL_FOR
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
-use crate::reference::fit::gather_batch;
+use crate::reference::train_loop::gather_batch;
 use crate::rng;
 
-pub const CPU_TWIN: &str = "rng::shuffle, reference::fit::gather_batch, AdamConfig::step_size";
+pub const CPU_TWIN: &str =
+    "rng::shuffle, reference::train_loop::gather_batch, AdamConfig::step_size";
 
 /// The buffers the batch kernels read and write. `x` is the x section of the first layer's input
 /// (its layout is in the run config: `x_stride`, `x_model`).

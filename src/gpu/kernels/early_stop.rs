@@ -6,9 +6,9 @@ use crate::gpu::compare::{compare, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Launch};
 use crate::gpu::layout::{u32_of, ModelState, RunConfig, StepParams};
-use crate::reference::fit::EarlyStopping;
+use crate::reference::train_loop::EarlyStopping;
 
-pub const CPU_TWIN: &str = "reference::fit::EarlyStopping::end_epoch";
+pub const CPU_TWIN: &str = "reference::train_loop::EarlyStopping::end_epoch";
 
 /// The divergence bound, from the one place it is defined (`fit::DIVERGED_VAL_LOSS`).
 pub const DIVERGENCE: [(&str, f64); 1] = [("DIVERGED_VAL_LOSS", crate::fit::DIVERGED_VAL_LOSS)];
