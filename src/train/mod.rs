@@ -8,6 +8,7 @@ pub mod gpu;
 pub mod multi_gpu;
 pub mod protocol;
 pub mod reference;
+pub mod run_types;
 pub mod walk_forward;
 
 use crate::data::MinMax;

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 
-use super::protocol::{
+use super::run_types::{
     diverged, forecast, raw_data, series_splits, targets, Interrupted, Journal, KeptModel,
     PanelResult, RunResult, RunSpec, ScalerMode, SeriesResult, SplitOutcome, Spread,
 };
