@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cpu;
 pub mod gpu;
+pub mod job_loop;
 pub mod multi_gpu;
 pub mod protocol;
 pub mod reference;
