@@ -5,8 +5,9 @@
 
 mod common;
 
+use gpulstm::check_problem::Problem;
 use gpulstm::fit::AdamConfig;
-use gpulstm::gpu::check::{self, Problem};
+use gpulstm::gpu::check;
 use gpulstm::gpu::compare::CheckResult;
 use gpulstm::gpu::engine::{BatchEngine, EngineShape, Optim};
 use gpulstm::gpu::tiles::Tiles;

@@ -4,9 +4,9 @@
 
 mod common;
 
+use gpulstm::check_problem::Problem;
 use gpulstm::data::{load_sample, LoadOptions};
 use gpulstm::fit::AdamConfig;
-use gpulstm::gpu::check::Problem;
 use gpulstm::gpu::engine::{largest_per_model, BatchEngine, EngineShape, Optim};
 use gpulstm::gpu::plan::{plan, step_products};
 use gpulstm::gpu::tiles::{AdapterClass, Product, Tile, TileLimits, Tiles};

@@ -12,12 +12,12 @@ use super::matmul::{matmul, Shape, Strided};
 use super::network::Network;
 use super::simd::Isa;
 use super::train_loop::{fit_from_best, predict, CpuModel, CpuSeries, Scratch};
+use crate::check_problem::Problem;
 use crate::compare::{
     compare, to_f32, to_f64, tol_matmul, CheckResult, Data, Tol, TOL_ADAM_STEP, TOL_EXACT,
     TOL_FORWARD, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_RESTORED, TOL_TRAINING,
 };
 use crate::fit::{AdamConfig, Hyper};
-use crate::gpu::check::Problem;
 use crate::reference;
 use crate::reference::dropout::DropoutKey;
 
