@@ -75,7 +75,7 @@ impl Batch<'_> {
                 bg,
                 grid_1d(
                     (models * elements) as u64,
-                    crate::gpu::kernel::FIXED_WORKGROUP_INVOCATIONS,
+                    crate::gpu::shaders::FIXED_WORKGROUP_INVOCATIONS,
                     max,
                 ),
             )?
