@@ -12,9 +12,9 @@
 mod common;
 
 use common::loadavg;
-use gpulstm::cpu::fit::{train_step, ModelState, Scratch, Series};
 use gpulstm::cpu::network::Network;
 use gpulstm::cpu::simd::{isa, Isa};
+use gpulstm::cpu::train_loop::{train_step, CpuModel, CpuSeries, Scratch};
 use gpulstm::cpu::yardstick::{
     fma_peak, fma_peak_flops, products_flops, step_products, ProductBuffers, StepProduct,
 };
@@ -38,7 +38,7 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
 }
 
 /// A price-like synthetic series, scaled into [0, 1].
-fn series() -> Series {
+fn series() -> CpuSeries {
     let mut x = Vec::with_capacity(ROWS * F);
     let mut y = Vec::with_capacity(ROWS);
     for r in 0..ROWS {
@@ -46,7 +46,7 @@ fn series() -> Series {
         x.extend((0..F).map(|j| p * (1.0 + 0.01 * j as f32)));
         y.push(p);
     }
-    Series {
+    CpuSeries {
         x,
         y,
         features: F,
@@ -64,8 +64,8 @@ struct Worker {
 /// Runs `work(worker, model)` for models `0..m`, split evenly over the workers, on every core at once.
 fn on_workers(
     workers: &mut [Worker],
-    models: &mut [ModelState],
-    work: &(dyn Fn(&mut Worker, usize, &mut ModelState) + Sync),
+    models: &mut [CpuModel],
+    work: &(dyn Fn(&mut Worker, usize, &mut CpuModel) + Sync),
 ) {
     let per = models.len().div_ceil(workers.len());
     rayon::scope(|s| {
@@ -85,9 +85,9 @@ fn on_workers(
 
 fn step_ms(
     workers: &mut [Worker],
-    models: &mut [ModelState],
+    models: &mut [CpuModel],
     hyper: &Hyper,
-    series: &Series,
+    series: &CpuSeries,
     reps: usize,
 ) -> f64 {
     let started = Instant::now();
@@ -104,7 +104,7 @@ fn step_ms(
 
 fn yardstick_ms(
     workers: &mut [Worker],
-    models: &mut [ModelState],
+    models: &mut [CpuModel],
     products: &[StepProduct],
     reps: usize,
 ) -> f64 {
@@ -159,8 +159,8 @@ fn main() {
     };
     let series = series();
     let most = counts.iter().copied().max().unwrap_or(1);
-    let mut models: Vec<ModelState> = (0..most)
-        .map(|m| ModelState::new(&init_params(&layout, 42, m as u32)))
+    let mut models: Vec<CpuModel> = (0..most)
+        .map(|m| CpuModel::new(&init_params(&layout, 42, m as u32)))
         .collect();
     let products = step_products(&layout, T, B);
     let mut pool = workers(isa, &layout, &products, threads);

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use gpulstm::fit::{AdamConfig, SplitWindows, Window};
-use gpulstm::gpu::engine::{max_models_per_engine, Engine, EngineShape, ModelSetup, Optim};
+use gpulstm::gpu::engine::{max_models_per_engine, BatchEngine, EngineShape, ModelSetup, Optim};
 use gpulstm::gpu::kernel::{submit, Cost, Launch};
 use gpulstm::gpu::profile::{launch_ms, median, roofline_ms, yardstick_shape, PaperGpu, H100, M2};
 use gpulstm::gpu::tiles::{Tile, TileLimits, Tiles};
@@ -35,7 +35,7 @@ fn engines<'g>(
     layout: &ParamLayout,
     tiles: &Tiles,
     models: usize,
-) -> Vec<Engine<'g>> {
+) -> Vec<BatchEngine<'g>> {
     let per = max_models_per_engine(gpu, layout, B, T).max(1);
     let rows = 400;
     let series: Vec<f32> = (0..rows * F)
@@ -62,8 +62,8 @@ fn engines<'g>(
             max_eval_len: 200,
             epochs: 1,
         };
-        let mut engine =
-            Engine::new(gpu, layout, shape, &optim, tiles, (&series, &target)).expect("engine");
+        let mut engine = BatchEngine::new(gpu, layout, shape, &optim, tiles, (&series, &target))
+            .expect("engine");
         let setups: Vec<ModelSetup> = (0..n)
             .map(|m| ModelSetup {
                 model_id: (start + m) as u32,

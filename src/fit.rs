@@ -1,5 +1,5 @@
 //! What a fit is, for every backend: the hyper-parameters, the scaled series and the windows of samples a
-//! model trains and validates on, and the report a fit hands back. The CPU reference (`reference::fit`), the GPU
+//! model trains and validates on, and the report a fit hands back. The CPU reference (`reference::train_loop`), the GPU
 //! engine and the protocols all speak these types.
 
 /// Adam hyper-parameters; `Default` is Keras' (lr 0.001, β1 0.9, β2 0.999, ε 1e-7).

@@ -9,11 +9,13 @@
 //! - [`reference`]: the f64 reference: forward, BPTT, dropout, dense, MSE, Adam in plain loops, the
 //!   oracle every engine is checked against.
 //! - [`cpu`]: the CPU engine: the same training in f32, SIMD products, all cores.
-//! - [`compare`]: how an engine's f32 results are compared with the reference (tolerances).
+//! - [`compare`]: how an engine's f32 results are compared with the reference (tolerances);
+//!   [`check_problem`]: the tiny problem both engines' whole-step and whole-fit checks train.
 //! - [`gpu`]: device, pipelines and the batched-model engine.
 //! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
 
 pub mod atomic;
+pub mod check_problem;
 pub mod checkpoint;
 pub mod cli;
 pub mod compare;

@@ -63,7 +63,7 @@ pub struct RunRecord {
     pub backend: Option<String>,
     /// The engine that trained it.
     #[serde(default)]
-    pub engine: Option<crate::train::backend::Engine>,
+    pub engine: Option<crate::train::Engine>,
     pub state: State,
     pub reason: Option<String>,
     pub started: String,
@@ -149,7 +149,7 @@ impl RunDir {
         Ok(dir)
     }
 
-    pub fn set_backend(&mut self, by: &crate::train::backend::TrainedBy) -> anyhow::Result<()> {
+    pub fn set_backend(&mut self, by: &crate::train::TrainedBy) -> anyhow::Result<()> {
         self.record.backend = Some(by.description.clone());
         self.record.engine = by.engines.first().copied();
         self.save()

@@ -221,8 +221,8 @@ fn result(protocol: Protocol) -> RunResult {
     };
     RunResult {
         protocol,
-        backend: gpulstm::train::backend::TrainedBy {
-            engines: vec![gpulstm::train::backend::Engine::Cpu],
+        backend: gpulstm::train::TrainedBy {
+            engines: vec![gpulstm::train::Engine::Cpu],
             description: "test backend".to_string(),
         },
         splits,

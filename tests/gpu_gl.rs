@@ -12,7 +12,8 @@
 
 use std::sync::Mutex;
 
-use gpulstm::gpu::check::{self, Problem};
+use gpulstm::check_problem::Problem;
+use gpulstm::gpu::check;
 use gpulstm::gpu::{Gpu, GpuError, LimitSet};
 
 /// wgpu's log lines about the GL backend: where wgpu says why it did not start (no libEGL, no display,

@@ -5,10 +5,11 @@
 
 mod common;
 
+use gpulstm::check_problem::Problem;
 use gpulstm::fit::AdamConfig;
-use gpulstm::gpu::check::{self, Problem};
+use gpulstm::gpu::check;
 use gpulstm::gpu::compare::CheckResult;
-use gpulstm::gpu::engine::{Engine, EngineShape, Optim};
+use gpulstm::gpu::engine::{BatchEngine, EngineShape, Optim};
 use gpulstm::gpu::tiles::Tiles;
 use gpulstm::model::{ModelSpec, ParamLayout, DEFAULT_LAYERS};
 
@@ -119,8 +120,8 @@ fn dispatches_per_step_do_not_depend_on_the_lookback() {
             max_eval_len: 50,
             epochs: 1,
         };
-        let engine =
-            Engine::new(&gpu, &layout, shape, &optim, &tiles, (&series, &target)).expect("engine");
+        let engine = BatchEngine::new(&gpu, &layout, shape, &optim, &tiles, (&series, &target))
+            .expect("engine");
         let labels: Vec<String> = engine
             .step_launches()
             .iter()

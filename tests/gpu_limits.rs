@@ -4,10 +4,10 @@
 
 mod common;
 
+use gpulstm::check_problem::Problem;
 use gpulstm::data::{load_sample, LoadOptions};
 use gpulstm::fit::AdamConfig;
-use gpulstm::gpu::check::Problem;
-use gpulstm::gpu::engine::{largest_per_model, Engine, EngineShape, Optim};
+use gpulstm::gpu::engine::{largest_per_model, BatchEngine, EngineShape, Optim};
 use gpulstm::gpu::plan::{plan, step_products};
 use gpulstm::gpu::tiles::{AdapterClass, Product, Tile, TileLimits, Tiles};
 use gpulstm::gpu::LimitSet;
@@ -119,7 +119,7 @@ fn the_plan_on_paper_is_the_engine_built() {
             epochs: 1,
         };
         let rows = lookback + 2;
-        let engine = Engine::new(
+        let engine = BatchEngine::new(
             &gpu,
             &layout,
             shape,

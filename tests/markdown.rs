@@ -131,8 +131,8 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
     let layout = ParamLayout::new(&ModelSpec::parse(DEFAULT_LAYERS, 2).unwrap());
     let result = RunResult {
         protocol,
-        backend: gpulstm::train::backend::TrainedBy {
-            engines: vec![gpulstm::train::backend::Engine::Cpu],
+        backend: gpulstm::train::TrainedBy {
+            engines: vec![gpulstm::train::Engine::Cpu],
             description: "test backend".to_string(),
         },
         splits: outcomes,

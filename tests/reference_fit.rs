@@ -6,9 +6,9 @@ use gpulstm::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::reference::adam::adam_step;
 use gpulstm::reference::dropout::DropoutKey;
-use gpulstm::reference::fit::{fit, fit_from_best, gather_batch, predict, ModelState};
 use gpulstm::reference::loss::{mse, mse_grad};
 use gpulstm::reference::network::{backward, forward};
+use gpulstm::reference::train_loop::{fit, fit_from_best, gather_batch, predict, ReferenceModel};
 use gpulstm::rng::{shuffle, uniform};
 
 /// A noisy sine (feature 0, also the target) and a cosine (feature 1), in [0.1, 0.9] like min–max
@@ -104,7 +104,7 @@ fn gather_batch_is_time_major_with_shifted_targets() {
 fn predict_equals_one_big_forward_pass() {
     let series = sine_series(320, 8);
     let layout = small_layout();
-    let state = ModelState::new(&layout, 3, 0);
+    let state = ReferenceModel::new(&layout, 3, 0);
     let window = Window { start: 5, len: 300 };
     let samples: Vec<usize> = (5..305).collect();
     let (x, _) = gather_batch(&series, &samples);
@@ -128,7 +128,7 @@ fn one_epoch_follows_the_documented_semantics() {
     let train = Window { start: 3, len: 23 }; // batches of 10, 10, 3
     let val = Window { start: 30, len: 7 };
     let model = 4;
-    let mut state = ModelState::new(&layout, 9, model);
+    let mut state = ReferenceModel::new(&layout, 9, model);
     state.epoch_serial = 6; // e.g. a warm-started model that already ran six epochs
     let mut manual = state.clone();
 
@@ -181,7 +181,7 @@ fn one_epoch_follows_the_documented_semantics() {
 fn fit_lowers_the_loss_and_restores_the_best_epoch() {
     let series = sine_series(90, 8);
     let layout = small_layout();
-    let mut state = ModelState::new(&layout, 1, 0);
+    let mut state = ReferenceModel::new(&layout, 1, 0);
     let before = val_loss(&layout, &state.params, &series, VAL);
     let report = fit(
         &layout,
@@ -230,7 +230,7 @@ fn patience_counts_non_improving_epochs() {
     let series = sine_series(90, 8);
     let layout = small_layout();
     for patience in [1, 2, 4] {
-        let mut state = ModelState::new(&layout, 2, 0);
+        let mut state = ReferenceModel::new(&layout, 2, 0);
         let initial = state.params.clone();
         let report = fit(
             &layout,
@@ -251,7 +251,7 @@ fn patience_counts_non_improving_epochs() {
     }
     // Patience 0 behaves as patience 1 (Keras checks patience only on non-improving epochs, and
     // never after the first).
-    let mut state = ModelState::new(&layout, 2, 0);
+    let mut state = ReferenceModel::new(&layout, 2, 0);
     let report = fit(
         &layout,
         &hyper(10, 0, 0.0, 2),
@@ -269,7 +269,7 @@ fn patience_counts_non_improving_epochs() {
 fn early_stop_happens_patience_epochs_after_the_best() {
     let series = sine_series(90, 8);
     let layout = small_layout();
-    let mut state = ModelState::new(&layout, 1, 0);
+    let mut state = ReferenceModel::new(&layout, 1, 0);
     // A large learning rate makes the val loss bounce, so the stopper fires well before 40 epochs.
     let report = fit(
         &layout,
@@ -295,7 +295,7 @@ fn same_seed_same_history_different_seed_different() {
     let series = sine_series(90, 8);
     let layout = small_layout();
     let run = |seed: u64, model: u32| {
-        let mut state = ModelState::new(&layout, seed, model);
+        let mut state = ReferenceModel::new(&layout, seed, model);
         let report = fit(
             &layout,
             &hyper(4, 5, 0.01, seed),
@@ -328,7 +328,7 @@ fn same_seed_same_history_different_seed_different() {
 fn carried_best_reproduces_a_reused_keras_callback() {
     let series = sine_series(90, 8);
     let layout = small_layout();
-    let mut state = ModelState::new(&layout, 8, 0);
+    let mut state = ReferenceModel::new(&layout, 8, 0);
     let h = hyper(10, 3, 0.01, 8);
     let mut best = f64::INFINITY;
     let first = fit_from_best(&layout, &h, 0, &mut state, &series, SPLIT, &mut best);

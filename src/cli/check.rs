@@ -104,7 +104,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
     });
     say(&format!(
         "shapes (--seed {seed}): {}\n",
-        gpu::check::Problem::random(seed).describe()
+        crate::check_problem::Problem::random(seed).describe()
     ));
     let paths: Vec<&str> = crate::cpu::simd::Isa::available()
         .iter()

@@ -15,9 +15,9 @@ use super::train_plan::plan;
 use super::train_run::{config_checksum, recorded_args, refuse_unfinished, write_results};
 use crate::report::files;
 use crate::run_dir::{journal_fits, RunDir, RunRecord, State, RUN_JSON};
-use crate::train::backend::{Engine, TrainedBy};
 use crate::train::walk_forward::{PanelPlan, Shard};
 use crate::train::FitOutcome;
+use crate::train::{Engine, TrainedBy};
 
 /// One shard directory, read.
 struct ShardDir {

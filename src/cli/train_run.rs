@@ -19,10 +19,10 @@ use crate::report::files;
 use crate::report::format::plural;
 use crate::report::write::{write_run, RunOutputs};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, JOURNAL, RUN_JSON};
-use crate::train::backend::TrainedBy;
 use crate::train::protocol::{self, Interrupted, Journal, Protocol};
 use crate::train::walk_forward::PanelPlan;
 use crate::train::PanelResult;
+use crate::train::TrainedBy;
 use crate::train::{FitOutcome, Progress, SequenceState, StateFn};
 
 /// How often the seed protocol's carried state (three copies of the weights) is saved: what a kill can

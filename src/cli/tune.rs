@@ -85,7 +85,7 @@ fn tune_products(
         adam: AdamConfig::default(),
         patience: 1,
     };
-    let engine = gpu::Engine::new(
+    let engine = gpu::BatchEngine::new(
         gpu,
         layout,
         shape,

@@ -6,18 +6,18 @@
 use super::adam::{adam_step, Moments};
 use super::dense::{dense_backward, dense_forward, DenseBuffers};
 use super::dropout::{dropout_mask, MaskShape};
-use super::fit::{fit_from_best, predict, ModelState, Scratch, Series};
 use super::loss::mse_and_grad;
 use super::lstm::{lstm_backward, lstm_forward, padded, LstmBuffers, LstmParams, LstmShape};
 use super::matmul::{matmul, Shape, Strided};
 use super::network::Network;
 use super::simd::Isa;
+use super::train_loop::{fit_from_best, predict, CpuModel, CpuSeries, Scratch};
+use crate::check_problem::Problem;
 use crate::compare::{
     compare, to_f32, to_f64, tol_matmul, CheckResult, Data, Tol, TOL_ADAM_STEP, TOL_EXACT,
     TOL_FORWARD, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_RESTORED, TOL_TRAINING,
 };
 use crate::fit::{AdamConfig, Hyper};
-use crate::gpu::check::Problem;
 use crate::reference;
 use crate::reference::dropout::DropoutKey;
 
@@ -48,7 +48,7 @@ pub fn op_checks() -> Vec<OpCheck> {
         ("adam", "reference::adam::adam_step", check_adam),
         (
             "fit",
-            "reference::fit::fit (whole fits, early stopping)",
+            "reference::train_loop::fit (whole fits, early stopping)",
             check_fit,
         ),
     ]
@@ -127,7 +127,7 @@ fn check_matmul(isa: Isa, seed: u64) -> Vec<CheckResult> {
 }
 
 /// A random LSTM layer and its input, as both sides see it (weights rounded through f32).
-struct LstmCase {
+struct RandomLstmLayer {
     dims: reference::lstm::LstmDims,
     x: Vec<f64>,
     kernel: Vec<f64>,
@@ -135,7 +135,7 @@ struct LstmCase {
     bias: Vec<f64>,
 }
 
-fn lstm_case(seed: u64) -> LstmCase {
+fn random_lstm_layer(seed: u64) -> RandomLstmLayer {
     let mut d = Data(seed ^ 0x6c73);
     let dims = reference::lstm::LstmDims {
         steps: 1 + d.below(12),
@@ -149,7 +149,7 @@ fn lstm_case(seed: u64) -> LstmCase {
             &d.vec(n).iter().map(|v| v * scale).collect::<Vec<_>>(),
         ))
     };
-    LstmCase {
+    RandomLstmLayer {
         x: round(dims.steps * dims.rows * dims.input, 1.0),
         kernel: round(dims.input * g, 0.5),
         recurrent: round(dims.units * g, 0.5),
@@ -159,7 +159,7 @@ fn lstm_case(seed: u64) -> LstmCase {
 }
 
 /// The engine's buffers after a forward pass of `case` (capacity above the rows, as in training).
-fn engine_forward(isa: Isa, case: &LstmCase, flat: &[f32]) -> LstmBuffers {
+fn engine_forward(isa: Isa, case: &RandomLstmLayer, flat: &[f32]) -> LstmBuffers {
     let dm = case.dims;
     let shape = LstmShape {
         steps: dm.steps,
@@ -188,7 +188,7 @@ fn lstm_params<'a>(dims: &reference::lstm::LstmDims, flat: &'a [f32]) -> LstmPar
     }
 }
 
-fn flat(case: &LstmCase) -> Vec<f32> {
+fn flat(case: &RandomLstmLayer) -> Vec<f32> {
     to_f32(
         &[
             case.kernel.clone(),
@@ -207,7 +207,7 @@ fn describe(dims: &reference::lstm::LstmDims) -> String {
 }
 
 fn check_lstm_forward(isa: Isa, seed: u64) -> Vec<CheckResult> {
-    let case = lstm_case(seed);
+    let case = random_lstm_layer(seed);
     let dm = case.dims;
     let want =
         reference::lstm::lstm_forward(&dm, &case.x, &case.kernel, &case.recurrent, &case.bias);
@@ -243,7 +243,7 @@ fn check_lstm_forward(isa: Isa, seed: u64) -> Vec<CheckResult> {
 }
 
 fn check_lstm_backward(isa: Isa, seed: u64) -> Vec<CheckResult> {
-    let case = lstm_case(seed);
+    let case = random_lstm_layer(seed);
     let dm = case.dims;
     let (g, n) = (4 * dm.units, dm.steps * dm.rows);
     let dh = to_f64(&to_f32(&Data(seed ^ 0x6468).vec(n * dm.units)));
@@ -453,11 +453,12 @@ fn check_fit(isa: Isa, seed: u64) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for (m, &id) in pb.ids.iter().enumerate() {
         let (windows, scaled) = (pb.windows[m], pb.scaled(m));
-        let mut want_state = reference::fit::ModelState::new(&pb.layout, pb.seed, id);
+        let mut want_state = reference::train_loop::ReferenceModel::new(&pb.layout, pb.seed, id);
         want_state.params = pb.initial_params(m);
-        let want = reference::fit::fit(&pb.layout, &hyper, id, &mut want_state, &scaled, windows);
-        let series = Series::new(&scaled);
-        let mut state = ModelState::new(&pb.initial_params(m));
+        let want =
+            reference::train_loop::fit(&pb.layout, &hyper, id, &mut want_state, &scaled, windows);
+        let series = CpuSeries::new(&scaled);
+        let mut state = CpuModel::new(&pb.initial_params(m));
         let mut best = f64::INFINITY;
         let got = fit_from_best(
             &mut net,
@@ -502,7 +503,7 @@ fn check_fit(isa: Isa, seed: u64) -> Vec<CheckResult> {
         ));
         let pred = predict(&mut net, &state.params, &series, windows.val, &mut scratch);
         let want_pred =
-            reference::fit::predict(&pb.layout, &want_state.params, &scaled, windows.val);
+            reference::train_loop::predict(&pb.layout, &want_state.params, &scaled, windows.val);
         out.push(compare(
             "fit",
             &format!("model {id}: validation predictions"),

@@ -4,212 +4,32 @@
 //! launch builder in [`super::kernels`]; [`run_all`] runs them all, as `gpulstm check` and the GPU tests do.
 
 use super::compare::{
-    compare, to_f32, to_f64, CheckResult, Data, Tol, TOL_EXACT, TOL_EXACT_ISH, TOL_FORWARD,
+    compare, to_f32, CheckResult, Tol, TOL_EXACT, TOL_EXACT_ISH, TOL_FORWARD,
     TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_RESTORED, TOL_TRAINING,
 };
 use super::context::{Gpu, GpuError};
 use super::device_layout::keras_gate_order;
-use super::engine::{Engine, EngineShape, ModelSetup, Optim};
+use super::engine::{BatchEngine, EngineShape, ModelSetup, Optim};
 use super::kernels::{self, View};
 use super::tiles::Tiles;
-use crate::fit::{AdamConfig, Hyper, ScaledSeries, SplitWindows, Window};
-use crate::model::{init_params, LayerPlan, ModelSpec, ParamLayout};
+use crate::check_problem::Problem;
+use crate::fit::{AdamConfig, Hyper, SplitWindows, Window};
+use crate::model::LayerPlan;
 use crate::reference::adam::{adam_step, AdamState};
 use crate::reference::dropout::DropoutKey;
-use crate::reference::fit::{fit, gather_batch, predict, ModelState as CpuModel};
 use crate::reference::loss::mse_grad;
-use crate::reference::network::{backward, forward, LayerCache};
+use crate::reference::network::{backward, forward, LayerCache, NetworkCache};
+use crate::reference::train_loop::{fit, gather_batch, predict, ReferenceModel};
 use crate::rng;
 
-/// A tiny problem for the whole-step checks: a synthetic price-like series and per-model windows.
-pub struct Problem {
-    pub layout: ParamLayout,
-    pub lookback: usize,
-    pub batch: usize,
-    pub features: usize,
-    pub raw: Vec<Vec<f64>>, // [rows][features]
-    pub target: Vec<f64>,   // [rows]
-    pub ids: Vec<u32>,
-    pub windows: Vec<SplitWindows>,
-    pub seed: u64,
-}
-
+/// The problem on the GPU engine: one [`BatchEngine`] holding its three models.
 impl Problem {
-    /// A check problem with every shape drawn from `shape_seed`: features, layer widths, look-back,
-    /// batch (above 16 the recurrent kernels split a model's rows over two workgroups), a training
-    /// window that ends in a partial batch or not, three models with different windows and weights.
-    pub fn random(shape_seed: u64) -> Problem {
-        let mut data = Data(shape_seed);
-        let features = 1 + data.below(6);
-        let (u1, u2, d) = (2 + data.below(11), 2 + data.below(9), 1 + data.below(6));
-        let layers = format!("lstm:{u1}:seq,dropout:0.3,lstm:{u2},dropout:0.2,dense:{d},dense:1");
-        let spec = match ModelSpec::parse(&layers, features) {
-            Ok(s) => s,
-            Err(e) => unreachable!("generated check spec {layers} is valid: {e}"),
-        };
-        let layout = ParamLayout::new(&spec);
-        let lookback = 3 + data.below(10);
-        let batch = 3 + data.below(22);
-        // More than one batch, so the first and the last step of an epoch differ.
-        let train_len = batch + 1 + data.below(2 * batch);
-        let val_len = 1 + data.below(12);
-        let windows: Vec<SplitWindows> = (0..3)
-            .map(|m| {
-                let start = m * (1 + data.below(7));
-                split(start, train_len, val_len)
-            })
-            .collect();
-        let rows = windows
-            .iter()
-            .map(|w| w.val.start + w.val.len)
-            .max()
-            .unwrap_or(0)
-            + lookback
-            + 1;
-        let mut price = 100.0;
-        let mut raw = Vec::with_capacity(rows);
-        let mut target = Vec::with_capacity(rows);
-        for _ in 0..rows {
-            price *= 1.0 + 0.02 * data.uniform();
-            let row: Vec<f64> = (0..features)
-                .map(|j| {
-                    if j == 0 {
-                        price
-                    } else {
-                        10f64.powi(j as i32) * (2.0 + data.uniform())
-                    }
-                })
-                .collect();
-            raw.push(row);
-            target.push(price * (1.0 + 0.005 * data.uniform()));
-        }
-        Problem {
-            layout,
-            lookback,
-            batch,
-            features,
-            raw,
-            target,
-            ids: vec![5, 6, 7],
-            windows,
-            seed: 1234 + shape_seed,
-        }
-    }
-
-    /// The fixed problem the tests always run: a stack shaped like the report's, small; batch 20 so the
-    /// recurrent kernels run two workgroups per model (16 + 4 rows); a training window of 45 ends in a
-    /// partial batch.
-    pub fn small() -> Problem {
-        let features = 3;
-        let spec = match ModelSpec::parse(
-            "lstm:6:seq,dropout:0.3,lstm:5,dropout:0.2,dense:3,dense:1",
-            features,
-        ) {
-            Ok(s) => s,
-            Err(e) => unreachable!("the built-in check spec is valid: {e}"),
-        };
-        let rows = 90;
-        let mut data = Data(11);
-        let mut price = 100.0;
-        let mut raw = Vec::with_capacity(rows);
-        let mut target = Vec::with_capacity(rows);
-        for _ in 0..rows {
-            price *= 1.0 + 0.02 * data.uniform();
-            raw.push(vec![
-                price,
-                1e6 * (2.0 + data.uniform()),
-                price * (1.0 + 0.01 * data.uniform()),
-            ]);
-            target.push(price);
-        }
-        Problem {
-            layout: ParamLayout::new(&spec),
-            lookback: 7,
-            batch: 20,
-            features,
-            raw,
-            target,
-            ids: vec![5, 6, 7],
-            windows: vec![split(0, 45, 9), split(10, 45, 9), split(20, 45, 9)],
-            seed: 1234,
-        }
-    }
-
-    /// One line naming the shapes, printed with the results so a failure can be reproduced.
-    pub fn describe(&self) -> String {
-        let windows: Vec<String> = self
-            .windows
-            .iter()
-            .map(|w| {
-                format!(
-                    "train {}+{}, val {}+{}",
-                    w.train.start, w.train.len, w.val.start, w.val.len
-                )
-            })
-            .collect();
-        format!(
-            "layers {}, {} features, lookback {}, batch {}, windows [{}]",
-            self.layout.spec.to_spec_string(),
-            self.features,
-            self.lookback,
-            self.batch,
-            windows.join("; ")
-        )
-    }
-
-    /// (min, 1/range) per feature then the target, fitted on the rows model `m`'s training samples touch.
-    pub fn scaler(&self, m: usize) -> Vec<f32> {
-        let w = self.windows[m].train;
-        let rows = w.start..w.start + w.len + self.lookback;
-        let mut out = Vec::new();
-        let mut push = |col: &dyn Fn(usize) -> f64| {
-            let lo = rows.clone().map(col).fold(f64::INFINITY, f64::min);
-            let hi = rows.clone().map(col).fold(f64::NEG_INFINITY, f64::max);
-            let range = if hi > lo { hi - lo } else { 1.0 };
-            out.push(lo as f32);
-            out.push((1.0 / range) as f32);
-        };
-        for f in 0..self.features {
-            push(&|r| self.raw[r][f]);
-        }
-        push(&|r| self.target[r]);
-        out
-    }
-
-    /// The series as model `m` sees it, scaled exactly as the gather kernel does (f32 raw and scaler).
-    pub fn scaled(&self, m: usize) -> ScaledSeries {
-        let sc = to_f64(&self.scaler(m));
-        let f = self.features;
-        let mut x = Vec::new();
-        for row in &self.raw {
-            for (j, &v) in row.iter().enumerate() {
-                x.push(((v as f32) as f64 - sc[2 * j]) * sc[2 * j + 1]);
-            }
-        }
-        let y = self
-            .target
-            .iter()
-            .map(|&v| ((v as f32) as f64 - sc[2 * f]) * sc[2 * f + 1])
-            .collect();
-        ScaledSeries {
-            x,
-            y,
-            features: f,
-            lookback: self.lookback,
-        }
-    }
-
-    pub fn initial_params(&self, m: usize) -> Vec<f64> {
-        // Rounded through f32 so both sides start from identical weights.
-        to_f64(&to_f32(&init_params(&self.layout, self.seed, self.ids[m])))
-    }
-
     pub fn engine<'g>(
         &self,
         gpu: &'g Gpu,
         epochs: usize,
         optim: &Optim,
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         self.engine_with(gpu, epochs, optim, &Tiles::defaults(gpu))
     }
 
@@ -220,7 +40,7 @@ impl Problem {
         epochs: usize,
         optim: &Optim,
         tiles: &Tiles,
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         let shape = EngineShape {
             models: self.ids.len(),
             batch: self.batch,
@@ -237,7 +57,8 @@ impl Problem {
         };
         let series: Vec<f32> = self.raw.iter().flatten().map(|&v| v as f32).collect();
         let target = to_f32(&self.target);
-        let mut engine = Engine::new(gpu, &self.layout, shape, optim, tiles, (&series, &target))?;
+        let mut engine =
+            BatchEngine::new(gpu, &self.layout, shape, optim, tiles, (&series, &target))?;
         let setups: Vec<ModelSetup> = (0..self.ids.len())
             .map(|m| ModelSetup {
                 model_id: self.ids[m],
@@ -256,16 +77,6 @@ impl Problem {
             adam: AdamConfig::default(),
             patience,
         }
-    }
-}
-
-fn split(start: usize, train: usize, val: usize) -> SplitWindows {
-    SplitWindows {
-        train: Window { start, len: train },
-        val: Window {
-            start: start + train,
-            len: val,
-        },
     }
 }
 
@@ -289,211 +100,316 @@ fn active_rows(
     out
 }
 
+/// A tensor the engine exposes by name, and its readback.
+type Probe = (View, Vec<f32>);
+
+/// What the device recorded over the first epoch's steps: the shuffle, and at the first step (a full
+/// batch) and the last (a partial one) every probe and the gradients; the weights after the epoch.
+struct DeviceSteps {
+    perm: Vec<u32>,
+    /// Floats per model of the permutation buffer.
+    stride: usize,
+    steps: usize,
+    /// At the first checked step, then the last.
+    grads: Vec<Vec<f32>>,
+    probes: Vec<Vec<(String, Probe)>>,
+    params: Vec<f32>,
+}
+
+impl DeviceSteps {
+    /// Whether `step` is one whose probes were read.
+    fn checked(&self, step: usize) -> bool {
+        is_checked(step, self.steps)
+    }
+
+    /// Which of the two checked steps `step` is.
+    fn at(step: usize) -> usize {
+        usize::from(step > 0)
+    }
+
+    fn probe(&self, step: usize, name: &str) -> &Probe {
+        &self.probes[Self::at(step)]
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| unreachable!("every probe read above: {name}"))
+            .1
+    }
+}
+
+/// The steps of an epoch of `steps` whose probes are read: the first (a full batch) and the last (a
+/// partial one).
+fn is_checked(step: usize, steps: usize) -> bool {
+    step == 0 || step == steps - 1
+}
+
+/// One epoch of training steps on the device, reading back what [`DeviceSteps`] holds.
+fn run_steps(engine: &mut BatchEngine, pb: &Problem) -> Result<DeviceSteps, GpuError> {
+    engine.begin_fit(false);
+    engine.begin_epoch();
+    let perm = engine.read_perm()?;
+    let steps = pb.windows[0].train.len.div_ceil(pb.batch);
+    let mut grads = Vec::new();
+    let mut probes = Vec::new();
+    for step in 0..steps {
+        engine.train_step(step);
+        if is_checked(step, steps) {
+            grads.push(engine.read_grads()?);
+            probes.push(read_probes(engine, pb)?);
+        }
+    }
+    Ok(DeviceSteps {
+        perm,
+        stride: engine.shape.max_train_len,
+        steps,
+        grads,
+        probes,
+        params: engine.read_params()?,
+    })
+}
+
+/// Every probe a step is checked on: the batch's inputs and targets, the loss gradient, and each
+/// layer's gates, cells and hidden states (LSTM) or output.
+fn read_probes(engine: &BatchEngine, pb: &Problem) -> Result<Vec<(String, Probe)>, GpuError> {
+    let mut probes = Vec::new();
+    for name in ["x", "y", "dpred"] {
+        probes.push((name.to_string(), engine.read_probe(name)?));
+    }
+    for (li, plan) in pb.layout.layers.iter().enumerate() {
+        let names: &[&str] = match plan {
+            LayerPlan::Lstm { .. } => &["gates", "cell", "hidden"],
+            _ => &["out"],
+        };
+        for n in names {
+            let key = format!("layer{li}.{n}");
+            probes.push((key.clone(), engine.read_probe(&key)?));
+        }
+    }
+    Ok(probes)
+}
+
 /// Three training steps of every model (the third a partial batch), each kernel's output compared with
 /// the reference: shuffle, gather, LSTM recurrence (gates, cells, hidden states), dropout, dense, loss
 /// gradient, every parameter gradient (BPTT and the weight-gradient GEMMs), and the Adam update.
 pub fn check_training_step(gpu: &Gpu, pb: &Problem) -> Result<Vec<CheckResult>, GpuError> {
     let optim = pb.optim(5);
     let mut engine = pb.engine(gpu, 3, &optim)?;
-    let (t, b, f) = (pb.lookback, pb.batch, pb.features);
-    let p = pb.layout.total;
-    engine.begin_fit(false);
-    engine.begin_epoch();
-    let perm_gpu = engine.read_perm()?;
-    let stride = engine.shape.max_train_len;
+    let device = run_steps(&mut engine, pb)?;
     let mut out = Vec::new();
-    let steps = pb.windows[0].train.len.div_ceil(b);
-    // Probes of the first step (full batch) and the last (partial batch).
-    let checked = |step: usize| step == 0 || step == steps - 1;
-    let mut grads_at = Vec::new();
-    let mut probes_at = Vec::new();
-    for step in 0..steps {
-        engine.train_step(step);
-        if checked(step) {
-            let mut probes = Vec::new();
-            grads_at.push(engine.read_grads()?);
-            for name in ["x", "y", "dpred"] {
-                probes.push((name.to_string(), engine.read_probe(name)?));
-            }
-            for (li, plan) in pb.layout.layers.iter().enumerate() {
-                let names: &[&str] = match plan {
-                    LayerPlan::Lstm { .. } => &["gates", "cell", "hidden"],
-                    _ => &["out"],
-                };
-                for n in names {
-                    let key = format!("layer{li}.{n}");
-                    probes.push((key.clone(), engine.read_probe(&key)?));
-                }
-            }
-            probes_at.push(probes);
-        }
-    }
-    let params_gpu = engine.read_params()?;
-    let probe = |step: usize, name: &str| -> &(View, Vec<f32>) {
-        &probes_at[usize::from(step > 0)]
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap_or_else(|| unreachable!("every probe read above: {name}"))
-            .1
-    };
-    let cfg = AdamConfig::default();
-    for (m, &id) in pb.ids.iter().enumerate() {
-        let Window { start, len } = pb.windows[m].train;
-        let series = pb.scaled(m);
-        let perm = rng::shuffle(len, pb.seed, id, 0);
-        out.push(compare(
-            "batch::shuffle",
-            &format!("model {id}: permutation of {len}"),
-            &perm_gpu[m * stride..m * stride + len]
-                .iter()
-                .map(|&v| v as f32)
-                .collect::<Vec<_>>(),
-            &perm.iter().map(|&v| v as f64).collect::<Vec<_>>(),
-            TOL_EXACT,
-        ));
-        let mut params = pb.initial_params(m);
-        let mut adam = AdamState::new(p);
-        for step in 0..steps {
-            let rows = b.min(len - step * b);
-            let samples: Vec<usize> = perm[step * b..step * b + rows]
-                .iter()
-                .map(|&i| start + i as usize)
-                .collect();
-            let (x, y) = gather_batch(&series, &samples);
-            let key = DropoutKey {
-                seed: pb.seed,
-                model: id,
-                step: step as u32,
-            };
-            let cache = forward(&pb.layout, &params, &x, t, rows, Some(&key));
-            let dpred = mse_grad(&cache.pred, &y);
-            let grads = backward(&pb.layout, &params, &x, &cache, &dpred);
-            if checked(step) {
-                let probe = |name: &str| probe(step, name);
-                let grads_gpu = &grads_at[usize::from(step > 0)];
-                let what = |s: &str| format!("model {id}, step {step} ({rows} of {b} rows): {s}");
-                out.push(compare(
-                    "batch::gather",
-                    &what("inputs"),
-                    &active_rows(probe("x"), m, b, rows, f),
-                    &x,
-                    TOL_FORWARD,
-                ));
-                out.push(compare(
-                    "batch::gather",
-                    &what("targets"),
-                    &active_rows(probe("y"), m, b, rows, 1),
-                    &y,
-                    TOL_FORWARD,
-                ));
-                // Width of the tensor flowing between layers.
-                let mut width = f;
-                for (li, plan) in pb.layout.layers.iter().enumerate() {
-                    match plan {
-                        LayerPlan::Lstm { units, .. } | LayerPlan::Dense { units, .. } => {
-                            width = *units
-                        }
-                        LayerPlan::Dropout { .. } => {}
-                    }
-                    match (plan, &cache.layers[li]) {
-                        (LayerPlan::Lstm { units, .. }, LayerCache::Lstm(lc)) => {
-                            let u = *units;
-                            let g = probe(&format!("layer{li}.gates"));
-                            out.push(compare(
-                                "lstm_forward",
-                                &what(&format!("layer {li} gates")),
-                                &keras_gate_order(&active_rows(g, m, b, rows, 4 * u), u),
-                                &lc.gates,
-                                TOL_FORWARD,
-                            ));
-                            let c = probe(&format!("layer{li}.cell"));
-                            out.push(compare(
-                                "lstm_forward",
-                                &what(&format!("layer {li} cell")),
-                                &active_rows(c, m, b, rows, u),
-                                &lc.c,
-                                TOL_FORWARD,
-                            ));
-                            let h = probe(&format!("layer{li}.hidden"));
-                            out.push(compare(
-                                "lstm_forward",
-                                &what(&format!("layer {li} hidden")),
-                                &active_rows(h, m, b, rows, u),
-                                &lc.h,
-                                TOL_FORWARD,
-                            ));
-                        }
-                        (LayerPlan::Dropout { .. }, _) => {
-                            let g = probe(&format!("layer{li}.out"));
-                            out.push(compare(
-                                "dropout",
-                                &what(&format!("layer {li} output")),
-                                &active_rows(g, m, b, rows, width),
-                                &cache.outputs[li],
-                                TOL_EXACT_ISH,
-                            ));
-                        }
-                        (LayerPlan::Dense { units, .. }, _) => {
-                            let g = probe(&format!("layer{li}.out"));
-                            out.push(compare(
-                                "gemm (dense forward)",
-                                &what(&format!("layer {li} output")),
-                                &active_rows(g, m, b, rows, *units),
-                                &cache.outputs[li],
-                                TOL_FORWARD,
-                            ));
-                        }
-                        _ => {}
-                    }
-                }
-                out.push(compare(
-                    "loss",
-                    &what("dL/dŷ"),
-                    &active_rows(probe("dpred"), m, b, rows, 1),
-                    &dpred,
-                    TOL_FORWARD,
-                ));
-                for slot in &pb.layout.tensors {
-                    let cpu = &grads[slot.offset..slot.offset + slot.len];
-                    let scale = cpu.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
-                    let tol = Tol {
-                        abs: TOL_GRAD_ABS_FRACTION * scale,
-                        rel: TOL_GRAD_REL,
-                    };
-                    let kernel = if slot.name.starts_with("lstm") {
-                        "lstm_backward + gemm"
-                    } else {
-                        "gemm (dense backward)"
-                    };
-                    out.push(compare(
-                        kernel,
-                        &what(&format!("∂L/∂{}", slot.name)),
-                        &grads_gpu[m * p + slot.offset..m * p + slot.offset + slot.len],
-                        cpu,
-                        tol,
-                    ));
-                }
-            }
-            adam_step(&cfg, &mut adam, &mut params, &grads);
-        }
-        // Adam's first steps move each weight by ≈ lr·sign(g); a weight whose gradient is within f32
-        // noise of zero may differ by up to lr·(relative gradient error), hence abs 1e-6 with lr 1e-3.
-        out.push(compare(
-            "adam",
-            &format!("model {id}: weights after {steps} steps"),
-            &params_gpu[m * p..(m + 1) * p],
-            &params,
-            Tol {
-                abs: 1e-6,
-                rel: 1e-5,
-            },
-        ));
+    for m in 0..pb.ids.len() {
+        check_model_steps(pb, &device, m, &mut out);
     }
     Ok(out)
 }
 
+/// Model `m`'s epoch on the reference beside the device's: its shuffle, each checked step, and its
+/// weights after Adam's steps.
+fn check_model_steps(pb: &Problem, device: &DeviceSteps, m: usize, out: &mut Vec<CheckResult>) {
+    let (t, b) = (pb.lookback, pb.batch);
+    let p = pb.layout.total;
+    let id = pb.ids[m];
+    let Window { start, len } = pb.windows[m].train;
+    let series = pb.scaled(m);
+    let perm = rng::shuffle(len, pb.seed, id, 0);
+    let stride = device.stride;
+    out.push(compare(
+        "batch::shuffle",
+        &format!("model {id}: permutation of {len}"),
+        &device.perm[m * stride..m * stride + len]
+            .iter()
+            .map(|&v| v as f32)
+            .collect::<Vec<_>>(),
+        &perm.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+        TOL_EXACT,
+    ));
+    let cfg = AdamConfig::default();
+    let mut params = pb.initial_params(m);
+    let mut adam = AdamState::new(p);
+    for step in 0..device.steps {
+        let rows = b.min(len - step * b);
+        let samples: Vec<usize> = perm[step * b..step * b + rows]
+            .iter()
+            .map(|&i| start + i as usize)
+            .collect();
+        let (x, y) = gather_batch(&series, &samples);
+        let key = DropoutKey {
+            seed: pb.seed,
+            model: id,
+            step: step as u32,
+        };
+        let cache = forward(&pb.layout, &params, &x, t, rows, Some(&key));
+        let dpred = mse_grad(&cache.pred, &y);
+        let grads = backward(&pb.layout, &params, &x, &cache, &dpred);
+        if device.checked(step) {
+            let reference = ReferenceStep {
+                m,
+                step,
+                rows,
+                x: &x,
+                y: &y,
+                cache: &cache,
+                dpred: &dpred,
+                grads: &grads,
+            };
+            check_step(pb, device, &reference, out);
+        }
+        adam_step(&cfg, &mut adam, &mut params, &grads);
+    }
+    // Adam's first steps move each weight by ≈ lr·sign(g); a weight whose gradient is within f32
+    // noise of zero may differ by up to lr·(relative gradient error), hence abs 1e-6 with lr 1e-3.
+    out.push(compare(
+        "adam",
+        &format!("model {id}: weights after {} steps", device.steps),
+        &device.params[m * p..(m + 1) * p],
+        &params,
+        Tol {
+            abs: 1e-6,
+            rel: 1e-5,
+        },
+    ));
+}
+
+/// One step of model `m` on the reference: its batch, forward cache, loss gradient and gradients.
+struct ReferenceStep<'a> {
+    m: usize,
+    step: usize,
+    rows: usize,
+    x: &'a [f64],
+    y: &'a [f64],
+    cache: &'a NetworkCache,
+    dpred: &'a [f64],
+    grads: &'a [f64],
+}
+
+impl ReferenceStep<'_> {
+    /// The device's `name` tensor at this step, as the rows the reference computed.
+    fn rows_of(&self, pb: &Problem, device: &DeviceSteps, name: &str, width: usize) -> Vec<f32> {
+        active_rows(
+            device.probe(self.step, name),
+            self.m,
+            pb.batch,
+            self.rows,
+            width,
+        )
+    }
+
+    /// The label of a comparison at this step.
+    fn what(&self, pb: &Problem, s: &str) -> String {
+        format!(
+            "model {}, step {} ({} of {} rows): {s}",
+            pb.ids[self.m], self.step, self.rows, pb.batch
+        )
+    }
+}
+
+/// A checked step: the gathered batch, every layer's forward outputs, the loss gradient and every
+/// parameter gradient, device against reference.
+fn check_step(pb: &Problem, device: &DeviceSteps, r: &ReferenceStep, out: &mut Vec<CheckResult>) {
+    let f = pb.features;
+    out.push(compare(
+        "batch::gather",
+        &r.what(pb, "inputs"),
+        &r.rows_of(pb, device, "x", f),
+        r.x,
+        TOL_FORWARD,
+    ));
+    out.push(compare(
+        "batch::gather",
+        &r.what(pb, "targets"),
+        &r.rows_of(pb, device, "y", 1),
+        r.y,
+        TOL_FORWARD,
+    ));
+    check_layers(pb, device, r, out);
+    out.push(compare(
+        "loss",
+        &r.what(pb, "dL/dŷ"),
+        &r.rows_of(pb, device, "dpred", 1),
+        r.dpred,
+        TOL_FORWARD,
+    ));
+    let p = pb.layout.total;
+    let grads_gpu = &device.grads[DeviceSteps::at(r.step)];
+    for slot in &pb.layout.tensors {
+        let cpu = &r.grads[slot.offset..slot.offset + slot.len];
+        let scale = cpu.iter().fold(0.0f64, |a, &v| a.max(v.abs()));
+        let tol = Tol {
+            abs: TOL_GRAD_ABS_FRACTION * scale,
+            rel: TOL_GRAD_REL,
+        };
+        let kernel = if slot.name.starts_with("lstm") {
+            "lstm_backward + gemm"
+        } else {
+            "gemm (dense backward)"
+        };
+        let at = r.m * p + slot.offset;
+        out.push(compare(
+            kernel,
+            &r.what(pb, &format!("∂L/∂{}", slot.name)),
+            &grads_gpu[at..at + slot.len],
+            cpu,
+            tol,
+        ));
+    }
+}
+
+/// Each layer's forward outputs at a checked step: an LSTM's gates, cells and hidden states, a dropout
+/// layer's or a dense layer's output.
+fn check_layers(pb: &Problem, device: &DeviceSteps, r: &ReferenceStep, out: &mut Vec<CheckResult>) {
+    // Width of the tensor flowing between layers.
+    let mut width = pb.features;
+    for (li, plan) in pb.layout.layers.iter().enumerate() {
+        match plan {
+            LayerPlan::Lstm { units, .. } | LayerPlan::Dense { units, .. } => width = *units,
+            LayerPlan::Dropout { .. } => {}
+        }
+        let rows = |n: &str, width: usize| r.rows_of(pb, device, &format!("layer{li}.{n}"), width);
+        let what = |s: &str| r.what(pb, &format!("layer {li} {s}"));
+        match (plan, &r.cache.layers[li]) {
+            (LayerPlan::Lstm { units, .. }, LayerCache::Lstm(lc)) => {
+                let u = *units;
+                out.push(compare(
+                    "lstm_forward",
+                    &what("gates"),
+                    &keras_gate_order(&rows("gates", 4 * u), u),
+                    &lc.gates,
+                    TOL_FORWARD,
+                ));
+                out.push(compare(
+                    "lstm_forward",
+                    &what("cell"),
+                    &rows("cell", u),
+                    &lc.c,
+                    TOL_FORWARD,
+                ));
+                out.push(compare(
+                    "lstm_forward",
+                    &what("hidden"),
+                    &rows("hidden", u),
+                    &lc.h,
+                    TOL_FORWARD,
+                ));
+            }
+            (LayerPlan::Dropout { .. }, _) => out.push(compare(
+                "dropout",
+                &what("output"),
+                &rows("out", width),
+                &r.cache.outputs[li],
+                TOL_EXACT_ISH,
+            )),
+            (LayerPlan::Dense { units, .. }, _) => out.push(compare(
+                "gemm (dense forward)",
+                &what("output"),
+                &rows("out", *units),
+                &r.cache.outputs[li],
+                TOL_FORWARD,
+            )),
+            _ => {}
+        }
+    }
+}
+
 /// Whole fits: three epochs with dropout, shuffles, validation and early stopping on the device, against
-/// `reference::fit` of each model: loss history, best epoch, restored weights and validation predictions.
+/// `reference::train_loop::fit` of each model: loss history, best epoch, restored weights and validation predictions.
 pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResult>, GpuError> {
     let patience = 2;
     let optim = pb.optim(patience);
@@ -515,7 +431,7 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
             adam: AdamConfig::default(),
             seed: pb.seed,
         };
-        let mut state = CpuModel::new(&pb.layout, pb.seed, id);
+        let mut state = ReferenceModel::new(&pb.layout, pb.seed, id);
         state.params = pb.initial_params(m);
         let report = fit(&pb.layout, &hyper, id, &mut state, &series, windows);
         let n = report.history.len();

@@ -178,7 +178,7 @@ fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunUnifo
     }
 }
 
-pub struct Engine<'g> {
+pub struct BatchEngine<'g> {
     gpu: &'g Gpu,
     pub shape: EngineShape,
     layout: DeviceLayout,
@@ -201,7 +201,7 @@ pub struct Engine<'g> {
     probes: Vec<(String, View)>,
 }
 
-impl<'g> Engine<'g> {
+impl<'g> BatchEngine<'g> {
     /// Allocates every buffer and records every dispatch for `shape.models` models. `series` is the raw
     /// feature matrix `[rows][features]` and `target` the raw target column, uploaded once.
     pub fn new(
@@ -211,7 +211,7 @@ impl<'g> Engine<'g> {
         optim: &Optim,
         tiles: &Tiles,
         (series, target): (&[f32], &[f32]),
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         let limit = max_models_per_engine(gpu, layout, shape.batch, shape.lookback);
         if shape.models == 0 || shape.models > limit || super::fault::injected("alloc") {
             return Err(GpuError::TooLarge(format!(
@@ -253,7 +253,7 @@ impl<'g> Engine<'g> {
         optim: &Optim,
         tiles: &Tiles,
         (series, target): (&[f32], &[f32]),
-    ) -> Result<Engine<'g>, GpuError> {
+    ) -> Result<BatchEngine<'g>, GpuError> {
         let kernels = Kernels::build(gpu)?;
         let dl = DeviceLayout::new(layout);
         let (m, b, t, f) = (shape.models, shape.batch, shape.lookback, shape.features);
@@ -353,7 +353,7 @@ impl<'g> Engine<'g> {
                 width: 1,
             },
         ));
-        Ok(Engine {
+        Ok(BatchEngine {
             gpu,
             layout: dl,
             common,
@@ -455,7 +455,7 @@ fn build_layers(ctx: &Ctx, layout: &ParamLayout) -> Result<Layers, GpuError> {
     })
 }
 
-impl Engine<'_> {
+impl BatchEngine<'_> {
     pub fn layout(&self) -> &DeviceLayout {
         &self.layout
     }
@@ -666,7 +666,7 @@ impl Engine<'_> {
         Ok((self.layout.unpack(&m), self.layout.unpack(&v)))
     }
 
-    /// Continues model `model` from a carried state instead of a fresh one (after [`Engine::load_models`]):
+    /// Continues model `model` from a carried state instead of a fresh one (after [`BatchEngine::load_models`]):
     /// Adam moments (Keras layout), step count, epochs run so far and early stopping's best validation
     /// loss, which the next fit compares with when it carries the best.
     pub fn load_carried(&mut self, model: usize, carried: &Carried) -> Result<(), GpuError> {

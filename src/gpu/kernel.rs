@@ -5,11 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use super::context::{Gpu, GpuError};
+use super::pipeline_cache::CompiledFamily;
 use super::tiles::Product;
-
-/// The largest fixed `@workgroup_size` in the shaders (batch.wgsl `gather`; the other element-wise
-/// kernels use 64): a device must allow this many invocations, and this many along x.
-pub const FIXED_WORKGROUP_INVOCATIONS: u32 = 256;
 
 /// What sits at each binding number of a family's group 0.
 #[derive(Clone, Copy, Debug)]
@@ -19,14 +16,11 @@ pub enum Slot {
     ReadWrite,
 }
 
-/// A compiled WGSL module and the pipelines made from it so far.
+/// A kernel family: its name and its compiled module, layouts and pipelines.
 #[derive(Clone)]
 pub struct Family {
     pub name: &'static str,
-    pub layout: wgpu::BindGroupLayout,
-    module: wgpu::ShaderModule,
-    pipeline_layout: wgpu::PipelineLayout,
-    pipelines: Arc<Mutex<Vec<(String, wgpu::ComputePipeline)>>>,
+    compiled: CompiledFamily,
 }
 
 impl Family {
@@ -37,28 +31,17 @@ impl Family {
         source: String,
         slots: &[Slot],
     ) -> Result<Family, GpuError> {
-        // A poisoned lock only means another thread panicked mid-insert; the list itself is still valid.
-        let cached = {
-            let families = gpu.families.lock().unwrap_or_else(|e| e.into_inner());
-            families
-                .iter()
-                .find(|(n, s, _)| n == name && *s == source)
-                .map(|(_, _, f)| f.clone())
-        };
-        if let Some(family) = cached {
-            return Ok(family);
+        if let Some(compiled) = gpu.families.get(name, &source) {
+            return Ok(Family { name, compiled });
         }
-        let family = gpu.checked(&format!("compiling the `{name}` kernels"), || {
+        let compiled = gpu.checked(&format!("compiling the `{name}` kernels"), || {
             Self::compile(gpu, name, &source, slots)
         })?;
-        gpu.families
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((name.to_string(), source, family.clone()));
-        Ok(family)
+        gpu.families.insert(name, source, compiled.clone());
+        Ok(Family { name, compiled })
     }
 
-    fn compile(gpu: &Gpu, name: &'static str, source: &str, slots: &[Slot]) -> Family {
+    fn compile(gpu: &Gpu, name: &'static str, source: &str, slots: &[Slot]) -> CompiledFamily {
         let module = gpu.shader_module(name, source);
         let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
             .iter()
@@ -91,10 +74,9 @@ impl Family {
                 bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             });
-        Family {
-            name,
-            layout,
+        CompiledFamily {
             module,
+            layout,
             pipeline_layout,
             pipelines: Arc::new(Mutex::new(Vec::new())),
         }
@@ -108,7 +90,11 @@ impl Family {
         constants: &[(&'static str, f64)],
     ) -> Result<wgpu::ComputePipeline, GpuError> {
         let key = format!("{entry}{constants:?}");
-        let mut pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pipelines = self
+            .compiled
+            .pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((_, p)) = pipelines.iter().find(|(k, _)| *k == key) {
             return Ok(p.clone());
         }
@@ -118,8 +104,8 @@ impl Family {
                 gpu.device
                     .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                         label: Some(entry),
-                        layout: Some(&self.pipeline_layout),
-                        module: &self.module,
+                        layout: Some(&self.compiled.pipeline_layout),
+                        module: &self.compiled.module,
                         entry_point: Some(entry),
                         compilation_options: wgpu::PipelineCompilationOptions {
                             constants,
@@ -146,7 +132,7 @@ impl Family {
             .collect();
         gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(self.name),
-            layout: &self.layout,
+            layout: &self.compiled.layout,
             entries: &entries,
         })
     }

@@ -1,9 +1,10 @@
 //! The GPU backend: every training kernel a WGSL compute shader run through wgpu.
 //!
-//! - [`context`]: adapter choice and the device, opened with the adapter's limits or the WebGPU defaults;
-//!   readback.
+//! - [`adapters`]: adapter choice, and opening one with the adapter's limits or the WebGPU defaults
+//!   where they cover the engine's needs; [`context`]: the open device, its buffers and readback.
 //! - [`shaders`]: the embedded WGSL sources and the module each family compiles.
-//! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches.
+//! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches;
+//!   [`pipeline_cache`]: the families compiled on a device, reused by every engine of a run.
 //! - [`kernels`]: one module per kernel family: its launch builder and its standalone check.
 //! - [`shader_structs`]: the Rust mirrors of the WGSL structs; [`bindings`]: each family's bindings,
 //!   declared once for the bind-group layout, the bind group and tests/shader_interface.rs.
@@ -18,6 +19,7 @@
 //! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
 //!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
 
+pub mod adapters;
 pub mod bindings;
 pub mod check;
 pub use crate::compare;
@@ -28,6 +30,7 @@ pub mod fault;
 pub mod kernel;
 pub mod kernels;
 pub mod layers;
+pub mod pipeline_cache;
 pub mod plan;
 pub mod profile;
 pub mod shader_structs;
@@ -37,5 +40,6 @@ pub mod tune;
 pub mod variants;
 pub mod yardstick;
 
-pub use context::{list_adapters, AdapterSummary, Gpu, GpuError, LimitSet};
-pub use engine::{Engine, EngineShape, ModelSetup, Optim};
+pub use adapters::list_adapters;
+pub use context::{AdapterSummary, Gpu, GpuError, LimitSet};
+pub use engine::{BatchEngine, EngineShape, ModelSetup, Optim};

@@ -6,8 +6,8 @@
 use super::context::{Gpu, LimitSet};
 use super::device_layout::DeviceLayout;
 use super::engine::{largest_per_model, max_models};
-use super::kernel::FIXED_WORKGROUP_INVOCATIONS;
 use super::kernels;
+use super::shaders::FIXED_WORKGROUP_INVOCATIONS;
 use super::tiles::{Product, Tile, Tiles};
 use crate::model::{LayerPlan, ParamLayout};
 

@@ -19,6 +19,10 @@ pub const ADAM: &str = include_str!("../../shaders/adam.wgsl");
 pub const EARLY_STOP: &str = include_str!("../../shaders/early_stop.wgsl");
 pub const YARDSTICKS: &str = include_str!("../../shaders/yardsticks.wgsl");
 
+/// The largest fixed `@workgroup_size` in the shaders (batch.wgsl `gather`; the other element-wise
+/// kernels use 64): a device must allow this many invocations, and this many along x.
+pub const FIXED_WORKGROUP_INVOCATIONS: u32 = 256;
+
 /// The given sources, in order, as one module.
 pub fn assemble(parts: &[&str]) -> String {
     parts.join("\n")

@@ -353,7 +353,7 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
             // workgroup has room (the invocations every device the engine opens allows; [`fit`] checks
             // the device's own limits).
             let wgx = (cols4 as u32).max(1);
-            let wgy = div(rows, 4).min((super::kernel::FIXED_WORKGROUP_INVOCATIONS / wgx).max(1));
+            let wgy = div(rows, 4).min((super::shaders::FIXED_WORKGROUP_INVOCATIONS / wgx).max(1));
             // U on chip for the whole time loop wherever it fits ([`fit`] turns it off where not).
             Tile {
                 rows: div(rows, wgy as usize),

@@ -182,7 +182,7 @@ fn time(gpu: &Gpu, launch: &Launch, rounds: usize) -> Result<f64, GpuError> {
 }
 
 /// The distinct products of one training step of `engine`, in step order: what `tune` times.
-pub fn step_products(engine: &super::engine::Engine) -> Vec<Product> {
+pub fn step_products(engine: &super::engine::BatchEngine) -> Vec<Product> {
     let mut out: Vec<Product> = Vec::new();
     for l in engine.step_launches() {
         if let Some((p, _)) = l.cost.product {

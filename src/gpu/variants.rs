@@ -75,7 +75,7 @@ pub fn catalog() -> Vec<(String, Vec<Product>)> {
         out.push((name, products));
     };
     model("main job".into(), DEFAULT_LAYERS, 5, 10, 60);
-    let small = super::check::Problem::small();
+    let small = crate::check_problem::Problem::small();
     model(
         "check's fixed problem".into(),
         &small.layout.spec.to_spec_string(),

@@ -7,12 +7,12 @@
 //! - [`loss`]: mean squared error and its gradient.
 //! - [`adam`]: the Keras 3 Adam update.
 //! - [`network`]: the whole stack of a [`crate::model::ParamLayout`], forward and backward.
-//! - [`fit`]: Keras `model.fit` with early stopping, and `predict`.
+//! - [`train_loop`]: Keras `model.fit` with early stopping, and `predict`.
 
 pub mod adam;
 pub mod dense;
 pub mod dropout;
-pub mod fit;
 pub mod loss;
 pub mod lstm;
 pub mod network;
+pub mod train_loop;

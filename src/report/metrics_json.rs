@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::data::{SourceFormat, WindowKind};
 use crate::metrics::{Describe, Regression};
-use crate::train::backend::Engine;
 use crate::train::protocol::{Protocol, ScalerMode, Spread};
+use crate::train::Engine;
 
 /// The whole evaluation; serialised as `metrics.json`. Keys, top level: `run`, `table1`, `describe`,
 /// `pooled`, `forecast`, `splits`. The per-epoch history and the individual predictions are not in the

@@ -26,42 +26,6 @@ pub enum Backend {
     Reference,
 }
 
-/// The engine that trained a model, as metrics.json and run.json name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    Cpu,
-    Gpu,
-    Reference,
-}
-
-impl std::fmt::Display for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Engine::Cpu => "cpu",
-            Engine::Gpu => "gpu",
-            Engine::Reference => "reference",
-        })
-    }
-}
-
-/// Who trained a run's models: the engines (several for shards merged from different machines) and
-/// how the backend described itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainedBy {
-    pub engines: Vec<Engine>,
-    pub description: String,
-}
-
-impl TrainedBy {
-    pub fn of(trainer: &dyn Trainer) -> TrainedBy {
-        TrainedBy {
-            engines: vec![trainer.engine()],
-            description: trainer.describe(),
-        }
-    }
-}
-
 /// What to open, decided before anything is opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {

@@ -1,17 +1,14 @@
 //! The CPU engine as a training backend: one worker per core, each with one [`Network`] allocated once
-//! and reused for every model it takes from a shared queue (models differ in cost: expanding windows,
-//! early stops), so all cores stay busy until the last model.
+//! and reused for every model it takes from the shared queue of [`super::job_loop`] (models differ in
+//! cost: expanding windows, early stops), so all cores stay busy until the last model.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
+use super::job_loop::{fit_jobs, fit_splits, on_all_cores};
 use super::{
-    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
-    SplitHook, Trainer,
+    FitJob, FitOutcome, PredictJob, ProgressFn, RawData, Scaling, SequenceState, SplitHook, Trainer,
 };
-use crate::cpu::fit::{fit_from_best, predict, ModelState, Scratch, Series};
 use crate::cpu::network::Network;
 use crate::cpu::simd::{isa, Isa};
+use crate::cpu::train_loop::{fit_from_best, predict, CpuModel, CpuSeries, Scratch};
 use crate::fit::{FitReport, Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
@@ -39,37 +36,9 @@ impl Default for CpuTrainer {
     }
 }
 
-/// Runs `work(worker buffers, item)` for every item on every core, results in item order.
-fn on_all_cores<T: Send, S>(
-    items: usize,
-    make: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, usize) -> T + Sync,
-) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..items).map(|_| None).collect());
-    let workers = rayon::current_num_threads().min(items).max(1);
-    rayon::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|_| {
-                let mut state = make();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items {
-                        break;
-                    }
-                    let out = work(&mut state, i);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    results.into_iter().flatten().collect()
-}
-
 impl Trainer for CpuTrainer {
-    fn engine(&self) -> super::backend::Engine {
-        super::backend::Engine::Cpu
+    fn engine(&self) -> super::Engine {
+        super::Engine::Cpu
     }
 
     fn describe(&self) -> String {
@@ -94,46 +63,37 @@ impl Trainer for CpuTrainer {
         jobs: &[FitJob],
         progress: ProgressFn,
     ) -> anyhow::Result<Vec<FitOutcome>> {
-        let done = AtomicUsize::new(0);
         let make = || {
             (
                 self.network(layout, raw.lookback, hyper.batch_size),
                 Scratch::default(),
             )
         };
-        let outcomes = on_all_cores(jobs.len(), make, |(net, scratch), i| {
-            let job = &jobs[i];
+        let fit_one = |(net, scratch): &mut (Network, Scratch), job: &FitJob| {
             let (scaled, windows) = job.local_series(raw);
-            let series = Series::new(&scaled);
-            let mut state = ModelState::new(&job.init);
+            let series = CpuSeries::new(&scaled);
+            let mut model = CpuModel::new(&job.init);
             let mut best = f64::INFINITY;
             let report = fit_from_best(
                 net,
                 &job.hyper(hyper),
                 job.model_id,
-                &mut state,
+                &mut model,
                 &series,
                 windows,
                 &mut best,
                 scratch,
             );
-            let train_pred = predict(net, &state.params, &series, windows.train, scratch);
-            let val_pred = predict(net, &state.params, &series, windows.val, scratch);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Progress {
-                stage: "models",
-                done: n,
-                total: jobs.len(),
-                val_loss: report.history.get(report.best_epoch).map(|h| h.val),
-            });
+            let train_pred = predict(net, &model.params, &series, windows.train, scratch);
+            let val_pred = predict(net, &model.params, &series, windows.val, scratch);
             FitOutcome {
                 report,
-                params: state.params.iter().map(|&v| f64::from(v)).collect(),
+                params: model.params.iter().map(|&v| f64::from(v)).collect(),
                 train_pred,
                 val_pred,
             }
-        });
-        Ok(outcomes)
+        };
+        Ok(fit_jobs(jobs, make, fit_one, progress))
     }
 
     fn fit_sequence(
@@ -147,54 +107,39 @@ impl Trainer for CpuTrainer {
         progress: ProgressFn,
         after_split: SplitHook,
     ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        let series = Series::new(&scaling.apply(raw));
+        let series = CpuSeries::new(&scaling.apply(raw));
         let mut net = self.network(layout, raw.lookback, hyper.batch_size);
         let mut scratch = Scratch::default();
         // f32 → f64 → f32 is exact, so a state saved and loaded again continues bit for bit.
         let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        let mut state = ModelState::new(&start.params);
-        state.adam.m = f32s(&start.adam_m);
-        state.adam.v = f32s(&start.adam_v);
-        state.adam.t = start.adam_t;
-        state.epoch_serial = start.epoch_serial;
-        // One early-stopping reference for every split, as the reference backend (Keras < 3.7).
+        let mut model = CpuModel::new(&start.params);
+        model.adam.m = f32s(&start.adam_m);
+        model.adam.v = f32s(&start.adam_v);
+        model.adam.t = start.adam_t;
+        model.epoch_serial = start.epoch_serial;
+        let fit = |model: &mut CpuModel, w: SplitWindows, best: &mut f64| {
+            fit_from_best(&mut net, hyper, 0, model, &series, w, best, &mut scratch)
+        };
+        let snapshot = |model: &CpuModel, best: f64| SequenceState {
+            params: f64s(&model.params),
+            adam_m: f64s(&model.adam.m),
+            adam_v: f64s(&model.adam.v),
+            adam_t: model.adam.t,
+            epoch_serial: model.epoch_serial,
+            best,
+        };
         let mut best = start.best;
-        let mut reports = Vec::with_capacity(windows.len());
-        for (i, &w) in windows.iter().enumerate() {
-            let report = fit_from_best(
-                &mut net,
-                hyper,
-                0,
-                &mut state,
-                &series,
-                w,
-                &mut best,
-                &mut scratch,
-            );
-            progress(Progress {
-                stage: "splits",
-                done: i + 1,
-                total: windows.len(),
-                val_loss: report.history.last().map(|h| h.val),
-            });
-            let snapshot = || -> anyhow::Result<SequenceState> {
-                Ok(SequenceState {
-                    params: f64s(&state.params),
-                    adam_m: f64s(&state.adam.m),
-                    adam_v: f64s(&state.adam.v),
-                    adam_t: state.adam.t,
-                    epoch_serial: state.epoch_serial,
-                    best,
-                })
-            };
-            let stop = after_split(i, &report, Some(&snapshot))?;
-            reports.push(report);
-            if stop {
-                break;
-            }
-        }
-        Ok((reports, f64s(&state.params)))
+        let reports = fit_splits(
+            &mut model,
+            &mut best,
+            windows,
+            progress,
+            after_split,
+            fit,
+            snapshot,
+        )?;
+        Ok((reports, f64s(&model.params)))
     }
 
     fn predict_many(
@@ -208,7 +153,7 @@ impl Trainer for CpuTrainer {
         let make = || (self.network(layout, raw.lookback, 1), Scratch::default());
         Ok(on_all_cores(jobs.len(), make, |(net, scratch), i| {
             let job = &jobs[i];
-            let series = Series::new(&job.scaling.apply(raw));
+            let series = CpuSeries::new(&job.scaling.apply(raw));
             (
                 predict(net, &params, &series, job.windows.train, scratch),
                 predict(net, &params, &series, job.windows.val, scratch),

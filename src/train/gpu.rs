@@ -6,7 +6,9 @@ use super::{
     SplitHook, Trainer,
 };
 use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
-use crate::gpu::engine::{max_models_per_engine, Carried, Engine, EngineShape, ModelSetup, Optim};
+use crate::gpu::engine::{
+    max_models_per_engine, BatchEngine, Carried, EngineShape, ModelSetup, Optim,
+};
 use crate::gpu::tiles::Tiles;
 use crate::gpu::{AdapterSummary, Gpu, GpuError, LimitSet};
 use crate::model::ParamLayout;
@@ -72,7 +74,7 @@ impl GpuTrainer {
         layout: &ParamLayout,
         hyper: &Hyper,
         chunk: &Chunk,
-    ) -> Result<Engine<'_>, GpuError> {
+    ) -> Result<BatchEngine<'_>, GpuError> {
         let max_train_len = chunk.windows.iter().map(|w| w.train.len).max().unwrap_or(1);
         let max_val_len = chunk.windows.iter().map(|w| w.val.len).max().unwrap_or(1);
         let shape = EngineShape {
@@ -84,7 +86,7 @@ impl GpuTrainer {
             max_eval_len: max_train_len.max(max_val_len),
             epochs: hyper.epochs,
         };
-        let mut engine = Engine::new(
+        let mut engine = BatchEngine::new(
             &self.gpu,
             layout,
             shape,
@@ -115,7 +117,7 @@ type WindowPredictions = Vec<(Vec<f64>, Vec<f64>)>;
 
 /// Predictions of every model of an engine on its training and validation windows.
 fn window_predictions(
-    engine: &mut Engine,
+    engine: &mut BatchEngine,
     windows: &[SplitWindows],
 ) -> Result<WindowPredictions, GpuError> {
     let stride = engine.shape.max_eval_len;
@@ -160,8 +162,8 @@ fn report_of(
 }
 
 impl Trainer for GpuTrainer {
-    fn engine(&self) -> super::backend::Engine {
-        super::backend::Engine::Gpu
+    fn engine(&self) -> super::Engine {
+        super::Engine::Gpu
     }
 
     fn describe(&self) -> String {

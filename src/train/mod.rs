@@ -5,9 +5,11 @@
 pub mod backend;
 pub mod cpu;
 pub mod gpu;
+pub mod job_loop;
 pub mod multi_gpu;
 pub mod protocol;
 pub mod reference;
+pub mod run_types;
 pub mod walk_forward;
 
 use crate::data::MinMax;
@@ -217,13 +219,49 @@ pub type StateFn<'a> = &'a dyn Fn() -> anyhow::Result<SequenceState>;
 pub type SplitHook<'a> =
     &'a mut dyn FnMut(usize, &FitReport, Option<StateFn>) -> anyhow::Result<bool>;
 
+/// The engine that trained a model, as metrics.json and run.json name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Cpu,
+    Gpu,
+    Reference,
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Engine::Cpu => "cpu",
+            Engine::Gpu => "gpu",
+            Engine::Reference => "reference",
+        })
+    }
+}
+
+/// Who trained a run's models: the engines (several for shards merged from different machines) and
+/// how the backend described itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainedBy {
+    pub engines: Vec<Engine>,
+    pub description: String,
+}
+
+impl TrainedBy {
+    pub fn of(trainer: &dyn Trainer) -> TrainedBy {
+        TrainedBy {
+            engines: vec![trainer.engine()],
+            description: trainer.describe(),
+        }
+    }
+}
+
 /// A training backend.
 pub trait Trainer {
     /// Human-readable backend description (for reports): "cpu (2 threads)" or the adapter.
     fn describe(&self) -> String;
 
     /// Which engine this is.
-    fn engine(&self) -> backend::Engine;
+    fn engine(&self) -> Engine;
 
     /// How many walk-forward models to hand to [`Trainer::fit_many`] at a time: the unit of work a run
     /// saves (and that an interrupted run loses at most). Big enough to keep the backend busy.

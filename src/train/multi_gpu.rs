@@ -5,10 +5,9 @@
 
 use std::sync::Mutex;
 
-use super::backend::Engine;
 use super::gpu::GpuTrainer;
 use super::{
-    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
+    Engine, FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
     SplitHook, Trainer,
 };
 use crate::fit::{FitReport, Hyper, SplitWindows};

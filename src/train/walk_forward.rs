@@ -13,11 +13,11 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 
-use super::backend::TrainedBy;
-use super::protocol::{
+use super::run_types::{
     diverged, forecast, raw_data, series_splits, targets, Interrupted, Journal, KeptModel,
     PanelResult, RunResult, RunSpec, ScalerMode, SeriesResult, SplitOutcome, Spread,
 };
+use super::TrainedBy;
 use super::{FitJob, FitOutcome, Progress, ProgressFn, RawData, Scaling, Trainer};
 use crate::data::{scaler_rows, NamedSeries, Split};
 use crate::fit::{SplitWindows, Window};

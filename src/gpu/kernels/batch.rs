@@ -10,12 +10,12 @@ use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
 use crate::reference;
-use crate::reference::fit::gather_batch;
+use crate::reference::train_loop::gather_batch;
 use crate::rng;
 
 pub const CPU_TWIN: &str = twin!(
     rng::shuffle,
-    reference::fit::gather_batch,
+    reference::train_loop::gather_batch,
     AdamConfig::step_size
 );
 
@@ -92,7 +92,7 @@ impl Batch<'_> {
                 bg,
                 grid_1d(
                     (models * elements) as u64,
-                    crate::gpu::kernel::FIXED_WORKGROUP_INVOCATIONS,
+                    crate::gpu::shaders::FIXED_WORKGROUP_INVOCATIONS,
                     max,
                 ),
             )?

@@ -8,9 +8,9 @@ use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Launch};
 use crate::gpu::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
 use crate::reference;
-use crate::reference::fit::EarlyStopping;
+use crate::reference::train_loop::EarlyStopping;
 
-pub const CPU_TWIN: &str = twin!(reference::fit::EarlyStopping::end_epoch);
+pub const CPU_TWIN: &str = twin!(reference::train_loop::EarlyStopping::end_epoch);
 
 bindings! {
     /// shaders/early_stop.wgsl's bindings.

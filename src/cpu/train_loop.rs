@@ -1,5 +1,5 @@
 //! `model.fit` with early stopping and `predict` on the CPU engine: the reference's rules
-//! ([`crate::reference::fit`], whose [`EarlyStopping`] this shares) and RNG streams (shuffles, dropout
+//! ([`crate::reference::train_loop`], whose [`EarlyStopping`] this shares) and RNG streams (shuffles, dropout
 //! keys), in f32 on a [`Network`] whose buffers are reused for every model a worker trains.
 
 use super::adam::{adam_step, Moments};
@@ -7,21 +7,21 @@ use super::loss::{mse, mse_and_grad};
 use super::network::Network;
 use crate::fit::{EpochLoss, FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::reference::dropout::DropoutKey;
-use crate::reference::fit::EarlyStopping;
+use crate::reference::train_loop::EarlyStopping;
 use crate::rng::shuffle_into;
 
-/// The scaled series in f32, as the engine reads it.
+/// The scaled series in f32, as the CPU engine reads it (the f64 [`ScaledSeries`] converted once).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Series {
+pub struct CpuSeries {
     pub x: Vec<f32>,
     pub y: Vec<f32>,
     pub features: usize,
     pub lookback: usize,
 }
 
-impl Series {
-    pub fn new(s: &ScaledSeries) -> Series {
-        Series {
+impl CpuSeries {
+    pub fn new(s: &ScaledSeries) -> CpuSeries {
+        CpuSeries {
             x: s.x.iter().map(|&v| v as f32).collect(),
             y: s.y.iter().map(|&v| v as f32).collect(),
             features: s.features,
@@ -30,17 +30,18 @@ impl Series {
     }
 }
 
-/// One model's weights, Adam state and epoch count (what carries over between fits).
+/// One model in training on the CPU engine, in f32: its weights, Adam state and epoch count (what
+/// carries over between fits).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelState {
+pub struct CpuModel {
     pub params: Vec<f32>,
     pub adam: Moments,
     pub epoch_serial: u32,
 }
 
-impl ModelState {
-    pub fn new(init: &[f64]) -> ModelState {
-        ModelState {
+impl CpuModel {
+    pub fn new(init: &[f64]) -> CpuModel {
+        CpuModel {
             params: init.iter().map(|&v| v as f32).collect(),
             adam: Moments::new(init.len()),
             epoch_serial: 0,
@@ -61,7 +62,7 @@ pub struct Scratch {
 }
 
 /// Gathers `samples` (absolute sample indices) into the network's input rows and their targets.
-fn gather(net: &mut Network, series: &Series, samples: &[usize], targets: &mut Vec<f32>) {
+fn gather(net: &mut Network, series: &CpuSeries, samples: &[usize], targets: &mut Vec<f32>) {
     let f = series.features;
     let (input, at) = net.input_mut();
     targets.clear();
@@ -78,7 +79,7 @@ fn gather(net: &mut Network, series: &Series, samples: &[usize], targets: &mut V
 pub fn predict_into(
     net: &mut Network,
     params: &[f32],
-    series: &Series,
+    series: &CpuSeries,
     window: Window,
     scratch: &mut Scratch,
 ) {
@@ -100,7 +101,7 @@ pub fn predict_into(
 pub fn predict(
     net: &mut Network,
     params: &[f32],
-    series: &Series,
+    series: &CpuSeries,
     window: Window,
     scratch: &mut Scratch,
 ) -> Vec<f64> {
@@ -113,8 +114,8 @@ fn train_epoch(
     net: &mut Network,
     hyper: &Hyper,
     model: u32,
-    state: &mut ModelState,
-    series: &Series,
+    state: &mut CpuModel,
+    series: &CpuSeries,
     train: Window,
     scratch: &mut Scratch,
 ) -> f64 {
@@ -145,8 +146,8 @@ pub fn train_step(
     net: &mut Network,
     hyper: &Hyper,
     model: u32,
-    state: &mut ModelState,
-    series: &Series,
+    state: &mut CpuModel,
+    series: &CpuSeries,
     scratch: &mut Scratch,
 ) -> f64 {
     let rows = scratch.samples.len();
@@ -172,14 +173,14 @@ pub fn train_step(
 }
 
 /// `model.fit` from the early-stopping reference `best` (updated in place), as
-/// [`crate::reference::fit::fit_from_best`].
+/// [`crate::reference::train_loop::fit_from_best`].
 #[allow(clippy::too_many_arguments)]
 pub fn fit_from_best(
     net: &mut Network,
     hyper: &Hyper,
     model: u32,
-    state: &mut ModelState,
-    series: &Series,
+    state: &mut CpuModel,
+    series: &CpuSeries,
     windows: SplitWindows,
     best: &mut f64,
     scratch: &mut Scratch,

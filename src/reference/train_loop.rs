@@ -26,19 +26,20 @@ use crate::fit::{EpochLoss, FitReport, Hyper, ScaledSeries, SplitWindows, Window
 use crate::model::{init_params, ParamLayout};
 use crate::rng::shuffle;
 
-/// Everything that carries over between `fit` calls of one model (the seed protocol's warm start).
+/// One model in training on the reference, in f64: its weights, Adam state and epoch count, everything
+/// that carries over between `fit` calls (the seed protocol's warm start).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelState {
+pub struct ReferenceModel {
     pub params: Vec<f64>,
     pub adam: AdamState,
     /// Number of epochs this model has run so far, across all fits (selects the shuffle stream).
     pub epoch_serial: u32,
 }
 
-impl ModelState {
+impl ReferenceModel {
     /// Fresh model: seeded Keras-default weights, zero Adam moments, no epochs run.
-    pub fn new(layout: &ParamLayout, seed: u64, model: u32) -> ModelState {
-        ModelState {
+    pub fn new(layout: &ParamLayout, seed: u64, model: u32) -> ReferenceModel {
+        ReferenceModel {
             params: init_params(layout, seed, model),
             adam: AdamState::new(layout.total),
             epoch_serial: 0,
@@ -157,7 +158,7 @@ fn targets(series: &ScaledSeries, window: Window) -> Vec<f64> {
 fn check_fit_inputs(
     layout: &ParamLayout,
     hyper: &Hyper,
-    state: &ModelState,
+    state: &ReferenceModel,
     series: &ScaledSeries,
     windows: SplitWindows,
 ) {
@@ -198,7 +199,7 @@ pub fn fit(
     layout: &ParamLayout,
     hyper: &Hyper,
     model: u32,
-    state: &mut ModelState,
+    state: &mut ReferenceModel,
     series: &ScaledSeries,
     windows: SplitWindows,
 ) -> FitReport {
@@ -221,7 +222,7 @@ pub fn fit_from_best(
     layout: &ParamLayout,
     hyper: &Hyper,
     model: u32,
-    state: &mut ModelState,
+    state: &mut ReferenceModel,
     series: &ScaledSeries,
     windows: SplitWindows,
     best: &mut f64,
