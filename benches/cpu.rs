@@ -18,7 +18,7 @@ use gpulstm::cpu::train_loop::{train_step, CpuModel, CpuSeries, Scratch};
 use gpulstm::cpu::yardstick::{
     fma_peak, fma_peak_flops, products_flops, step_products, ProductBuffers, StepProduct,
 };
-use gpulstm::fit::{AdamConfig, Hyper};
+use gpulstm::fit::{AdamConfig, EarlyStopRule, Hyper};
 use gpulstm::gpu::profile::median;
 use gpulstm::model::{init_params, ModelSpec, ParamLayout, DEFAULT_LAYERS};
 use std::time::Instant;
@@ -156,6 +156,7 @@ fn main() {
         patience: 5,
         adam: AdamConfig::default(),
         seed: 42,
+        stopping: EarlyStopRule::Keras37,
     };
     let series = series();
     let most = counts.iter().copied().max().unwrap_or(1);

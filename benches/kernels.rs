@@ -47,6 +47,7 @@ fn engines<'g>(
     let optim = Optim {
         adam: AdamConfig::default(),
         patience: 5,
+        stopping: gpulstm::fit::EarlyStopRule::Keras37,
     };
     let scaler: Vec<f32> = (0..=F).flat_map(|_| [90.0f32, 1.0 / 20.0]).collect();
     let mut out = Vec::new();

@@ -91,7 +91,9 @@ fn save_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
 }
 
-// End of a fit: restore the best weights (Keras 3 restores them whether or not it stopped early).
+// End of a fit: restore the best weights. Keras 3 restores them whether or not it stopped early; tf.keras 2
+// only when the patience ran out (cfg.restore_without_stop = 0), leaving a fit that ran all its epochs with
+// its last epoch's weights.
 @compute @workgroup_size(64)
 fn restore_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let idx = gid.x + gid.y * nwg.x * 64u;
@@ -99,7 +101,8 @@ fn restore_best(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (idx >= cfg.models * per_model) {
         return;
     }
-    if (states[idx / per_model].has_best == 1u) {
+    let s = states[idx / per_model];
+    if (s.has_best == 1u && (s.stopped_early == 1u || cfg.restore_without_stop == 1u)) {
         params[idx] = best[idx];
     }
 }

@@ -40,7 +40,7 @@ struct RunConfig {
     eval_stride: u32,   // per-model length of the evaluation-prediction buffer
     max_epochs: u32,
     patience: u32,
-    pad3: u32,
+    restore_without_stop: u32, // 1: restore_best restores every model; 0 (tf.keras 2): only those that stopped early
     pad4: u32,
     beta1: f32,
     beta2: f32,

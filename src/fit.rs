@@ -34,6 +34,72 @@ impl Default for AdamConfig {
     }
 }
 
+/// Which Keras `EarlyStopping(monitor="val_loss", restore_best_weights=True)` a fit follows. They differ
+/// in two places only, both visible when one callback object is handed to several `fit` calls (the seed
+/// protocol) or when a fit runs all its epochs:
+///
+/// | rule | `on_train_begin` resets `best` | weights restored |
+/// |---|---|---|
+/// | `Keras36` | no: set once, in `_set_monitor_op` | `on_train_end`, stopped or not |
+/// | `Keras37` | yes (keras-team/keras PR #20533) | `on_train_end`, stopped or not |
+/// | `TfKeras2` | yes | only inside `on_epoch_end`, when patience runs out |
+///
+/// Sources: `keras/src/callbacks/early_stopping.py` of Keras 3.0–3.6 (`_set_monitor_op` sets `self.best`,
+/// `on_train_begin` resets `wait`, `stopped_epoch`, `best_weights` and `best_epoch` only) and of Keras 3.7
+/// (`on_train_begin` also sets `best` to ±inf); `keras/callbacks.py` of tf.keras 2.x (TensorFlow ≤ 2.15:
+/// `on_train_begin` resets `best`; `set_weights(self.best_weights)` sits in `on_epoch_end` after
+/// `stop_training = True`; `on_train_end` only prints). In all three `on_epoch_end` keeps the first
+/// epoch's weights when none are kept yet, improves on a strictly lower loss (min_delta 0) and stops once
+/// `wait ≥ patience` after the first epoch; [`crate::reference::train_loop::EarlyStopping`] is that machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum EarlyStopRule {
+    #[serde(rename = "keras-3.6")]
+    Keras36,
+    #[serde(rename = "keras-3.7")]
+    Keras37,
+    #[serde(rename = "tf-keras-2")]
+    TfKeras2,
+}
+
+impl EarlyStopRule {
+    /// The best validation loss of earlier fits of the same callback carries into the next fit.
+    pub fn carries_best(self) -> bool {
+        self == EarlyStopRule::Keras36
+    }
+
+    /// The kept weights replace the last epoch's at the end of a fit that ran all its epochs.
+    pub fn restores_without_stop(self) -> bool {
+        self != EarlyStopRule::TfKeras2
+    }
+
+    /// The epoch whose weights a fit ends with: the kept (best) epoch when they are restored, else the last.
+    pub fn kept_epoch(self, best_epoch: usize, epochs_run: usize, stopped_early: bool) -> usize {
+        if stopped_early || self.restores_without_stop() {
+            best_epoch
+        } else {
+            epochs_run.saturating_sub(1)
+        }
+    }
+
+    /// The name users pass to `--early-stopping` and run.json records.
+    pub fn name(self) -> &'static str {
+        match self {
+            EarlyStopRule::Keras36 => "keras-3.6",
+            EarlyStopRule::Keras37 => "keras-3.7",
+            EarlyStopRule::TfKeras2 => "tf-keras-2",
+        }
+    }
+
+    /// Which releases behave so, for the report.
+    pub fn releases(self) -> &'static str {
+        match self {
+            EarlyStopRule::Keras36 => "Keras 3.0 to 3.6",
+            EarlyStopRule::Keras37 => "Keras 3.7 and later",
+            EarlyStopRule::TfKeras2 => "tf.keras 2.x (TensorFlow 2.15 and earlier)",
+        }
+    }
+}
+
 /// Training hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hyper {
@@ -42,6 +108,8 @@ pub struct Hyper {
     pub patience: usize,
     pub adam: AdamConfig,
     pub seed: u64,
+    /// What early stopping carries between fits and restores at their end.
+    pub stopping: EarlyStopRule,
 }
 
 /// `train`'s defaults (the report's settings; `--epochs`, `--batch-size`, `--patience`, `--seed`).
@@ -60,6 +128,7 @@ impl Default for Hyper {
             patience: Self::DEFAULT_PATIENCE,
             adam: AdamConfig::default(),
             seed: Self::DEFAULT_SEED,
+            stopping: EarlyStopRule::Keras37,
         }
     }
 }
@@ -128,7 +197,8 @@ impl EpochLoss {
 pub struct FitReport {
     /// One entry per epoch run.
     pub history: Vec<EpochLoss>,
-    /// 0-based epoch whose end-of-epoch weights were restored.
+    /// 0-based epoch whose end-of-epoch weights the model ends with: the best one it restored, or the
+    /// last one where the rule does not restore ([`EarlyStopRule::kept_epoch`]).
     pub best_epoch: usize,
     /// The patience rule fired (possibly on the last allowed epoch).
     pub stopped_early: bool,

@@ -8,6 +8,7 @@ use common::runs::{compare, spec};
 use gpulstm::cpu::check::run_all;
 use gpulstm::cpu::simd::Isa;
 use gpulstm::data::{load_sample, LoadOptions, WindowKind};
+use gpulstm::fit::EarlyStopRule;
 use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::reference::ReferenceTrainer;
 use gpulstm::train::{run, Protocol, RunSpec};
@@ -67,6 +68,16 @@ fn walk_forward_8_splits_match_reference() {
 #[test]
 fn seed_protocol_3_splits_match_reference() {
     engine_vs_reference(&spec(Protocol::Seed, 3), 3);
+}
+
+/// The early-stopping rules that reset `best` per fit, one of them restoring only on an early stop.
+#[test]
+fn seed_protocol_under_every_early_stopping_rule_matches_reference() {
+    for rule in [EarlyStopRule::Keras37, EarlyStopRule::TfKeras2] {
+        let mut s = spec(Protocol::Seed, 3);
+        s.hyper.stopping = rule;
+        engine_vs_reference(&s, 3);
+    }
 }
 
 /// Models of one run with different training lengths (50 … 85 samples) share a worker's buffers.

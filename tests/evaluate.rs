@@ -17,7 +17,7 @@ use approx::assert_abs_diff_eq;
 use chrono::NaiveDate;
 use gpulstm::data::{MinMax, Series, SourceFormat, Split, SplitConfig, SplitRule, WindowKind};
 use gpulstm::fit::AdamConfig;
-use gpulstm::fit::{EpochLoss, Hyper};
+use gpulstm::fit::{EarlyStopRule, EpochLoss, Hyper};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::report::evaluate::{evaluate, next_trading_day, RunConfig};
 use gpulstm::report::metrics_json::{Evaluation, PanelEvaluation, WindowName};
@@ -91,6 +91,7 @@ fn config(protocol: Protocol) -> RunConfig {
                 patience: 1,
                 adam: AdamConfig::default(),
                 seed: 7,
+                stopping: EarlyStopRule::Keras37,
             },
             splits: SplitConfig {
                 lookback: 2,

@@ -106,6 +106,7 @@ fn dispatches_per_step_do_not_depend_on_the_lookback() {
     let optim = Optim {
         adam: AdamConfig::default(),
         patience: 5,
+        stopping: gpulstm::fit::EarlyStopRule::Keras37,
     };
     let tiles = Tiles::defaults(&gpu);
     let series = vec![1.0f32; 200 * 5];

@@ -101,6 +101,7 @@ fn the_plan_on_paper_is_the_engine_built() {
     let optim = Optim {
         adam: AdamConfig::default(),
         patience: 1,
+        stopping: gpulstm::fit::EarlyStopRule::Keras37,
     };
     let small = Problem::small();
     for (layout, batch, lookback) in [

@@ -8,6 +8,7 @@ mod common;
 
 use common::runs::{compare, spec};
 use gpulstm::data::{load_sample, LoadOptions, WindowKind};
+use gpulstm::fit::EarlyStopRule;
 use gpulstm::train::gpu::GpuTrainer;
 use gpulstm::train::reference::ReferenceTrainer;
 use gpulstm::train::{run, Protocol};
@@ -42,6 +43,27 @@ fn seed_protocol_3_splits_match_cpu_backend() {
     let c = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("cpu run");
     assert_eq!(g.splits.len(), 3);
     compare(&g, &c);
+}
+
+/// The early-stopping rules that reset `best` per fit, one of them restoring only on an early stop.
+#[test]
+fn seed_protocol_under_every_early_stopping_rule_matches_reference() {
+    let Some(_) =
+        common::gpu_or_skip("seed_protocol_under_every_early_stopping_rule_matches_reference")
+    else {
+        return;
+    };
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let quiet = |_: gpulstm::train::Progress| {};
+    let mut gpu =
+        GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
+    for rule in [EarlyStopRule::Keras37, EarlyStopRule::TfKeras2] {
+        let mut s = spec(Protocol::Seed, 3);
+        s.hyper.stopping = rule;
+        let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
+        let r = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("reference run");
+        compare(&g, &r);
+    }
 }
 
 /// Expanding windows: models of one batch have different training lengths (50 … 85 samples here), so

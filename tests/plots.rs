@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use gpulstm::data::{load_sample, LoadOptions, SplitConfig, SplitRule, WindowKind};
-use gpulstm::fit::AdamConfig;
 use gpulstm::fit::Hyper;
+use gpulstm::fit::{AdamConfig, EarlyStopRule};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::report::evaluate::{evaluate, RunConfig};
 use gpulstm::report::metrics_json::{Evaluation, HistoryRow, PredictionRow, WindowName};
@@ -34,6 +34,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
                 ..AdamConfig::default()
             },
             seed: 1,
+            stopping: EarlyStopRule::Keras37,
         },
         splits: SplitConfig {
             lookback: 20,

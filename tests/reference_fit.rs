@@ -2,13 +2,15 @@
 //! stopping restores the best weights and stops on schedule, and everything is seed-deterministic.
 
 use gpulstm::fit::AdamConfig;
-use gpulstm::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
+use gpulstm::fit::{EarlyStopRule, FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use gpulstm::model::{ModelSpec, ParamLayout};
 use gpulstm::reference::adam::adam_step;
 use gpulstm::reference::dropout::DropoutKey;
 use gpulstm::reference::loss::{mse, mse_grad};
 use gpulstm::reference::network::{backward, forward};
-use gpulstm::reference::train_loop::{fit, fit_from_best, gather_batch, predict, ReferenceModel};
+use gpulstm::reference::train_loop::{
+    fit, fit_from_best, gather_batch, predict, EarlyStopping, ReferenceModel,
+};
 use gpulstm::rng::{shuffle, uniform};
 
 /// A noisy sine (feature 0, also the target) and a cosine (feature 1), in [0.1, 0.9] like min–max
@@ -53,6 +55,9 @@ fn hyper(epochs: usize, patience: usize, lr: f64, seed: u64) -> Hyper {
             ..AdamConfig::default()
         },
         seed,
+        // Keras 3.6 is the rule that honours a carried `best`; on a fresh fit all rules but tf.keras 2
+        // agree.
+        stopping: EarlyStopRule::Keras36,
     }
 }
 
@@ -348,4 +353,59 @@ fn carried_best_reproduces_a_reused_keras_callback() {
     assert_eq!(state.adam.t, steps + 3 * 8);
     let restored = val_loss(&layout, &state.params, &series, VAL);
     assert!((restored - second.history[0].val).abs() < 1e-12);
+}
+
+/// Three real fits of one carried model under each rule: each fit's report is what the early-stopping
+/// machine (checked against a hand-written trace in tests/early_stopping.rs) says of the fit's own
+/// validation losses, the carried `best` is honoured only by Keras 3.6, and the model ends with the
+/// weights of the epoch the report names: its validation loss recomputed from them equals that
+/// epoch's logged one.
+#[test]
+fn every_rule_ends_three_fits_with_the_weights_it_names() {
+    let series = sine_series(90, 8);
+    let layout = small_layout();
+    for rule in [
+        EarlyStopRule::Keras36,
+        EarlyStopRule::Keras37,
+        EarlyStopRule::TfKeras2,
+    ] {
+        let h = Hyper {
+            stopping: rule,
+            ..hyper(6, 2, 0.01, 8)
+        };
+        let mut state = ReferenceModel::new(&layout, 8, 0);
+        let mut best = f64::INFINITY;
+        for fit_no in 0..3 {
+            let carried = best;
+            let report = fit_from_best(&layout, &h, 0, &mut state, &series, SPLIT, &mut best);
+            print_report(&format!("{} fit {fit_no}", rule.name()), &report);
+            let mut machine = EarlyStopping::begin(rule, carried);
+            let mut stopped = false;
+            for (e, l) in report.history.iter().enumerate() {
+                stopped = machine.end_epoch(e, l.val, h.patience).stop;
+            }
+            let expected = machine.report(rule, report.history.clone(), stopped);
+            assert_eq!(report, expected, "{} fit {fit_no}", rule.name());
+            assert_eq!(
+                best,
+                machine.best,
+                "{} fit {fit_no}: best carried out",
+                rule.name()
+            );
+            if !rule.carries_best() {
+                assert!(
+                    machine.best <= report.history[0].val,
+                    "a reset best starts at +inf"
+                );
+            }
+            let ends_with = val_loss(&layout, &state.params, &series, VAL);
+            let named = report.history[report.best_epoch].val;
+            assert!(
+                (ends_with - named).abs() < 1e-12,
+                "{} fit {fit_no}: weights give val {ends_with}, epoch {} logged {named}",
+                rule.name(),
+                report.best_epoch
+            );
+        }
+    }
 }

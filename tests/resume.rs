@@ -10,10 +10,10 @@ use std::process::Command;
 
 use common::runs::spec;
 use gpulstm::data::{load_sample, LoadOptions};
-use gpulstm::fit::FitReport;
+use gpulstm::fit::{EarlyStopRule, FitReport};
 use gpulstm::run_dir::{RunDir, RunRecord, State, JOURNAL, LOCK, RUN_JSON};
 use gpulstm::train::cpu::CpuTrainer;
-use gpulstm::train::protocol::{run, run_with_journal, Interrupted, Journal, Protocol};
+use gpulstm::train::protocol::{run, run_with_journal, Interrupted, Journal, Protocol, RunSpec};
 use gpulstm::train::reference::ReferenceTrainer;
 use gpulstm::train::{FitOutcome, SequenceState, StateFn, Trainer};
 
@@ -274,29 +274,40 @@ fn the_chunk_size_does_not_change_results() {
 /// moments and step, epochs run, early stopping's best) ends where an uninterrupted run ends: bit for
 /// bit on the reference and on the CPU engine.
 fn seed_resume_matches(trainer: &mut dyn Trainer) {
+    for rule in [
+        EarlyStopRule::Keras36,
+        EarlyStopRule::Keras37,
+        EarlyStopRule::TfKeras2,
+    ] {
+        let mut s = spec(Protocol::Seed, 4);
+        s.hyper.stopping = rule;
+        seed_resume_matches_under(trainer, &s);
+    }
+}
+
+fn seed_resume_matches_under(trainer: &mut dyn Trainer, s: &RunSpec) {
     let series = load_sample(&LoadOptions::default()).expect("sample");
-    let s = spec(Protocol::Seed, 4);
     let quiet = |_: gpulstm::train::Progress| {};
-    let whole = run(&series, &s, trainer, &quiet).expect("uninterrupted run");
+    let whole = run(&series, s, trainer, &quiet).expect("uninterrupted run");
     let mut journal = Memory::new(2);
-    let err = run_with_journal(&series, &s, trainer, &quiet, &mut journal).expect_err("stopped");
+    let err = run_with_journal(&series, s, trainer, &quiet, &mut journal).expect_err("stopped");
     let stop = err
         .downcast_ref::<Interrupted>()
         .expect("an Interrupted error");
     assert_eq!((stop.done, stop.total), (3, 4), "{stop}");
     journal.stop_after = usize::MAX;
-    let resumed =
-        run_with_journal(&series, &s, trainer, &quiet, &mut journal).expect("resumed run");
+    let resumed = run_with_journal(&series, s, trainer, &quiet, &mut journal).expect("resumed run");
+    let rule = s.hyper.stopping.name();
     for (a, b) in whole.splits.iter().zip(&resumed.splits) {
-        assert_eq!(a.history, b.history, "split {}", a.split.index);
+        assert_eq!(a.history, b.history, "{rule}: split {}", a.split.index);
         assert_eq!(
             (&a.train_pred, &a.val_pred),
             (&b.train_pred, &b.val_pred),
-            "split {}",
+            "{rule}: split {}",
             a.split.index
         );
     }
-    assert_eq!(whole.forecast.members, resumed.forecast.members);
+    assert_eq!(whole.forecast.members, resumed.forecast.members, "{rule}");
 }
 
 #[test]

@@ -178,6 +178,20 @@ pub enum ProtocolArg {
     Seed,
 }
 
+/// `--early-stopping`: which Keras `EarlyStopping` the fits follow ([`crate::fit::EarlyStopRule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EarlyStopArg {
+    /// Keras 3.0-3.6: one callback reused by several fits keeps its best loss; best weights restored.
+    #[value(name = "keras-3.6")]
+    Keras36,
+    /// Keras 3.7 and later: each fit starts from a reset best; best weights restored.
+    #[value(name = "keras-3.7")]
+    Keras37,
+    /// tf.keras 2.x: reset per fit; best weights restored only when the patience ran out.
+    #[value(name = "tf-keras-2")]
+    TfKeras2,
+}
+
 /// `--limits`: which limits the GPU device is opened with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LimitsArg {
@@ -300,6 +314,9 @@ pub struct TrainArgs {
     /// What is trained on what.
     #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
     pub protocol: ProtocolArg,
+    /// Which Keras early stopping to follow [default: keras-3.7; keras-3.6 with --protocol seed].
+    #[arg(long, value_enum)]
+    pub early_stopping: Option<EarlyStopArg>,
     /// Layer stack: lstm:UNITS[:seq], dropout:RATE, dense:UNITS, ending with dense:1.
     #[arg(long, value_name = "SPEC", default_value = DEFAULT_LAYERS)]
     pub layers: String,

@@ -14,8 +14,8 @@ mod train_run;
 mod tune;
 
 pub use args::{
-    BackendArg, CheckArgs, Cli, Command, DataArgs, LimitsArg, MergeArgs, PredictArgs, ProtocolArg,
-    ScalerArg, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE, MAX_EPOCHS,
+    BackendArg, CheckArgs, Cli, Command, DataArgs, EarlyStopArg, LimitsArg, MergeArgs, PredictArgs,
+    ProtocolArg, ScalerArg, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE, MAX_EPOCHS,
 };
 pub use common::Failure;
 pub use devices::devices_table;

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 
-use super::args::{ProtocolArg, ScalerArg, TrainArgs, WindowArg};
+use super::args::{EarlyStopArg, ProtocolArg, ScalerArg, TrainArgs, WindowArg};
 use super::common::{usage, Failure};
 use crate::data::{DateSpan, NamedSeries, SplitConfig, SplitRule, WindowKind};
-use crate::fit::{AdamConfig, Hyper};
+use crate::fit::{AdamConfig, EarlyStopRule, Hyper};
 use crate::model::{ModelSpec, ParamLayout};
 use crate::report::evaluate::RunConfig;
 use crate::report::files;
@@ -90,6 +90,12 @@ fn run_spec(
                 ..AdamConfig::default()
             },
             seed: args.seed,
+            stopping: match args.early_stopping {
+                None => protocol.default_stopping(),
+                Some(EarlyStopArg::Keras36) => EarlyStopRule::Keras36,
+                Some(EarlyStopArg::Keras37) => EarlyStopRule::Keras37,
+                Some(EarlyStopArg::TfKeras2) => EarlyStopRule::TfKeras2,
+            },
         },
         splits: SplitConfig {
             lookback: args.lookback,

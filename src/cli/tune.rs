@@ -84,6 +84,7 @@ fn tune_products(
     let optim = gpu::Optim {
         adam: AdamConfig::default(),
         patience: 1,
+        stopping: crate::fit::EarlyStopRule::Keras37,
     };
     let engine = gpu::BatchEngine::new(
         gpu,

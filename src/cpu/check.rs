@@ -17,7 +17,7 @@ use crate::compare::{
     compare, to_f32, to_f64, tol_matmul, CheckResult, Data, Tol, TOL_ADAM_STEP, TOL_EXACT,
     TOL_FORWARD, TOL_GRAD_ABS_FRACTION, TOL_GRAD_REL, TOL_PREDICTIONS, TOL_RESTORED, TOL_TRAINING,
 };
-use crate::fit::{AdamConfig, Hyper};
+use crate::fit::{AdamConfig, EarlyStopRule, Hyper};
 use crate::reference;
 use crate::reference::dropout::DropoutKey;
 
@@ -447,6 +447,7 @@ fn check_fit(isa: Isa, seed: u64) -> Vec<CheckResult> {
         patience: 2,
         adam: AdamConfig::default(),
         seed: pb.seed,
+        stopping: EarlyStopRule::Keras37,
     };
     let mut net = Network::new(isa, &pb.layout, pb.lookback, pb.batch + 3);
     let mut scratch = Scratch::default();

@@ -195,7 +195,7 @@ pub fn fit_from_best(
         "fit: batch larger than the network's capacity"
     );
     let mut history = Vec::with_capacity(hyper.epochs);
-    let mut stopping = EarlyStopping::new(*best);
+    let mut stopping = EarlyStopping::begin(hyper.stopping, *best);
     let mut stopped_early = false;
     let mut kept = false;
     for epoch in 0..hyper.epochs {
@@ -222,13 +222,9 @@ pub fn fit_from_best(
             break; // no later epoch brings it back; the run excludes the model
         }
     }
-    if kept {
+    if kept && stopping.restores(hyper.stopping, stopped_early) {
         state.params.copy_from_slice(&scratch.best);
     }
     *best = stopping.best;
-    FitReport {
-        history,
-        best_epoch: stopping.best_epoch,
-        stopped_early,
-    }
+    stopping.report(hyper.stopping, history, stopped_early)
 }

@@ -13,7 +13,7 @@ use super::engine::{BatchEngine, EngineShape, ModelSetup, Optim};
 use super::kernels::{self, View};
 use super::tiles::Tiles;
 use crate::check_problem::Problem;
-use crate::fit::{AdamConfig, Hyper, SplitWindows, Window};
+use crate::fit::{AdamConfig, EarlyStopRule, Hyper, SplitWindows, Window};
 use crate::model::LayerPlan;
 use crate::reference::adam::{adam_step, AdamState};
 use crate::reference::dropout::DropoutKey;
@@ -76,6 +76,7 @@ impl Problem {
         Optim {
             adam: AdamConfig::default(),
             patience,
+            stopping: EarlyStopRule::Keras37,
         }
     }
 }
@@ -430,6 +431,7 @@ pub fn check_fit(gpu: &Gpu, pb: &Problem, epochs: usize) -> Result<Vec<CheckResu
             patience,
             adam: AdamConfig::default(),
             seed: pb.seed,
+            stopping: EarlyStopRule::Keras37,
         };
         let mut state = ReferenceModel::new(&pb.layout, pb.seed, id);
         state.params = pb.initial_params(m);

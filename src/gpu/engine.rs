@@ -20,7 +20,7 @@ use super::kernels::{Common, Kernels, View};
 use super::layers::{self, Built, Ctx, Slots, Wiring};
 use super::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
 use super::tiles::Tiles;
-use crate::fit::{AdamConfig, SplitWindows};
+use crate::fit::{AdamConfig, EarlyStopRule, SplitWindows};
 use crate::model::{LayerPlan, ParamLayout};
 
 /// Shapes fixed for the lifetime of an engine.
@@ -45,6 +45,8 @@ pub struct EngineShape {
 pub struct Optim {
     pub adam: AdamConfig,
     pub patience: usize,
+    /// What `restore_best` does when a fit ran all its epochs (see early_stop.wgsl).
+    pub stopping: EarlyStopRule,
 }
 
 /// What one model starts from.
@@ -166,6 +168,7 @@ fn run_config(shape: &EngineShape, optim: &Optim, dl: &DeviceLayout) -> RunUnifo
         eval_stride: u32_of(shape.max_eval_len.max(1)),
         max_epochs: u32_of(shape.epochs),
         patience: u32_of(optim.patience),
+        restore_without_stop: u32::from(optim.stopping.restores_without_stop()),
         beta1: optim.adam.beta1 as f32,
         beta2: optim.adam.beta2 as f32,
         epsilon: optim.adam.epsilon as f32,

@@ -124,7 +124,7 @@ mirror! {
         pub eval_stride: u32,
         pub max_epochs: u32,
         pub patience: u32,
-        pub pad3: u32,
+        pub restore_without_stop: u32,
         pub pad4: u32,
         pub beta1: f32,
         pub beta2: f32,

@@ -7,12 +7,14 @@
 //! the sample-weighted mean of the batch losses (what Keras logs as `loss`: each batch loss is taken
 //! with the weights of that moment). Then `val_loss` = MSE of [`predict`] on the validation window.
 //!
-//! Early stopping follows Keras 3's `EarlyStopping.on_epoch_end` / `on_train_end`:
+//! Early stopping is the `EarlyStopping.on_epoch_end` machine all Keras versions share ([`EarlyStopping`]),
+//! with what the fit's [`EarlyStopRule`] says about the two places they differ:
 //! - after the first epoch the current weights are remembered as "best" even if they do not improve
-//!   (only matters when the reference `best` is not +inf, see [`fit_from_best`], or for NaN losses);
+//!   (only matters when the reference `best` is carried in, see [`fit_from_best`], or for NaN losses);
 //! - improvement is strict (`val < best`, min_delta 0): remember the weights, `wait = 0`;
 //! - otherwise `wait += 1`, and training stops once `wait ≥ patience` (never after the first epoch);
-//! - at the end, early stop or not, the remembered weights are restored. The Adam state is not.
+//! - at the end the remembered weights are restored: always (Keras 3), or only when the fit stopped early
+//!   (tf.keras 2). The Adam state is not.
 //!
 //! With a fresh reference (`best = +inf`) and patience ≥ 1, a stop happens exactly `patience` epochs
 //! after the best one: `stopped_early ⇒ history.len() == best_epoch + patience + 1`. Patience 0 acts
@@ -22,7 +24,7 @@ use super::adam::{adam_step, AdamState};
 use super::dropout::DropoutKey;
 use super::loss::{mse, mse_grad};
 use super::network::{backward, forward};
-use crate::fit::{EpochLoss, FitReport, Hyper, ScaledSeries, SplitWindows, Window};
+use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::{init_params, ParamLayout};
 use crate::rng::shuffle;
 
@@ -77,6 +79,36 @@ impl EarlyStopping {
             wait: 0,
             best_epoch: 0,
             has_best: false,
+        }
+    }
+
+    /// `on_train_begin` of a callback whose earlier fits saw `carried` as their best validation loss
+    /// (`+inf` before the first fit): only Keras 3 before 3.7 keeps it.
+    pub fn begin(rule: EarlyStopRule, carried: f64) -> EarlyStopping {
+        EarlyStopping::new(if rule.carries_best() {
+            carried
+        } else {
+            f64::INFINITY
+        })
+    }
+
+    /// Whether the kept weights replace the last epoch's when the fit ends (`stopped_early`: the
+    /// patience ran out): Keras 3's `on_train_end` always restores, tf.keras 2 only when it stopped.
+    pub fn restores(&self, rule: EarlyStopRule, stopped_early: bool) -> bool {
+        self.has_best && (stopped_early || rule.restores_without_stop())
+    }
+
+    /// The report of a fit this callback watched over `history`.
+    pub fn report(
+        &self,
+        rule: EarlyStopRule,
+        history: Vec<EpochLoss>,
+        stopped_early: bool,
+    ) -> FitReport {
+        FitReport {
+            best_epoch: rule.kept_epoch(self.best_epoch, history.len(), stopped_early),
+            history,
+            stopped_early,
         }
     }
 
@@ -207,14 +239,14 @@ pub fn fit(
     fit_from_best(layout, hyper, model, state, series, windows, &mut best)
 }
 
-/// [`fit`] with the early-stopping reference value `best` supplied by the caller and updated in place
-/// (on return it is the lowest val loss seen, or unchanged if none beat it).
+/// [`fit`] as the next fit of a callback whose earlier fits saw `best` as their best validation loss;
+/// `best` is updated in place (on return the lowest val loss this fit compared with, or unchanged if none
+/// beat it).
 ///
 /// The reference script passes ONE `EarlyStopping` instance to every split's `fit`. In Keras 3
-/// releases before the fix of keras-team/keras#20521 (PR #20533, Nov 2024; e.g. Keras 3.5 / TF 2.17,
-/// see keras-team/keras#20256) `on_train_begin` did not reset `best`, so each split compared its
-/// val losses with the best of all earlier splits. Passing the same `best` to consecutive fits
-/// reproduces that; passing `f64::INFINITY` each time reproduces a reset callback ([`fit`]).
+/// releases before the fix of keras-team/keras#20521 (PR #20533, Nov 2024) `on_train_begin` did not
+/// reset `best`, so each split compared its val losses with the best of all earlier splits
+/// (`hyper.stopping` = [`EarlyStopRule::Keras36`]); the other rules reset it, whatever `best` says.
 ///
 /// # Panics
 /// As [`fit`].
@@ -232,7 +264,7 @@ pub fn fit_from_best(
     let val_targets = targets(series, val);
     let mut history = Vec::with_capacity(hyper.epochs);
     let mut best_params: Option<Vec<f64>> = None;
-    let mut stopping = EarlyStopping::new(*best);
+    let mut stopping = EarlyStopping::begin(hyper.stopping, *best);
     let mut stopped_early = false;
 
     for epoch in 0..hyper.epochs {
@@ -280,13 +312,9 @@ pub fn fit_from_best(
             break; // no later epoch brings it back; the run excludes the model
         }
     }
-    if let Some(params) = best_params {
+    if let Some(params) = best_params.filter(|_| stopping.restores(hyper.stopping, stopped_early)) {
         state.params = params;
     }
     *best = stopping.best;
-    FitReport {
-        history,
-        best_epoch: stopping.best_epoch,
-        stopped_early,
-    }
+    stopping.report(hyper.stopping, history, stopped_early)
 }

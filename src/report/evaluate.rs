@@ -449,6 +449,7 @@ fn run_info(series: &Series, config: &RunConfig, result: &RunResult) -> RunInfo 
         batch_size: spec.hyper.batch_size,
         lr: spec.hyper.adam.lr,
         patience: spec.hyper.patience,
+        early_stopping: spec.hyper.stopping,
         seed: spec.hyper.seed,
         seeds: spec.seeds,
         scaler: spec.scaler,

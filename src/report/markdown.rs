@@ -17,6 +17,7 @@ use super::evaluate::RunConfig;
 use super::files::REPORT_MD;
 use super::format::{dollars, duration, percent, plural, sig, signed, significant};
 use super::metrics_json::{Evaluation, MetricDescribe, PanelEvaluation, RunInfo};
+use crate::fit::EarlyStopRule;
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
 
@@ -486,10 +487,11 @@ fn configuration(md: &mut String, eval: &Evaluation, config: &RunConfig) {
         "training",
         format!(
             "up to {} epochs, batch {}, Adam lr {} (β1 {}, β2 {}, ε {:e}), MSE loss; early stopping on \
-             validation loss with patience {}, best weights restored",
+             validation loss with patience {}",
             r.epochs, r.batch_size, r.lr, adam.beta1, adam.beta2, adam.epsilon, r.patience
         ),
     );
+    row("early stopping", early_stopping_row(r));
     row("seed", r.seed.to_string());
     row(
         "initial weights",
@@ -515,6 +517,29 @@ fn configuration(md: &mut String, eval: &Evaluation, config: &RunConfig) {
     md.push('\n');
 }
 
+/// `--early-stopping` in words: what the rule does, and for the seed protocol why it is the default.
+fn early_stopping_row(r: &RunInfo) -> String {
+    let rule = r.early_stopping;
+    let what = match rule {
+        EarlyStopRule::Keras36 => {
+            "the best validation loss carries from fit to fit when one callback is reused; best weights \
+             restored at the end of every fit"
+        }
+        EarlyStopRule::Keras37 => "each fit starts from a reset best; best weights restored at the end",
+        EarlyStopRule::TfKeras2 => {
+            "each fit starts from a reset best; best weights restored only when the patience ran out"
+        }
+    };
+    let mut text = format!("`{}` ({}): {what}", rule.name(), rule.releases());
+    if r.protocol == Protocol::Seed && rule == Protocol::Seed.default_stopping() {
+        text.push_str(
+            ". The seed protocol's default: the report's script reuses one callback, and of the three \
+             behaviours this one's tables are the closest to the report's (none matches its Table 2; \
+             README, *Protocols*)",
+        );
+    }
+    text
+}
 fn table1(md: &mut String, eval: &Evaluation) {
     let t = &eval.table1;
     let seed = eval.run.protocol == Protocol::Seed;

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::data::{SourceFormat, WindowKind};
+use crate::fit::EarlyStopRule;
 use crate::metrics::{Describe, Regression};
 use crate::train::protocol::{Protocol, ScalerMode, Spread};
 use crate::train::Engine;
@@ -87,6 +88,8 @@ pub struct RunInfo {
     pub batch_size: usize,
     pub lr: f64,
     pub patience: usize,
+    /// Which Keras early stopping the fits followed (`--early-stopping`).
+    pub early_stopping: EarlyStopRule,
     /// Seed of the first model of each split; seed ensembles use `seed`, `seed + 1`, … .
     pub seed: u64,
     /// Models per split (`--seeds`): their mean is the split's prediction.

@@ -5,7 +5,7 @@ use super::{
     FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
     SplitHook, Trainer,
 };
-use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
+use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{
     max_models_per_engine, BatchEngine, Carried, EngineShape, ModelSetup, Optim,
 };
@@ -29,6 +29,7 @@ fn optim(hyper: &Hyper) -> Optim {
     Optim {
         adam: hyper.adam,
         patience: hyper.patience,
+        stopping: hyper.stopping,
     }
 }
 
@@ -146,9 +147,10 @@ fn report_of(
     state: &crate::gpu::shader_structs::ModelStateGpu,
     history: &[f32],
     m: usize,
-    epochs: usize,
+    hyper: &Hyper,
 ) -> FitReport {
-    let run = state.epochs_run as usize;
+    let (run, epochs) = (state.epochs_run as usize, hyper.epochs);
+    let stopped_early = state.stopped_early == 1;
     FitReport {
         history: (0..run)
             .map(|e| EpochLoss {
@@ -156,8 +158,10 @@ fn report_of(
                 val: history[(m * epochs + e) * 2 + 1] as f64,
             })
             .collect(),
-        best_epoch: state.best_epoch as usize,
-        stopped_early: state.stopped_early == 1,
+        best_epoch: hyper
+            .stopping
+            .kept_epoch(state.best_epoch as usize, run, stopped_early),
+        stopped_early,
     }
 }
 
@@ -224,7 +228,7 @@ impl Trainer for GpuTrainer {
             let p = layout.total;
             for (m, (train_pred, val_pred)) in preds.into_iter().enumerate() {
                 outcomes.push(FitOutcome {
-                    report: report_of(&states[m], &history, m, hyper.epochs),
+                    report: report_of(&states[m], &history, m, hyper),
                     params: params[m * p..(m + 1) * p]
                         .iter()
                         .map(|&v| v as f64)
@@ -286,10 +290,12 @@ impl Trainer for GpuTrainer {
         let mut reports = Vec::with_capacity(windows.len());
         for (i, &SplitWindows { train, val }) in windows.iter().enumerate() {
             engine.set_windows(&[SplitWindows { train, val }])?;
-            // A carried start compares with the best of the splits before it, as the next split would.
-            let states = engine.fit(i > 0 || !fresh, |_, _| {})?;
+            // A carried start compares with the best of the splits before it, as the next split would,
+            // where the rule carries it at all.
+            let carry = hyper.stopping.carries_best() && (i > 0 || !fresh);
+            let states = engine.fit(carry, |_, _| {})?;
             let history = engine.read_history()?;
-            let report = report_of(&states[0], &history, 0, hyper.epochs);
+            let report = report_of(&states[0], &history, 0, hyper);
             progress(Progress {
                 stage: "splits",
                 done: i + 1,
@@ -332,6 +338,7 @@ impl Trainer for GpuTrainer {
             patience: 1,
             adam: Default::default(),
             seed: 0,
+            stopping: EarlyStopRule::Keras37,
         };
         let per = self.chunk_size(layout, &hyper, raw);
         let weights = to_f32(params);

@@ -6,7 +6,7 @@
 use super::TrainedBy;
 use super::{FitOutcome, RawData, Scaling, SequenceState, StateFn};
 use crate::data::{make_splits, DateSpan, Series, Split, SplitConfig, SplitRule};
-use crate::fit::{EpochLoss, FitReport, Hyper, Window};
+use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, Window};
 use crate::model::ParamLayout;
 use crate::reference::network::forward;
 
@@ -18,6 +18,17 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The early stopping a run of this protocol follows unless `--early-stopping` says otherwise.
+    /// Walk-forward fits each model once from a fresh callback, where Keras 3.6 and 3.7 agree; the seed
+    /// protocol keeps the carried best of Keras 3.6, the closest of the three to the report's tables
+    /// (README, *Protocols*).
+    pub fn default_stopping(self) -> EarlyStopRule {
+        match self {
+            Protocol::WalkForward => EarlyStopRule::Keras37,
+            Protocol::Seed => EarlyStopRule::Keras36,
+        }
+    }
+
     /// As `--protocol` spells it (and metrics.json and the checkpoint record it).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -30,6 +30,7 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
             patience: 2,
             adam: AdamConfig::default(),
             seed: 42,
+            stopping: protocol.default_stopping(),
         },
         splits: SplitConfig {
             lookback: 12,

@@ -2,6 +2,7 @@
 //! decision, the best-weights copy, and its restore at the end of a fit.
 
 use super::{twin, Common, Kernels};
+use crate::fit::EarlyStopRule;
 use crate::gpu::bindings::bindings;
 use crate::gpu::compare::{compare, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
@@ -72,17 +73,33 @@ impl EarlyStop<'_> {
     }
 }
 
-/// The standalone check: three models with random validation losses over several epochs (patience 2),
-/// each epoch's decision (kept weights, best epoch, wait, stop) against `EarlyStopping::end_epoch`, and
-/// the weights restored at the end against the epoch the reference keeps.
+/// The standalone check, under a rule that restores at the end of every fit (Keras 3) and one that
+/// restores only after an early stop (tf.keras 2): three models over several epochs (patience 2), model 0
+/// with losses that improve until the next-to-last epoch (so it runs all epochs and its best is not its
+/// last), the others random; each epoch's decision (kept weights, best epoch, wait, stop) against
+/// `EarlyStopping::end_epoch`, and the weights a fit ends with against the epoch the reference says.
 pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     let kernels = Kernels::build(gpu)?;
+    let mut out = Vec::new();
+    for rule in [EarlyStopRule::Keras37, EarlyStopRule::TfKeras2] {
+        out.extend(check_rule(gpu, &kernels, seed, rule)?);
+    }
+    Ok(out)
+}
+
+fn check_rule(
+    gpu: &Gpu,
+    kernels: &Kernels,
+    seed: u64,
+    rule: EarlyStopRule,
+) -> Result<Vec<CheckResult>, GpuError> {
     let mut data = Data(seed ^ 0x3c6e_f372_fe94_f82b);
     let (models, stride, epochs, patience) = (3usize, 8usize, 8usize, 2usize);
     let config = RunUniform {
         models: 3,
         max_epochs: u32_of(epochs),
         patience: u32_of(patience),
+        restore_without_stop: u32::from(rule.restores_without_stop()),
         param_stride: u32_of(stride),
         ..Default::default()
     };
@@ -104,7 +121,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         history: &history,
         stride,
     }
-    .launches(gpu, &kernels, &common, models)?;
+    .launches(gpu, kernels, &common, models)?;
     common.write_step(gpu, &StepParams::default());
     submit(gpu, &[&l.begin_fit]);
     let mut cpu: Vec<EarlyStopping> = (0..models)
@@ -112,6 +129,7 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         .collect();
     let mut alive = vec![true; models];
     let mut kept = vec![0usize; models];
+    let (mut stopped, mut last) = (vec![false; models], vec![0usize; models]);
     let mut out = Vec::new();
     let read_states = |gpu: &Gpu| -> Result<Vec<ModelStateGpu>, GpuError> {
         Ok(bytemuck::pod_collect_to_vec(&gpu.read_bytes(
@@ -129,8 +147,13 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
         );
         let mut s = read_states(gpu)?;
         let mut val = Vec::new();
-        for st in s.iter_mut() {
-            let v = (1 + data.below(6)) as f32 / 8.0;
+        for (m, st) in s.iter_mut().enumerate() {
+            let random = (1 + data.below(6)) as f32 / 8.0;
+            let v = match m {
+                0 if epoch + 1 < epochs => (epochs - epoch) as f32 / 8.0,
+                0 => 1.0,
+                _ => random,
+            };
             st.eval_sse = v * st.val_len as f32;
             st.train_sse = v * st.train_len as f32;
             val.push(v as f64);
@@ -146,12 +169,14 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
             if end.keep_weights {
                 kept[m] = epoch;
             }
+            (stopped[m], last[m]) = (end.stop, epoch);
             alive[m] = !end.stop && epoch + 1 < epochs;
             let a = &after[m];
             out.push(compare(
                 "early_stop::end_epoch",
                 &format!(
-                    "epoch {epoch}, val loss {:.3}: kept, best epoch, wait, alive; model {m}",
+                    "{}: epoch {epoch}, val loss {:.3}: kept, best epoch, wait, alive; model {m}",
+                    rule.name(),
                     val[m]
                 ),
                 &[
@@ -173,11 +198,20 @@ pub fn check(gpu: &Gpu, seed: u64) -> Result<Vec<CheckResult>, GpuError> {
     submit(gpu, &[&l.restore_best]);
     let restored = gpu.read_f32(&params, 0, models * stride)?;
     for m in 0..models {
+        let ends_with = if cpu[m].restores(rule, stopped[m]) {
+            kept[m]
+        } else {
+            last[m]
+        };
         out.push(compare(
             "early_stop::restore_best",
-            &format!("weights restored from epoch {}, model {m}", kept[m]),
+            &format!(
+                "{}: weights of epoch {ends_with} at the end (stopped early: {}), model {m}",
+                rule.name(),
+                stopped[m]
+            ),
             &restored[m * stride..(m + 1) * stride],
-            &vec![kept[m] as f64; stride],
+            &vec![ends_with as f64; stride],
             TOL_EXACT,
         ));
     }
