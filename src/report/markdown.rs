@@ -533,9 +533,9 @@ fn early_stopping_row(r: &RunInfo) -> String {
     let mut text = format!("`{}` ({}): {what}", rule.name(), rule.releases());
     if r.protocol == Protocol::Seed && rule == Protocol::Seed.default_stopping() {
         text.push_str(
-            ". The seed protocol's default: the report's script reuses one callback, and of the three \
-             behaviours this one's tables are the closest to the report's (none matches its Table 2; \
-             README, *Protocols*)",
+            ". The seed protocol's default: the report's script reuses one callback, and only this \
+             behaviour comes near the report's tables (its Table 1 matches; Tables 2 and 3 match each \
+             split's model right after its fit, not the final model scored here: README, *Protocols*)",
         );
     }
     text

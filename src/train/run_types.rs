@@ -20,8 +20,8 @@ pub enum Protocol {
 impl Protocol {
     /// The early stopping a run of this protocol follows unless `--early-stopping` says otherwise.
     /// Walk-forward fits each model once from a fresh callback, where Keras 3.6 and 3.7 agree; the seed
-    /// protocol keeps the carried best of Keras 3.6, the closest of the three to the report's tables
-    /// (README, *Protocols*).
+    /// protocol keeps the carried best of Keras 3.6, the only one of the three that comes near the
+    /// report's tables (README, *Protocols*).
     pub fn default_stopping(self) -> EarlyStopRule {
         match self {
             Protocol::WalkForward => EarlyStopRule::Keras37,
