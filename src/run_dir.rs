@@ -10,7 +10,9 @@
 //!   Result files are written only when the run completes, each atomically ([`crate::atomic`]).
 //! - Journal: one JSON line per finished split, appended and synced a chunk of models at a time. Floats
 //!   are stored as their IEEE bits, so a resumed run rebuilds exactly the numbers of the first attempt (a
-//!   NaN loss included). A line cut short by a kill is ignored: that split is trained again.
+//!   NaN loss included). A line cut short by a kill is ignored: that split is trained again. The seed
+//!   protocol's carried state (weights and Adam moments of every chain) is not journalled but kept in
+//!   [`SEQUENCE_STATE`], replaced atomically now and then; a resume continues after the split it follows.
 
 use std::fs;
 use std::io::Write;
@@ -20,10 +22,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, Context};
 
 use crate::fit::{EpochLoss, FitReport};
-use crate::train::{FitOutcome, SequenceState};
+use crate::train::run_types::SavedSequence;
+use crate::train::{FitOutcome, SequenceState, SequenceStep};
 
 pub const RUN_JSON: &str = "run.json";
 pub const JOURNAL: &str = "progress.jsonl";
+/// The seed protocol's carried state after the last saved split (with the journal's steps up to it,
+/// what `--resume` continues from).
+pub const SEQUENCE_STATE: &str = "sequence-state.json";
 pub const LOCK: &str = ".lock";
 /// A lock not refreshed for this long, whose owner cannot be checked, belongs to a dead run.
 pub const STALE_AFTER: Duration = Duration::from_secs(30 * 60);
@@ -114,11 +120,7 @@ impl RunDir {
                 record
             },
         };
-        let journal = path.join(JOURNAL);
-        if journal.exists() {
-            fs::remove_file(&journal)
-                .with_context(|| format!("cannot remove {}", journal.display()))?;
-        }
+        remove_journal(path)?;
         dir.save()?;
         Ok(dir)
     }
@@ -173,45 +175,69 @@ impl RunDir {
         journal_fits(&self.path)
     }
 
-    /// Seed protocol: the reports of the splits up to the last saved state, and that state.
-    pub fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
-        let path = self.path.join(JOURNAL);
-        let text = match fs::read_to_string(&path) {
+    /// Seed protocol: every split up to the last saved state (each chain's step, in chain order), and
+    /// the chains' states then.
+    pub fn sequence(&self) -> anyhow::Result<Option<SavedSequence>> {
+        let state_path = self.path.join(SEQUENCE_STATE);
+        let text = match fs::read_to_string(&state_path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(anyhow!("{}: cannot read the journal: {e}", path.display())),
+            Err(e) => return Err(anyhow!("{}: cannot read: {e}", state_path.display())),
         };
-        let mut reports: Vec<(usize, FitReport)> = Vec::new();
-        let mut last: Option<(usize, SequenceState)> = None;
+        let saved: SeqStates = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a saved sequence state", state_path.display()))?;
+        let journal = self.path.join(JOURNAL);
+        let text = fs::read_to_string(&journal)
+            .with_context(|| format!("{}: cannot read the journal", journal.display()))?;
+        // The latest line of each split wins: a resumed attempt re-runs the splits after the state it
+        // started from, and the saved state follows its lines.
+        let mut by_split: Vec<Option<Vec<SequenceStep>>> = vec![None; saved.after_split + 1];
         for line in text.lines() {
-            match serde_json::from_str::<Line>(line) {
-                Ok(Line::SeqReport(r)) => reports.push((r.split, r.report())),
-                Ok(Line::SeqState(s)) => last = Some((s.after_split, s.state())),
-                _ => {}
+            // A line cut short by a kill does not parse; it lies past the saved state anyway.
+            if let Ok(Line::SeqSteps(r)) = serde_json::from_str::<Line>(line) {
+                if let Some(slot) = by_split.get_mut(r.split) {
+                    *slot = Some(r.steps.iter().map(StepBits::step).collect());
+                }
             }
         }
-        Ok(last.map(|(after, state)| {
-            let kept = reports
-                .into_iter()
-                .filter(|(i, _)| *i <= after)
-                .map(|(_, r)| r)
-                .collect();
-            (kept, state)
-        }))
+        let missing = by_split.iter().position(Option::is_none);
+        anyhow::ensure!(
+            missing.is_none(),
+            "{}: the saved seed-protocol state follows split {}, but the journal lacks split {}",
+            journal.display(),
+            saved.after_split,
+            missing.unwrap_or(0)
+        );
+        let steps: Vec<Vec<SequenceStep>> = by_split.into_iter().flatten().collect();
+        Ok(Some((
+            steps,
+            saved.states.iter().map(StateBits::state).collect(),
+        )))
     }
 
-    /// Seed protocol: appends a split's report and, when given, the state carried out of it.
+    /// Seed protocol: appends a split's steps to the journal and, when given, replaces the saved
+    /// state of the chains (three copies of the weights each: kept in a file of its own, replaced
+    /// atomically, so the journal grows by predictions only).
     pub fn record_sequence(
         &mut self,
         split: usize,
-        report: &FitReport,
-        state: Option<&SequenceState>,
+        steps: &[SequenceStep],
+        states: Option<&[SequenceState]>,
     ) -> anyhow::Result<()> {
-        let mut lines = vec![Line::SeqReport(SeqReport::new(split, report))];
-        if let Some(s) = state {
-            lines.push(Line::SeqState(SeqState::new(split, s)));
+        let line = Line::SeqSteps(SeqSteps {
+            split,
+            steps: steps.iter().map(StepBits::new).collect(),
+        });
+        self.append(&[line])?;
+        if let Some(states) = states {
+            let saved = SeqStates {
+                after_split: split,
+                states: states.iter().map(StateBits::new).collect(),
+            };
+            let text = serde_json::to_string(&saved)?;
+            crate::atomic::write(&self.path.join(SEQUENCE_STATE), text.as_bytes())?;
         }
-        self.append(&lines)
+        Ok(())
     }
 
     fn append(&mut self, lines: &[Line]) -> anyhow::Result<()> {
@@ -250,13 +276,19 @@ impl RunDir {
     /// The journal is no longer needed once the results are written.
     pub fn finish(mut self) -> anyhow::Result<()> {
         self.set_state(State::Complete, None)?;
-        let journal = self.path.join(JOURNAL);
-        if journal.exists() {
-            fs::remove_file(&journal)
-                .with_context(|| format!("cannot remove {}", journal.display()))?;
-        }
-        Ok(())
+        remove_journal(&self.path)
     }
+}
+
+/// Removes the journal and the seed protocol's saved state from run directory `dir`.
+fn remove_journal(dir: &Path) -> anyhow::Result<()> {
+    for name in [JOURNAL, SEQUENCE_STATE] {
+        let file = dir.join(name);
+        if file.exists() {
+            fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The models finished in the journal of run directory `dir` (none when it has no journal): what
@@ -361,14 +393,12 @@ fn touch_lock(dir: &Path) {
     }
 }
 
-/// A journal line: a finished walk-forward split; a seed-protocol split's report; the seed protocol's
-/// carried state after a split.
+/// A journal line: a finished walk-forward split, or a seed-protocol split (every chain's step).
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Line {
     Split(Entry),
-    SeqReport(SeqReport),
-    SeqState(SeqState),
+    SeqSteps(SeqSteps),
 }
 
 fn history_bits(h: &[EpochLoss]) -> Vec<[u64; 2]> {
@@ -387,34 +417,53 @@ fn history_of(h: &[[u64; 2]]) -> Vec<EpochLoss> {
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct SeqReport {
+struct SeqSteps {
     split: usize,
+    steps: Vec<StepBits>,
+}
+
+/// One chain's [`SequenceStep`], floats as IEEE bits.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StepBits {
     history: Vec<[u64; 2]>,
     best_epoch: usize,
     stopped_early: bool,
+    train_pred: Vec<u64>,
+    val_pred: Vec<u64>,
 }
 
-impl SeqReport {
-    fn new(split: usize, r: &FitReport) -> SeqReport {
-        SeqReport {
-            split,
-            history: history_bits(&r.history),
-            best_epoch: r.best_epoch,
-            stopped_early: r.stopped_early,
+impl StepBits {
+    fn new(s: &SequenceStep) -> StepBits {
+        StepBits {
+            history: history_bits(&s.report.history),
+            best_epoch: s.report.best_epoch,
+            stopped_early: s.report.stopped_early,
+            train_pred: bits(&s.train_pred),
+            val_pred: bits(&s.val_pred),
         }
     }
-    fn report(&self) -> FitReport {
-        FitReport {
-            history: history_of(&self.history),
-            best_epoch: self.best_epoch,
-            stopped_early: self.stopped_early,
+    fn step(&self) -> SequenceStep {
+        SequenceStep {
+            report: FitReport {
+                history: history_of(&self.history),
+                best_epoch: self.best_epoch,
+                stopped_early: self.stopped_early,
+            },
+            train_pred: floats(&self.train_pred),
+            val_pred: floats(&self.val_pred),
         }
     }
+}
+
+/// The file [`SEQUENCE_STATE`]: every chain's state after split `after_split`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SeqStates {
+    after_split: usize,
+    states: Vec<StateBits>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct SeqState {
-    after_split: usize,
+struct StateBits {
     params: Vec<u64>,
     adam_m: Vec<u64>,
     adam_v: Vec<u64>,
@@ -423,10 +472,9 @@ struct SeqState {
     best: u64,
 }
 
-impl SeqState {
-    fn new(after_split: usize, s: &SequenceState) -> SeqState {
-        SeqState {
-            after_split,
+impl StateBits {
+    fn new(s: &SequenceState) -> StateBits {
+        StateBits {
             params: bits(&s.params),
             adam_m: bits(&s.adam_m),
             adam_v: bits(&s.adam_v),

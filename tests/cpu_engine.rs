@@ -4,11 +4,12 @@
 
 mod common;
 
-use common::runs::{compare, spec};
+use common::runs::{compare, seed_runs, spec};
 use gpulstm::cpu::check::run_all;
 use gpulstm::cpu::simd::Isa;
 use gpulstm::data::{load_sample, LoadOptions, WindowKind};
 use gpulstm::fit::EarlyStopRule;
+use gpulstm::reference::train_loop::predict;
 use gpulstm::train::cpu::CpuTrainer;
 use gpulstm::train::reference::ReferenceTrainer;
 use gpulstm::train::{run, Protocol, RunSpec};
@@ -78,6 +79,72 @@ fn seed_protocol_under_every_early_stopping_rule_matches_reference() {
         s.hyper.stopping = rule;
         engine_vs_reference(&s, 3);
     }
+}
+
+/// `--seeds 3` under the seed protocol: three carried models trained as one batch, each within bounds
+/// of the reference's carried model of its seed, and each bit for bit the CPU engine's one-seed run
+/// with that seed (the batch changes nothing about a model).
+#[test]
+fn seed_protocol_with_three_seeds_matches_the_reference_and_one_seed_runs() {
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let quiet = |_: gpulstm::train::Progress| {};
+    let mut s = spec(Protocol::Seed, 3);
+    s.seeds = 3;
+    let engine = seed_runs(&series, &s, &mut CpuTrainer::new());
+    let reference = seed_runs(&series, &s, &mut ReferenceTrainer);
+    for (k, (e, r)) in engine.iter().zip(&reference).enumerate() {
+        compare(e, r);
+        let mut one = spec(Protocol::Seed, 3);
+        one.hyper.seed = s.seed_of(k);
+        let single = run(&series, &one, &mut CpuTrainer::new(), &quiet).expect("one-seed run");
+        for (a, b) in e.splits.iter().zip(&single.splits) {
+            assert_eq!(a.seed, one.hyper.seed);
+            assert_eq!(
+                a.history, b.history,
+                "seed {}: split {}",
+                a.seed, a.split.index
+            );
+            assert_eq!((&a.train_pred, &a.val_pred), (&b.train_pred, &b.val_pred));
+        }
+        assert_eq!(e.forecast.members, single.forecast.members);
+    }
+    let a = |k: usize| engine[k].splits[0].val_pred.clone();
+    assert!(
+        a(0) != a(1) && a(1) != a(2),
+        "the seeds trained different models"
+    );
+}
+
+/// The seed protocol scores each split by the model just fitted on it (the report's Tables 2 and 3):
+/// the first two splits of a 3-split run are those of the 2-split run, and the 2-split run's last
+/// split is scored by its final model (Table 1's), checked by predicting with the final weights.
+#[test]
+fn seed_protocol_scores_each_split_with_the_model_just_fitted() {
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let quiet = |_: gpulstm::train::Progress| {};
+    let long = run(
+        &series,
+        &spec(Protocol::Seed, 3),
+        &mut ReferenceTrainer,
+        &quiet,
+    )
+    .expect("3");
+    let s = spec(Protocol::Seed, 2);
+    let short = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("2 splits");
+    for (a, b) in short.splits.iter().zip(&long.splits) {
+        assert_eq!((&a.train_pred, &a.val_pred), (&b.train_pred, &b.val_pred));
+    }
+    let last = &short.splits[1];
+    let kept = &short.forecast_models[0];
+    let scaled = kept.scaling.apply(&gpulstm::train::protocol::raw_data(
+        &series,
+        s.splits.lookback,
+    ));
+    let w = last.split.windows();
+    let predict = |window| predict(&s.layout, &kept.params, &scaled, window);
+    assert_eq!(predict(w.train), last.train_pred);
+    assert_eq!(predict(w.val), last.val_pred);
+    assert_ne!(long.splits[1].val_pred, long.splits[2].val_pred);
 }
 
 /// Models of one run with different training lengths (50 … 85 samples) share a worker's buffers.

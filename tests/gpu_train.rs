@@ -45,6 +45,25 @@ fn seed_protocol_3_splits_match_cpu_backend() {
     compare(&g, &c);
 }
 
+/// `--seeds 3` under the seed protocol: three carried models in one engine, each within bounds of the
+/// reference's carried model of its seed.
+#[test]
+fn seed_protocol_with_three_seeds_matches_reference() {
+    let Some(_) = common::gpu_or_skip("seed_protocol_with_three_seeds_matches_reference") else {
+        return;
+    };
+    let series = load_sample(&LoadOptions::default()).expect("sample");
+    let mut s = spec(Protocol::Seed, 3);
+    s.seeds = 3;
+    let mut gpu =
+        GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
+    let g = common::runs::seed_runs(&series, &s, &mut gpu);
+    let r = common::runs::seed_runs(&series, &s, &mut ReferenceTrainer);
+    for (g, r) in g.iter().zip(&r) {
+        compare(g, r);
+    }
+}
+
 /// The early-stopping rules that reset `best` per fit, one of them restoring only on an early stop.
 #[test]
 fn seed_protocol_under_every_early_stopping_rule_matches_reference() {

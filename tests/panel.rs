@@ -135,23 +135,12 @@ fn seeds_of_a_panel_train_in_one_gpu_batch_and_match_the_reference() {
 }
 
 #[test]
-fn the_seed_protocol_refuses_panels_and_seed_ensembles() {
+fn the_seed_protocol_refuses_panels() {
     let quiet = |_: gpulstm::train::Progress| {};
     let s = spec(Protocol::Seed, 3);
     let err = run_panel(&panel(), &s, &mut ReferenceTrainer, &quiet, &mut NoJournal)
         .expect_err("a panel");
     assert!(format!("{err:#}").contains("3 series"), "{err:#}");
-    let mut s = spec(Protocol::Seed, 3);
-    s.seeds = 2;
-    let err = run_panel(
-        &panel()[..1],
-        &s,
-        &mut ReferenceTrainer,
-        &quiet,
-        &mut NoJournal,
-    )
-    .expect_err("seeds");
-    assert!(format!("{err:#}").contains("--seeds 2"), "{err:#}");
 }
 
 #[test]

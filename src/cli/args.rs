@@ -339,7 +339,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_ENSEMBLE_LAST, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub ensemble_last: usize,
     /// Train K models per split, seeded --seed, --seed + 1, …, in the same batch: each split predicts
-    /// their mean, and the report shows how much the scores vary from seed to seed.
+    /// their mean, and the report shows how much the scores vary from seed to seed. With `--protocol
+    /// seed`: K carried models, one per seed, trained as one batch split after split.
     #[arg(long, value_name = "K", default_value_t = RunSpec::DEFAULT_SEEDS, value_parser = count(1, 10_000), allow_negative_numbers = true)]
     pub seeds: usize,
     /// Train only share I of N (0 ≤ I < N) of the walk-forward models, by series and split, into a

@@ -131,7 +131,7 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;
     if args.shard.is_some() && spec.protocol == Protocol::Seed {
         return Err(usage(anyhow!(
-            "--shard splits the walk-forward models; the seed protocol's one model cannot be shared out"
+            "--shard splits the walk-forward models; the seed protocol's carried models train split after split and cannot be shared out"
         )));
     }
     check_seed_protocol(panel.len(), &spec).map_err(usage)?;

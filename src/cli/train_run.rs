@@ -12,20 +12,19 @@ use super::args::{Cli, Command, TrainArgs};
 use super::common::{pick_trainer, runtime, say, usage, warn, Failure};
 use super::train_plan::{plan, Plan};
 use crate::data::NamedSeries;
-use crate::fit::FitReport;
 use crate::progress::{Mode, Reporter};
 use crate::report::evaluate::RunConfig;
 use crate::report::files;
 use crate::report::format::plural;
 use crate::report::write::{write_run, RunOutputs};
 use crate::run_dir::{fnv1a64, RunDir, RunRecord, State, JOURNAL, RUN_JSON};
-use crate::train::protocol::{self, Interrupted, Journal, Protocol};
+use crate::train::protocol::{self, Interrupted, Journal, Protocol, SavedSequence};
 use crate::train::walk_forward::PanelPlan;
 use crate::train::PanelResult;
 use crate::train::TrainedBy;
-use crate::train::{FitOutcome, Progress, SequenceState, StateFn};
+use crate::train::{FitOutcome, Progress, SequenceStep, StateFn};
 
-/// How often the seed protocol's carried state (three copies of the weights) is saved: what a kill can
+/// How often the seed protocol's carried state (three copies of the weights per seed) is saved: what a kill can
 /// lose at most. A stop asked for by a signal saves it at once.
 const SEQUENCE_SAVE_EVERY: Duration = Duration::from_secs(60);
 
@@ -45,13 +44,13 @@ impl Journal for DirJournal<'_> {
     fn stop_requested(&self) -> bool {
         crate::interrupt::requested()
     }
-    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+    fn sequence(&self) -> anyhow::Result<Option<SavedSequence>> {
         self.dir.sequence()
     }
     fn record_sequence(
         &mut self,
         split: usize,
-        report: &FitReport,
+        steps: &[SequenceStep],
         state: Option<StateFn>,
         stopping: bool,
     ) -> anyhow::Result<()> {
@@ -63,7 +62,7 @@ impl Journal for DirJournal<'_> {
         if snapshot.is_some() {
             self.last_state_save = Instant::now();
         }
-        self.dir.record_sequence(split, report, snapshot.as_ref())
+        self.dir.record_sequence(split, steps, snapshot.as_deref())
     }
 }
 

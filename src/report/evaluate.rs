@@ -248,6 +248,11 @@ fn seed_spread(per_seed: &[(u64, Scored)]) -> SeedSpread {
             skill: s.pooled.skill,
             directional_accuracy: s.pooled.directional_accuracy,
             forecast: s.forecast.mean,
+            epochs_run: s.splits.iter().filter_map(|e| e.epochs_run).sum(),
+            table1_train: s.table1.train.scaled,
+            table1_val: s.table1.val.scaled,
+            table2: s.describe.scaled.train.clone(),
+            table3: s.describe.scaled.val.clone(),
         })
         .collect();
     let over = |f: fn(&SeedScores) -> f64| describe(&per_seed.iter().map(f).collect::<Vec<_>>());

@@ -217,6 +217,7 @@ fn render_body(eval: &Evaluation, config: &RunConfig, plot_dir: &str) -> String 
     configuration(&mut md, eval, config);
     table1(&mut md, eval);
     describe_tables(&mut md, eval);
+    super::seed_tables::section(&mut md, eval);
     price_units(&mut md, eval);
     baseline(&mut md, eval);
     seed_spread(&mut md, eval);
@@ -238,14 +239,24 @@ fn seed_spread(md: &mut String, eval: &Evaluation) {
         return;
     };
     let p = &eval.pooled;
+    let who = if eval.run.protocol == Protocol::Seed {
+        format!(
+            "{} carried models, each through every split, differ only in their seed (initial weights, \
+             shuffles, dropout); each split's prediction is their mean (the ensemble).",
+            s.per_seed.len()
+        )
+    } else {
+        format!(
+            "Every split trained {} models that differ only in their seed (initial weights, shuffles, \
+             dropout); each split's prediction is their mean (the ensemble).",
+            s.per_seed.len()
+        )
+    };
     let _ = writeln!(
         md,
-        "## Seeds: how much of the score is luck\n\n\
-         Every split trained {} models that differ only in their seed (initial weights, shuffles, dropout); \
-         each split's prediction is their mean (the ensemble). Pooled validation scores of each seed's \
+        "## Seeds: how much of the score is luck\n\n{who} Pooled validation scores of each seed's \
          models alone, and of the ensemble:\n\n\
-         | score | ensemble | seeds: mean | std | min | max |\n|---|---:|---:|---:|---:|---:|",
-        s.per_seed.len()
+         | score | ensemble | seeds: mean | std | min | max |\n|---|---:|---:|---:|---:|---:|"
     );
     // Each score in its own units; a skill's spread without the sign a skill carries.
     type Row<'a> = (
@@ -534,8 +545,7 @@ fn early_stopping_row(r: &RunInfo) -> String {
     if r.protocol == Protocol::Seed && rule == Protocol::Seed.default_stopping() {
         text.push_str(
             ". The seed protocol's default: the report's script reuses one callback, and only this \
-             behaviour comes near the report's tables (its Table 1 matches; Tables 2 and 3 match each \
-             split's model right after its fit, not the final model scored here: README, *Protocols*)",
+             behaviour comes near the report's tables (README, *Protocols*)",
         );
     }
     text
@@ -597,8 +607,9 @@ fn describe_tables(md: &mut String, eval: &Evaluation) {
     let seed = eval.run.protocol == Protocol::Seed;
     let d = &eval.describe.scaled;
     let intro = if seed {
-        "The final model on every split's windows, summarised over the splits with pandas `describe`. \
-         Italic rows are the reference report's numbers."
+        "Each split's windows scored by the carried model right after its fit on that split (the \
+         weights early stopping kept), summarised over the splits with pandas `describe`. Italic rows \
+         are the reference report's numbers."
     } else {
         "Each split's own model on its own windows, summarised over the splits with pandas `describe`."
     };
@@ -858,9 +869,10 @@ fn weaknesses(md: &mut String, eval: &Evaluation) {
     let _ = writeln!(
         md,
         "- **In-sample \"validation\".** In the report's loop one model keeps training through the \
-         splits, and Tables 1–3 score that final model: every validation window but the last few was \
-         part of a later split's training window, and early stopping chose the weights by the very \
-         validation windows it then scores. {}",
+         splits: early stopping chose each split's weights by the very validation window its Tables 2 \
+         and 3 then score (and by the overlapping windows of the splits before it), the final model of \
+         Table 1 had trained on every earlier split's validation days, and the scaler saw the whole \
+         series. {}",
         if seed {
             "This run's Tables 1–3 follow the report and share the flaw."
         } else {
@@ -894,8 +906,8 @@ fn plots(md: &mut String, seed: bool, dir: &str) {
         (
             "predictions",
             if seed {
-                "Predicted and actual close on the validation days (the final model), with the naive \
-                 forecast, and both errors below."
+                "Predicted and actual close on the validation days (each split's carried model right \
+                 after its fit on that split), with the naive forecast, and both errors below."
             } else {
                 "Predicted and actual close on the validation days (each day predicted by the latest \
                  split's model), with the naive forecast, both errors below, and the next-day forecast \

@@ -111,8 +111,9 @@ pub struct RunInfo {
     pub notes: Vec<String>,
 }
 
-/// `splits[]`: one split's model on its own windows (walk-forward), or the final model on the split's
-/// windows (seed protocol). Also one row of `splits.csv`.
+/// `splits[]`: one split's model on its own windows (walk-forward), or the carried model on the split's
+/// windows right after its fit on them (seed protocol; one row per seed with `--seeds`). Also one row
+/// of `splits.csv`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitEval {
     /// 0-based split number.
@@ -339,6 +340,14 @@ pub struct SeedScores {
     pub directional_accuracy: f64,
     /// Mean forecast of this seed's forecast models (NaN when all diverged).
     pub forecast: f64,
+    /// Epochs run over all of this seed's splits.
+    pub epochs_run: usize,
+    /// This seed's own Table 1 (scaled units): the `scaled` of `table1.train` and `table1.val`.
+    pub table1_train: Regression,
+    pub table1_val: Regression,
+    /// This seed's own Tables 2 and 3 (scaled units): `describe.scaled.train` and `.val`.
+    pub table2: MetricDescribe,
+    pub table3: MetricDescribe,
 }
 
 /// `seeds`: every seed's scores, and pandas `describe` of each score over the seeds. The ensemble's

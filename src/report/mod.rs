@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod metrics_json;
 pub mod panel;
 pub mod plots;
+pub mod seed_tables;
 pub mod stale;
 pub mod summary;
 pub mod write;

@@ -156,7 +156,7 @@ fn table1_lines(s: &mut String, eval: &Evaluation) {
         s,
         "Table 1 (scaled units; {}):",
         if r.protocol == Protocol::Seed {
-            "final model on the last split"
+            "final model on the last split's windows"
         } else {
             "train = last split's model, val = all splits pooled"
         }

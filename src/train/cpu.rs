@@ -2,14 +2,15 @@
 //! and reused for every model it takes from the shared queue of [`super::job_loop`] (models differ in
 //! cost: expanding windows, early stops), so all cores stay busy until the last model.
 
-use super::job_loop::{fit_jobs, fit_splits, on_all_cores};
+use super::job_loop::{fit_host_chains, fit_jobs, HostChain};
 use super::{
-    FitJob, FitOutcome, PredictJob, ProgressFn, RawData, Scaling, SequenceState, SplitHook, Trainer,
+    Chain, FitJob, FitOutcome, ProgressFn, RawData, Scaling, SequenceState, SequenceStep,
+    SplitHook, Trainer,
 };
 use crate::cpu::network::Network;
 use crate::cpu::simd::{isa, Isa};
 use crate::cpu::train_loop::{fit_from_best, predict, CpuModel, CpuSeries, Scratch};
-use crate::fit::{FitReport, Hyper, SplitWindows};
+use crate::fit::{Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
 /// Rows per forward call when predicting (training uses the batch size): enough for the products to
@@ -96,68 +97,67 @@ impl Trainer for CpuTrainer {
         Ok(fit_jobs(jobs, make, fit_one, progress))
     }
 
-    fn fit_sequence(
+    fn fit_sequences(
         &mut self,
         raw: &RawData,
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        start: SequenceState,
+        chains: Vec<Chain>,
         windows: &[SplitWindows],
         progress: ProgressFn,
         after_split: SplitHook,
-    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+    ) -> anyhow::Result<Vec<Vec<f64>>> {
         let series = CpuSeries::new(&scaling.apply(raw));
-        let mut net = self.network(layout, raw.lookback, hyper.batch_size);
-        let mut scratch = Scratch::default();
         // f32 → f64 → f32 is exact, so a state saved and loaded again continues bit for bit.
         let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
         let f64s = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-        let mut model = CpuModel::new(&start.params);
-        model.adam.m = f32s(&start.adam_m);
-        model.adam.v = f32s(&start.adam_v);
-        model.adam.t = start.adam_t;
-        model.epoch_serial = start.epoch_serial;
-        let fit = |model: &mut CpuModel, w: SplitWindows, best: &mut f64| {
-            fit_from_best(&mut net, hyper, 0, model, &series, w, best, &mut scratch)
-        };
-        let snapshot = |model: &CpuModel, best: f64| SequenceState {
-            params: f64s(&model.params),
-            adam_m: f64s(&model.adam.m),
-            adam_v: f64s(&model.adam.v),
-            adam_t: model.adam.t,
-            epoch_serial: model.epoch_serial,
-            best,
-        };
-        let mut best = start.best;
-        let reports = fit_splits(
-            &mut model,
-            &mut best,
-            windows,
-            progress,
-            after_split,
-            fit,
-            snapshot,
-        )?;
-        Ok((reports, f64s(&model.params)))
-    }
-
-    fn predict_many(
-        &mut self,
-        raw: &RawData,
-        layout: &ParamLayout,
-        params: &[f64],
-        jobs: &[PredictJob],
-    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-        let params: Vec<f32> = params.iter().map(|&v| v as f32).collect();
-        let make = || (self.network(layout, raw.lookback, 1), Scratch::default());
-        Ok(on_all_cores(jobs.len(), make, |(net, scratch), i| {
-            let job = &jobs[i];
-            let series = CpuSeries::new(&job.scaling.apply(raw));
+        let seeds: Vec<u64> = chains.iter().map(|c| c.seed).collect();
+        let host: Vec<HostChain<CpuModel>> = chains
+            .into_iter()
+            .map(|Chain { start, .. }| {
+                let mut model = CpuModel::new(&start.params);
+                model.adam.m = f32s(&start.adam_m);
+                model.adam.v = f32s(&start.adam_v);
+                model.adam.t = start.adam_t;
+                model.epoch_serial = start.epoch_serial;
+                HostChain {
+                    model,
+                    best: start.best,
+                }
+            })
+            .collect();
+        let make = || {
             (
-                predict(net, &params, &series, job.windows.train, scratch),
-                predict(net, &params, &series, job.windows.val, scratch),
+                self.network(layout, raw.lookback, hyper.batch_size),
+                Scratch::default(),
             )
-        }))
+        };
+        let fit = |(net, scratch): &mut (Network, Scratch),
+                   k: usize,
+                   c: &mut HostChain<CpuModel>,
+                   w: SplitWindows| {
+            let hyper = Hyper {
+                seed: seeds[k],
+                ..*hyper
+            };
+            let (model, best) = (&mut c.model, &mut c.best);
+            let report = fit_from_best(net, &hyper, 0, model, &series, w, best, scratch);
+            SequenceStep {
+                report,
+                train_pred: predict(net, &model.params, &series, w.train, scratch),
+                val_pred: predict(net, &model.params, &series, w.val, scratch),
+            }
+        };
+        let snapshot = |c: &HostChain<CpuModel>| SequenceState {
+            params: f64s(&c.model.params),
+            adam_m: f64s(&c.model.adam.m),
+            adam_v: f64s(&c.model.adam.v),
+            adam_t: c.model.adam.t,
+            epoch_serial: c.model.epoch_serial,
+            best: c.best,
+        };
+        let done = fit_host_chains(host, windows, progress, after_split, make, fit, snapshot)?;
+        Ok(done.iter().map(|c| f64s(&c.model.params)).collect())
     }
 }

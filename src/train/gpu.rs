@@ -1,11 +1,12 @@
 //! The GPU engine as a training backend: all walk-forward models in one batch (split into chunks only
-//! where the adapter's buffer limits require), the seed protocol's single model fitted split after split.
+//! where the adapter's buffer limits require), the seed protocol's carried models (one per seed) fitted split after split as one batch.
 
+use super::job_loop::fit_splits;
 use super::{
-    FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
+    Chain, FitJob, FitOutcome, Progress, ProgressFn, RawData, Scaling, SequenceState, SequenceStep,
     SplitHook, Trainer,
 };
-use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, SplitWindows, Window};
+use crate::fit::{EpochLoss, FitReport, Hyper, SplitWindows, Window};
 use crate::gpu::engine::{
     max_models_per_engine, BatchEngine, Carried, EngineShape, ModelSetup, Optim,
 };
@@ -241,22 +242,29 @@ impl Trainer for GpuTrainer {
         Ok(outcomes)
     }
 
-    fn fit_sequence(
+    fn fit_sequences(
         &mut self,
         raw: &RawData,
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        start: SequenceState,
+        chains: Vec<Chain>,
         windows: &[SplitWindows],
         progress: ProgressFn,
         after_split: SplitHook,
-    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        let fresh = start.is_fresh();
-        let init = start.params.clone();
+    ) -> anyhow::Result<Vec<Vec<f64>>> {
+        let k = chains.len();
         let Some(&first) = windows.first() else {
-            return Ok((Vec::new(), init));
+            return Ok(chains.into_iter().map(|c| c.start.params).collect());
         };
+        let most = self.chunk_size(layout, hyper, raw);
+        anyhow::ensure!(
+            k <= most,
+            "--seeds {k}: the seed protocol trains its carried models as one batch, and this adapter \
+             holds at most {most} of them at once"
+        );
+        // Every chain has run the same splits (a resumed run continues them together).
+        let fresh = chains.iter().all(|c| c.start.is_fresh());
         // The engine's buffers are sized by the first window pair; the longest windows size them.
         let longest = SplitWindows {
             train: Window {
@@ -269,92 +277,73 @@ impl Trainer for GpuTrainer {
             },
         };
         let chunk = Chunk {
-            ids: vec![0],
-            seeds: vec![hyper.seed],
-            windows: vec![longest],
-            scalings: vec![scaling],
-            params: vec![to_f32(&init)],
+            ids: vec![0; k],
+            seeds: chains.iter().map(|c| c.seed).collect(),
+            windows: vec![longest; k],
+            scalings: vec![scaling; k],
+            params: chains.iter().map(|c| to_f32(&c.start.params)).collect(),
         };
         let mut engine = self.engine(raw, layout, hyper, &chunk)?;
         if !fresh {
-            // f64 → f32 of values that came from f32 (a GPU or CPU-engine run) is exact.
-            let carried = Carried {
-                m: to_f32(&start.adam_m),
-                v: to_f32(&start.adam_v),
-                adam_t: start.adam_t,
-                epoch_serial: start.epoch_serial,
-                best_val: start.best as f32,
-            };
-            engine.load_carried(0, &carried)?;
+            for (m, c) in chains.iter().enumerate() {
+                // f64 → f32 of values that came from f32 (a GPU or CPU-engine run) is exact.
+                let carried = Carried {
+                    m: to_f32(&c.start.adam_m),
+                    v: to_f32(&c.start.adam_v),
+                    adam_t: c.start.adam_t,
+                    epoch_serial: c.start.epoch_serial,
+                    best_val: c.start.best as f32,
+                };
+                engine.load_carried(m, &carried)?;
+            }
         }
-        let mut reports = Vec::with_capacity(windows.len());
-        for (i, &SplitWindows { train, val }) in windows.iter().enumerate() {
-            engine.set_windows(&[SplitWindows { train, val }])?;
-            // A carried start compares with the best of the splits before it, as the next split would,
-            // where the rule carries it at all.
-            let carry = hyper.stopping.carries_best() && (i > 0 || !fresh);
-            let states = engine.fit(carry, |_, _| {})?;
-            let history = engine.read_history()?;
-            let report = report_of(&states[0], &history, 0, hyper);
-            progress(Progress {
-                stage: "splits",
-                done: i + 1,
-                total: windows.len(),
-                val_loss: report.history.last().map(|h| h.val),
-            });
-            let snapshot = || -> anyhow::Result<SequenceState> {
-                let (m, v) = engine.read_moments()?;
-                let state = engine.read_states()?[0];
-                let f64s = |x: Vec<f32>| x.into_iter().map(f64::from).collect::<Vec<f64>>();
-                Ok(SequenceState {
-                    params: f64s(engine.read_params()?),
-                    adam_m: f64s(m),
-                    adam_v: f64s(v),
+        let mut split = 0;
+        let step =
+            |engine: &mut BatchEngine, w: SplitWindows| -> anyhow::Result<Vec<SequenceStep>> {
+                let all = vec![w; k];
+                engine.set_windows(&all)?;
+                // A carried start compares with the best of the splits before it, as the next split would,
+                // where the rule carries it at all.
+                let carry = hyper.stopping.carries_best() && (split > 0 || !fresh);
+                split += 1;
+                let states = engine.fit(carry, |_, _| {})?;
+                let history = engine.read_history()?;
+                let preds = window_predictions(engine, &all)?;
+                Ok(preds
+                    .into_iter()
+                    .enumerate()
+                    .map(|(m, (train_pred, val_pred))| SequenceStep {
+                        report: report_of(&states[m], &history, m, hyper),
+                        train_pred,
+                        val_pred,
+                    })
+                    .collect())
+            };
+        let p = layout.total;
+        let snapshot = |engine: &BatchEngine| -> anyhow::Result<Vec<SequenceState>> {
+            let (m, v) = engine.read_moments()?;
+            let params = engine.read_params()?;
+            let f64s = |x: &[f32]| x.iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
+            Ok(engine
+                .read_states()?
+                .iter()
+                .enumerate()
+                .map(|(i, state)| SequenceState {
+                    params: f64s(&params[i * p..(i + 1) * p]),
+                    adam_m: f64s(&m[i * p..(i + 1) * p]),
+                    adam_v: f64s(&v[i * p..(i + 1) * p]),
                     adam_t: state.adam_t,
                     epoch_serial: state.epoch_serial,
                     best: f64::from(state.best_val),
                 })
-            };
-            let stop = after_split(i, &report, Some(&snapshot))?;
-            reports.push(report);
-            if stop {
-                break;
-            }
-        }
-        let params = engine.read_params()?.iter().map(|&v| v as f64).collect();
-        Ok((reports, params))
-    }
-
-    fn predict_many(
-        &mut self,
-        raw: &RawData,
-        layout: &ParamLayout,
-        params: &[f64],
-        jobs: &[PredictJob],
-    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-        let hyper = Hyper {
-            epochs: 1,
-            batch_size: 64,
-            patience: 1,
-            adam: Default::default(),
-            seed: 0,
-            stopping: EarlyStopRule::Keras37,
+                .collect())
         };
-        let per = self.chunk_size(layout, &hyper, raw);
-        let weights = to_f32(params);
-        let mut out = Vec::with_capacity(jobs.len());
-        for group in jobs.chunks(per) {
-            let chunk = Chunk {
-                ids: (0..group.len() as u32).collect(),
-                // Prediction draws nothing at random.
-                seeds: vec![0; group.len()],
-                windows: group.iter().map(|j| j.windows).collect(),
-                scalings: group.iter().map(|j| &j.scaling).collect(),
-                params: vec![weights.clone(); group.len()],
-            };
-            let mut engine = self.engine(raw, layout, &hyper, &chunk)?;
-            out.extend(window_predictions(&mut engine, &chunk.windows)?);
-        }
-        Ok(out)
+        fit_splits(&mut engine, windows, progress, after_split, step, snapshot)?;
+        let params = engine.read_params()?;
+        Ok(params
+            .chunks(p)
+            .take(k)
+            .map(|c| c.iter().map(|&v| f64::from(v)).collect())
+            .collect())
     }
 }

@@ -1,12 +1,12 @@
 //! The job loops the host backends (the CPU engine, the f64 reference) share: independent fits taken
-//! from one queue by every core, and the seed protocol's one model fitted split after split. A backend
+//! from one queue by every core, and the seed protocol's carried models fitted split after split. A backend
 //! brings only how it fits one model; the queue, the progress reports and the split hook are here.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
-use super::{FitJob, FitOutcome, Progress, ProgressFn, SequenceState, SplitHook};
-use crate::fit::{FitReport, SplitWindows};
+use super::{FitJob, FitOutcome, Progress, ProgressFn, SequenceState, SequenceStep, SplitHook};
+use crate::fit::SplitWindows;
 
 /// Runs `work(worker buffers, item)` for every item on every core, results in item order. Items differ
 /// in cost (expanding windows, early stops), so workers take the next item from a shared counter and
@@ -61,35 +61,75 @@ pub fn fit_jobs<S>(
     })
 }
 
-/// [`Trainer::fit_sequence`](super::Trainer::fit_sequence)'s loop: `fit(model, windows, best)` on each
-/// window pair in order, with one early-stopping reference `best` for every split (the report's script
-/// hands one EarlyStopping object to every fit, and Keras 3 before 3.7 never resets its `best`); a
-/// "splits" progress report and `after_split` (offered `snapshot` of the model) after each, which may
-/// stop the sequence. Returns the reports of the splits fitted.
+/// [`Trainer::fit_sequences`](super::Trainer::fit_sequences)'s loop: `step(chains, windows)` fits every
+/// chain on each window pair in order; a "splits" progress report and `after_split` (offered
+/// `snapshot` of the chains) after each, which may stop the sequence.
 pub fn fit_splits<M>(
-    model: &mut M,
-    best: &mut f64,
+    chains: &mut M,
     windows: &[SplitWindows],
     progress: ProgressFn,
     after_split: SplitHook,
-    mut fit: impl FnMut(&mut M, SplitWindows, &mut f64) -> FitReport,
-    snapshot: impl Fn(&M, f64) -> SequenceState,
-) -> anyhow::Result<Vec<FitReport>> {
-    let mut reports = Vec::with_capacity(windows.len());
+    mut step: impl FnMut(&mut M, SplitWindows) -> anyhow::Result<Vec<SequenceStep>>,
+    snapshot: impl Fn(&M) -> anyhow::Result<Vec<SequenceState>>,
+) -> anyhow::Result<()> {
     for (i, &w) in windows.iter().enumerate() {
-        let report = fit(model, w, best);
+        let steps = step(chains, w)?;
+        let last: Vec<f64> = steps
+            .iter()
+            .filter_map(|s| s.report.history.last().map(|h| h.val))
+            .collect();
         progress(Progress {
             stage: "splits",
             done: i + 1,
             total: windows.len(),
-            val_loss: report.history.last().map(|h| h.val),
+            val_loss: (!last.is_empty()).then(|| last.iter().sum::<f64>() / last.len() as f64),
         });
-        let state = || -> anyhow::Result<SequenceState> { Ok(snapshot(model, *best)) };
-        let stop = after_split(i, &report, Some(&state))?;
-        reports.push(report);
-        if stop {
+        let state = || snapshot(chains);
+        if after_split(i, &steps, Some(&state))? {
             break;
         }
     }
-    Ok(reports)
+    Ok(())
+}
+
+/// A chain's lock. A worker's panic leaves the scope with it, so a poisoned lock is never read on.
+fn lock<T>(c: &Mutex<T>) -> MutexGuard<'_, T> {
+    c.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One carried model of a host backend and early stopping's reference `best` for it: the report's
+/// script hands one EarlyStopping object to every fit, and Keras 3 before 3.7 never resets its `best`.
+pub struct HostChain<M> {
+    pub model: M,
+    pub best: f64,
+}
+
+/// [`fit_splits`] for the host backends: each split's chains fitted on every core (`fit(worker
+/// buffers, chain index, chain, windows)`), the chains handed back at the end.
+pub fn fit_host_chains<M: Send, S>(
+    chains: Vec<HostChain<M>>,
+    windows: &[SplitWindows],
+    progress: ProgressFn,
+    after_split: SplitHook,
+    make: impl Fn() -> S + Sync,
+    fit: impl Fn(&mut S, usize, &mut HostChain<M>, SplitWindows) -> SequenceStep + Sync,
+    snapshot: impl Fn(&HostChain<M>) -> SequenceState,
+) -> anyhow::Result<Vec<HostChain<M>>> {
+    let mut chains: Vec<Mutex<HostChain<M>>> = chains.into_iter().map(Mutex::new).collect();
+    fit_splits(
+        &mut chains,
+        windows,
+        progress,
+        after_split,
+        |chains, w| {
+            Ok(on_all_cores(chains.len(), &make, |buffers, k| {
+                fit(buffers, k, &mut lock(&chains[k]), w)
+            }))
+        },
+        |chains| Ok(chains.iter().map(|c| snapshot(&lock(c))).collect()),
+    )?;
+    Ok(chains
+        .into_iter()
+        .map(|c| c.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect())
 }

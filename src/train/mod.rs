@@ -161,13 +161,6 @@ pub struct FitOutcome {
     pub val_pred: Vec<f64>,
 }
 
-/// Predictions of fixed weights on two windows (the seed protocol's final model on every split).
-#[derive(Debug, Clone)]
-pub struct PredictJob {
-    pub scaling: Scaling,
-    pub windows: SplitWindows,
-}
-
 /// A progress report from a backend: `done` of `total` units (epochs of models, or splits).
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -211,13 +204,32 @@ impl SequenceState {
     }
 }
 
-/// Hands out the carried state on demand (reading it back from a device can fail).
-pub type StateFn<'a> = &'a dyn Fn() -> anyhow::Result<SequenceState>;
+/// Hands out the carried states, one per chain, on demand (reading them back from a device can fail).
+pub type StateFn<'a> = &'a dyn Fn() -> anyhow::Result<Vec<SequenceState>>;
 
-/// Called by [`Trainer::fit_sequence`] after each split with the split's position, its report and the
-/// carried state (`None` where the backend cannot hand it out); returns whether to stop there.
+/// One carried model's split of the seed protocol: its fit, and the predictions (scaled units) of the
+/// weights it kept on that split's own training and validation windows, made right after the fit: the
+/// report's per-split Tables 2 and 3 score these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceStep {
+    pub report: FitReport,
+    pub train_pred: Vec<f64>,
+    pub val_pred: Vec<f64>,
+}
+
+/// One carried model of the seed protocol: the seed its shuffles and dropout masks are keyed by (with
+/// model id 0), and the state it starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub seed: u64,
+    pub start: SequenceState,
+}
+
+/// Called by [`Trainer::fit_sequences`] after each split with the split's position, every chain's step
+/// (in chain order) and their carried states (`None` where the backend cannot hand them out); returns
+/// whether to stop there.
 pub type SplitHook<'a> =
-    &'a mut dyn FnMut(usize, &FitReport, Option<StateFn>) -> anyhow::Result<bool>;
+    &'a mut dyn FnMut(usize, &[SequenceStep], Option<StateFn>) -> anyhow::Result<bool>;
 
 /// The engine that trained a model, as metrics.json and run.json name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -277,28 +289,20 @@ pub trait Trainer {
         progress: ProgressFn,
     ) -> anyhow::Result<Vec<FitOutcome>>;
 
-    /// One model fitted on each (train, validation) window pair in order from `start`, weights, Adam
-    /// state and early-stopping best carried over (the report's loop); `after_split` is called after
-    /// each and may stop the sequence. Returns the reports of the splits fitted and the final weights.
+    /// The seed protocol: each chain's model fitted on each (train, validation) window pair in order
+    /// from its start, weights, Adam state and early-stopping best carried over (the report's loop), all
+    /// chains of a split as one batch; `after_split` is called after each split and may stop the
+    /// sequence. Returns each chain's final weights.
     #[allow(clippy::too_many_arguments)]
-    fn fit_sequence(
+    fn fit_sequences(
         &mut self,
         raw: &RawData,
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        start: SequenceState,
+        chains: Vec<Chain>,
         windows: &[SplitWindows],
         progress: ProgressFn,
         after_split: SplitHook,
-    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)>;
-
-    /// Predictions (scaled units) of `params` on each job's training and validation windows.
-    fn predict_many(
-        &mut self,
-        raw: &RawData,
-        layout: &ParamLayout,
-        params: &[f64],
-        jobs: &[PredictJob],
-    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>>;
+    ) -> anyhow::Result<Vec<Vec<f64>>>;
 }

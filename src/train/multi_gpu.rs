@@ -1,16 +1,15 @@
 //! `--adapter all`: several GPUs of one machine as one backend. Each `fit_many` call's models are dealt
 //! out to the adapters in contiguous parts sized by what each adapter holds at once, and every adapter
 //! trains its part on its own thread; fits are independent per model, so the split changes no result.
-//! The seed protocol's one model, and predictions, run on the first adapter.
+//! The seed protocol's carried models, and predictions, run on the first adapter.
 
 use std::sync::Mutex;
 
 use super::gpu::GpuTrainer;
 use super::{
-    Engine, FitJob, FitOutcome, PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState,
-    SplitHook, Trainer,
+    Chain, Engine, FitJob, FitOutcome, Progress, ProgressFn, RawData, Scaling, SplitHook, Trainer,
 };
-use crate::fit::{FitReport, Hyper, SplitWindows};
+use crate::fit::{Hyper, SplitWindows};
 use crate::model::ParamLayout;
 
 pub struct MultiGpuTrainer {
@@ -112,37 +111,27 @@ impl Trainer for MultiGpuTrainer {
         Ok(out)
     }
 
-    fn fit_sequence(
+    fn fit_sequences(
         &mut self,
         raw: &RawData,
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        start: SequenceState,
+        chains: Vec<Chain>,
         windows: &[SplitWindows],
         progress: ProgressFn,
         after_split: SplitHook,
-    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
-        self.gpus[0].fit_sequence(
+    ) -> anyhow::Result<Vec<Vec<f64>>> {
+        self.gpus[0].fit_sequences(
             raw,
             layout,
             hyper,
             scaling,
-            start,
+            chains,
             windows,
             progress,
             after_split,
         )
-    }
-
-    fn predict_many(
-        &mut self,
-        raw: &RawData,
-        layout: &ParamLayout,
-        params: &[f64],
-        jobs: &[PredictJob],
-    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-        self.gpus[0].predict_many(raw, layout, params, jobs)
     }
 }
 

@@ -4,9 +4,10 @@
 //!
 //! - walk-forward (default): every split trains its own model from its own seeded initialisation, with a
 //!   scaler fitted on that split's training rows only; all splits go to the backend as one batch.
-//! - seed: the report's script — one model carried across the splits in order (weights, Adam state and
-//!   the early-stopping best carry over), a scaler fitted on the whole series, and every table computed
-//!   from the final model.
+//! - seed: the report's script — one model carried across the splits in order (weights, Adam state and,
+//!   under Keras 3.6's rule, the early-stopping best carry over), a scaler fitted on the whole series,
+//!   each split scored by the model just fitted on it (the last: the final model). `--seeds K` carries
+//!   K models, one per seed, trained as one batch.
 
 use std::time::Instant;
 
@@ -16,38 +17,60 @@ use super::run_types::{diverged, targets};
 // The run's vocabulary, where the rest of the crate has always found it.
 pub use super::run_types::{
     forecast, raw_data, series_splits, Forecast, Interrupted, Journal, KeptModel, Member,
-    NoJournal, PanelResult, Protocol, RunResult, RunSpec, ScalerMode, SeriesResult, SplitOutcome,
-    Spread,
+    NoJournal, PanelResult, Protocol, RunResult, RunSpec, SavedSequence, ScalerMode, SeriesResult,
+    SplitOutcome, Spread,
 };
 use super::TrainedBy;
-use super::{PredictJob, Progress, ProgressFn, RawData, Scaling, SequenceState, StateFn, Trainer};
+use super::{
+    Chain, Progress, ProgressFn, RawData, Scaling, SequenceState, SequenceStep, StateFn, Trainer,
+};
 use crate::data::{Series, Split};
-use crate::fit::{FitReport, SplitWindows};
+use crate::fit::SplitWindows;
 use crate::model::init_params;
 
-/// The seed protocol's sequence from where `journal` left it (its last saved state), each split
-/// reported to the journal with the carried state; stops after a split when asked, with
-/// [`Interrupted`].
+/// Every split's steps (per chain, in chain order) and each chain's final weights.
+type SeedFits = (Vec<Vec<SequenceStep>>, Vec<Vec<f64>>);
+
+/// The seed protocol's sequence from where `journal` left it (its last saved state): every split's
+/// steps (per chain) and each chain's final weights; each split reported to the journal with the
+/// carried states; stops after a split when asked, with [`Interrupted`].
 #[allow(clippy::too_many_arguments)]
 fn fit_seed(
     raw: &RawData,
     spec: &RunSpec,
     trainer: &mut dyn Trainer,
     scaling: &Scaling,
-    init: Vec<f64>,
+    inits: Vec<Vec<f64>>,
     wins: &[SplitWindows],
     progress: ProgressFn,
     journal: &mut dyn Journal,
-) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+) -> anyhow::Result<SeedFits> {
     let total = wins.len();
-    let (mut reports, start) = match journal.sequence()? {
-        Some((reports, state)) => (reports, state),
-        None => (Vec::new(), SequenceState::fresh(init)),
+    let (mut steps, starts) = match journal.sequence()? {
+        Some((steps, states)) => (steps, states),
+        None => (
+            Vec::new(),
+            inits.into_iter().map(SequenceState::fresh).collect(),
+        ),
     };
-    let first = reports.len().min(total);
+    anyhow::ensure!(
+        starts.len() == spec.seeds,
+        "the run directory's saved state carries {} models, this run {} (--seeds)",
+        starts.len(),
+        spec.seeds
+    );
+    let first = steps.len().min(total);
     if first == total {
-        return Ok((reports, start.params));
+        return Ok((steps, starts.into_iter().map(|s| s.params).collect()));
     }
+    let chains = starts
+        .into_iter()
+        .enumerate()
+        .map(|(k, start)| Chain {
+            seed: spec.seed_of(k),
+            start,
+        })
+        .collect();
     let shifted = |p: Progress| {
         progress(Progress {
             done: first + p.done,
@@ -56,49 +79,43 @@ fn fit_seed(
         })
     };
     let mut stopped = false;
-    let mut hook = |i: usize, report: &FitReport, state: Option<StateFn>| {
+    let mut hook = |i: usize, split: &[SequenceStep], state: Option<StateFn>| {
         // A backend that could not hand out its state is not stopped: the split would be lost.
         let stop = journal.stop_requested() && state.is_some();
-        journal.record_sequence(first + i, report, state, stop)?;
+        journal.record_sequence(first + i, split, state, stop)?;
+        steps.push(split.to_vec());
         stopped |= stop;
         Ok(stop)
     };
-    let (more, params) = trainer
-        .fit_sequence(
+    let finals = trainer
+        .fit_sequences(
             raw,
             &spec.layout,
             &spec.hyper,
             scaling,
-            start,
+            chains,
             &wins[first..],
             &shifted,
             &mut hook,
         )
-        .context("training the seed-protocol model")?;
-    reports.extend(more);
-    if stopped && reports.len() < total {
+        .context("training the seed-protocol models")?;
+    if stopped && steps.len() < total {
         return Err(Interrupted {
-            done: reports.len(),
+            done: steps.len(),
             total,
         }
         .into());
     }
-    Ok((reports, params))
+    Ok((steps, finals))
 }
 
-/// The seed protocol's limits: it carries one model through one series.
+/// The seed protocol's limits: it carries its models through one series.
 pub fn check_seed_protocol(panel_len: usize, spec: &RunSpec) -> anyhow::Result<()> {
     if spec.protocol == Protocol::Seed {
         anyhow::ensure!(
             panel_len == 1,
-            "--protocol seed carries one model through one series; a panel of {panel_len} series needs \
-             --protocol walk-forward"
-        );
-        anyhow::ensure!(
-            spec.seeds == 1,
-            "--protocol seed carries one model through the splits; --seeds {} needs --protocol \
-             walk-forward",
-            spec.seeds
+            "--protocol seed carries its models through one series; a panel of {panel_len} series \
+             needs --protocol walk-forward"
         );
     }
     Ok(())
@@ -150,22 +167,30 @@ pub fn run_panel(
         }
         Protocol::Seed => {
             let named = &panel[0];
-            let result = run_seed(&named.series, spec, trainer, progress, journal, started)?;
+            let seeds = run_seed(&named.series, spec, trainer, progress, journal, started)?;
+            let ensemble = if seeds.len() == 1 {
+                seeds[0].clone()
+            } else {
+                let raw = raw_data(&named.series, spec.splits.lookback);
+                super::walk_forward::ensemble(spec, &raw, &seeds)?
+            };
             Ok(PanelResult {
                 protocol: spec.protocol,
-                backend: result.backend.clone(),
-                wall_seconds: result.wall_seconds,
+                backend: ensemble.backend.clone(),
+                wall_seconds: started.elapsed().as_secs_f64(),
                 series: vec![SeriesResult {
                     name: named.name.clone(),
-                    seeds: vec![result.clone()],
-                    ensemble: result,
+                    seeds,
+                    ensemble,
                 }],
             })
         }
     }
 }
 
-/// The seed protocol on one series: the report's loop, then the final model on every split.
+/// The seed protocol on one series: the report's loop, one carried model per seed (`--seeds`), each
+/// split scored by the model it has just fitted (the report's Tables 2 and 3; the last split's is the
+/// final model, its Table 1). One result per seed.
 fn run_seed(
     series: &Series,
     spec: &RunSpec,
@@ -173,74 +198,71 @@ fn run_seed(
     progress: ProgressFn,
     journal: &mut dyn Journal,
     started: Instant,
-) -> anyhow::Result<RunResult> {
+) -> anyhow::Result<Vec<RunResult>> {
     let lookback = spec.splits.lookback;
     let raw = raw_data(series, lookback);
     let splits = series_splits(series, spec)?;
     let layout = &spec.layout;
     let scaling = Scaling::fit(&raw, 0..raw.rows());
-    let seed = spec.hyper.seed;
-    let init = match &spec.init_weights {
-        Some(w) => w.clone(),
-        None => init_params(layout, seed, 0),
-    };
-    let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
-    let (reports, final_params) = fit_seed(
-        &raw, spec, trainer, &scaling, init, &wins, progress, journal,
-    )?;
-    let jobs: Vec<PredictJob> = wins
-        .iter()
-        .map(|&windows| PredictJob {
-            scaling: scaling.clone(),
-            windows,
+    let inits = (0..spec.seeds)
+        .map(|k| match &spec.init_weights {
+            Some(w) => w.clone(),
+            None => init_params(layout, spec.seed_of(k), 0),
         })
         .collect();
-    let preds = trainer
-        .predict_many(&raw, layout, &final_params, &jobs)
-        .context("evaluating the final model on every split")?;
+    let wins: Vec<SplitWindows> = splits.iter().map(Split::windows).collect();
+    let (steps, finals) = fit_seed(
+        &raw, spec, trainer, &scaling, inits, &wins, progress, journal,
+    )?;
     let scaled = scaling.apply(&raw);
-    let outcomes: Vec<SplitOutcome> = splits
-        .iter()
-        .zip(reports)
-        .zip(preds)
-        .map(|((split, report), (train_pred, val_pred))| {
-            let SplitWindows { train, val } = split.windows();
-            SplitOutcome {
-                split: *split,
+    let backend = TrainedBy::of(trainer);
+    let mut results = Vec::with_capacity(finals.len());
+    for (k, final_params) in finals.into_iter().enumerate() {
+        let seed = spec.seed_of(k);
+        let outcomes: Vec<SplitOutcome> = splits
+            .iter()
+            .zip(&steps)
+            .map(|(split, per_chain)| {
+                let step = &per_chain[k];
+                let SplitWindows { train, val } = split.windows();
+                SplitOutcome {
+                    split: *split,
+                    model_id: 0,
+                    seed,
+                    members: 1,
+                    diverged: diverged(&step.report, &step.val_pred),
+                    history: step.report.history.clone(),
+                    best_epoch: step.report.best_epoch,
+                    stopped_early: step.report.stopped_early,
+                    scaling: scaling.clone(),
+                    train_pred: step.train_pred.clone(),
+                    val_pred: step.val_pred.clone(),
+                    train_actual: targets(&scaled.y, lookback, train),
+                    val_actual: targets(&scaled.y, lookback, val),
+                    train_spread: Vec::new(),
+                    val_spread: Vec::new(),
+                }
+            })
+            .collect();
+        let last_diverged = outcomes.last().is_none_or(|o: &SplitOutcome| o.diverged);
+        let kept = if last_diverged || final_params.iter().any(|v| !v.is_finite()) {
+            Vec::new()
+        } else {
+            vec![KeptModel {
                 model_id: 0,
                 seed,
-                members: 1,
-                diverged: diverged(&report, &val_pred),
-                history: report.history,
-                best_epoch: report.best_epoch,
-                stopped_early: report.stopped_early,
+                params: final_params,
                 scaling: scaling.clone(),
-                train_pred,
-                val_pred,
-                train_actual: targets(&scaled.y, lookback, train),
-                val_actual: targets(&scaled.y, lookback, val),
-                train_spread: Vec::new(),
-                val_spread: Vec::new(),
-            }
-        })
-        .collect();
-    let last_diverged = outcomes.last().is_none_or(|o: &SplitOutcome| o.diverged);
-    let kept = if last_diverged || final_params.iter().any(|v| !v.is_finite()) {
-        Vec::new()
-    } else {
-        vec![KeptModel {
-            model_id: 0,
-            seed,
-            params: final_params,
-            scaling,
-        }]
-    };
-    Ok(RunResult {
-        protocol: spec.protocol,
-        backend: TrainedBy::of(trainer),
-        splits: outcomes,
-        forecast: forecast(&raw, layout, &kept)?,
-        forecast_models: kept,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    })
+            }]
+        };
+        results.push(RunResult {
+            protocol: spec.protocol,
+            backend: backend.clone(),
+            splits: outcomes,
+            forecast: forecast(&raw, layout, &kept)?,
+            forecast_models: kept,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(results)
 }

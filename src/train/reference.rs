@@ -1,11 +1,12 @@
 //! The CPU reference as a training backend: models are independent, so walk-forward fits run on all
 //! cores ([`super::job_loop`]), each one plain `reference::train_loop::fit`.
 
-use super::job_loop::{fit_jobs, fit_splits, on_all_cores};
+use super::job_loop::{fit_host_chains, fit_jobs, HostChain};
 use super::{
-    FitJob, FitOutcome, PredictJob, ProgressFn, RawData, Scaling, SequenceState, SplitHook, Trainer,
+    Chain, FitJob, FitOutcome, ProgressFn, RawData, Scaling, SequenceState, SequenceStep,
+    SplitHook, Trainer,
 };
-use crate::fit::{FitReport, Hyper, SplitWindows};
+use crate::fit::{Hyper, SplitWindows};
 use crate::model::ParamLayout;
 use crate::reference::adam::AdamState;
 use crate::reference::train_loop::{fit, fit_from_best, predict, ReferenceModel};
@@ -64,69 +65,56 @@ impl Trainer for ReferenceTrainer {
         Ok(fit_jobs(jobs, || (), fit_one, progress))
     }
 
-    fn fit_sequence(
+    fn fit_sequences(
         &mut self,
         raw: &RawData,
         layout: &ParamLayout,
         hyper: &Hyper,
         scaling: &Scaling,
-        start: SequenceState,
+        chains: Vec<Chain>,
         windows: &[SplitWindows],
         progress: ProgressFn,
         after_split: SplitHook,
-    ) -> anyhow::Result<(Vec<FitReport>, Vec<f64>)> {
+    ) -> anyhow::Result<Vec<Vec<f64>>> {
         let series = scaling.apply(raw);
-        let mut model = ReferenceModel {
-            params: start.params,
-            adam: AdamState {
-                m: start.adam_m,
-                v: start.adam_v,
-                t: start.adam_t,
-            },
-            epoch_serial: start.epoch_serial,
+        let seeds: Vec<u64> = chains.iter().map(|c| c.seed).collect();
+        let host: Vec<HostChain<ReferenceModel>> = chains
+            .into_iter()
+            .map(|Chain { start, .. }| HostChain {
+                model: ReferenceModel {
+                    params: start.params,
+                    adam: AdamState {
+                        m: start.adam_m,
+                        v: start.adam_v,
+                        t: start.adam_t,
+                    },
+                    epoch_serial: start.epoch_serial,
+                },
+                best: start.best,
+            })
+            .collect();
+        let fit = |_: &mut (), k: usize, c: &mut HostChain<ReferenceModel>, w: SplitWindows| {
+            let hyper = Hyper {
+                seed: seeds[k],
+                ..*hyper
+            };
+            let (model, best) = (&mut c.model, &mut c.best);
+            let report = fit_from_best(layout, &hyper, 0, model, &series, w, best);
+            SequenceStep {
+                report,
+                train_pred: predict(layout, &model.params, &series, w.train),
+                val_pred: predict(layout, &model.params, &series, w.val),
+            }
         };
-        let fit = |model: &mut ReferenceModel, w: SplitWindows, best: &mut f64| {
-            fit_from_best(layout, hyper, 0, model, &series, w, best)
+        let snapshot = |c: &HostChain<ReferenceModel>| SequenceState {
+            params: c.model.params.clone(),
+            adam_m: c.model.adam.m.clone(),
+            adam_v: c.model.adam.v.clone(),
+            adam_t: c.model.adam.t,
+            epoch_serial: c.model.epoch_serial,
+            best: c.best,
         };
-        let snapshot = |model: &ReferenceModel, best: f64| SequenceState {
-            params: model.params.clone(),
-            adam_m: model.adam.m.clone(),
-            adam_v: model.adam.v.clone(),
-            adam_t: model.adam.t,
-            epoch_serial: model.epoch_serial,
-            best,
-        };
-        let mut best = start.best;
-        let reports = fit_splits(
-            &mut model,
-            &mut best,
-            windows,
-            progress,
-            after_split,
-            fit,
-            snapshot,
-        )?;
-        Ok((reports, model.params))
-    }
-
-    fn predict_many(
-        &mut self,
-        raw: &RawData,
-        layout: &ParamLayout,
-        params: &[f64],
-        jobs: &[PredictJob],
-    ) -> anyhow::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-        Ok(on_all_cores(
-            jobs.len(),
-            || (),
-            |_, i| {
-                let job = &jobs[i];
-                let series = job.scaling.apply(raw);
-                (
-                    predict(layout, params, &series, job.windows.train),
-                    predict(layout, params, &series, job.windows.val),
-                )
-            },
-        ))
+        let done = fit_host_chains(host, windows, progress, after_split, || (), fit, snapshot)?;
+        Ok(done.into_iter().map(|c| c.model.params).collect())
     }
 }

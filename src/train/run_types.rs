@@ -4,7 +4,7 @@
 //! protocols apply the same way (a series' splits, divergence, the forecast).
 
 use super::TrainedBy;
-use super::{FitOutcome, RawData, Scaling, SequenceState, StateFn};
+use super::{FitOutcome, RawData, Scaling, SequenceState, SequenceStep, StateFn};
 use crate::data::{make_splits, DateSpan, Series, Split, SplitConfig, SplitRule};
 use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, Window};
 use crate::model::ParamLayout;
@@ -89,6 +89,11 @@ pub struct RunSpec {
 impl RunSpec {
     pub const DEFAULT_ENSEMBLE_LAST: usize = 10;
     pub const DEFAULT_SEEDS: usize = 1;
+
+    /// The seed of the `k`-th model of each split (walk-forward) or the `k`-th carried model (seed).
+    pub fn seed_of(&self, k: usize) -> u64 {
+        self.hyper.seed.wrapping_add(k as u64)
+    }
 }
 
 /// One split's model (walk-forward) or the final model on one split (seed).
@@ -212,6 +217,10 @@ pub struct PanelResult {
 
 /// Where a run saves the walk-forward models as they finish and learns whether to stop (the run
 /// directory; [`NoJournal`] for runs that keep nothing, such as the tests').
+/// The seed protocol as a journal saved it: each split's steps (per chain), and the chains' states
+/// after the last of them.
+pub type SavedSequence = (Vec<Vec<SequenceStep>>, Vec<SequenceState>);
+
 pub trait Journal {
     /// Fits finished by earlier attempts of this run, by split index.
     fn finished(&self) -> anyhow::Result<Vec<(usize, FitOutcome)>>;
@@ -219,15 +228,16 @@ pub trait Journal {
     fn record(&mut self, done: &[(usize, &FitOutcome, bool)]) -> anyhow::Result<()>;
     /// A stop was asked for (SIGINT/SIGTERM): return at the next chunk boundary.
     fn stop_requested(&self) -> bool;
-    /// Seed protocol: the reports of the splits up to the last saved state, and that state.
-    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>>;
-    /// Seed protocol: a split's report and, when the backend can hand it out, the state carried out of
-    /// it, which the journal saves when `stopping` or when it judges a save due.
+    /// Seed protocol: every split up to the last saved state (each chain's step, in chain order), and
+    /// the chains' states then.
+    fn sequence(&self) -> anyhow::Result<Option<SavedSequence>>;
+    /// Seed protocol: a split's steps and, when the backend can hand them out, the chains' states
+    /// carried out of it, which the journal saves when `stopping` or when it judges a save due.
     fn record_sequence(
         &mut self,
         split: usize,
-        report: &FitReport,
-        state: Option<StateFn>,
+        steps: &[SequenceStep],
+        states: Option<StateFn>,
         stopping: bool,
     ) -> anyhow::Result<()>;
 }
@@ -245,13 +255,13 @@ impl Journal for NoJournal {
     fn stop_requested(&self) -> bool {
         false
     }
-    fn sequence(&self) -> anyhow::Result<Option<(Vec<FitReport>, SequenceState)>> {
+    fn sequence(&self) -> anyhow::Result<Option<SavedSequence>> {
         Ok(None)
     }
     fn record_sequence(
         &mut self,
         _: usize,
-        _: &FitReport,
+        _: &[SequenceStep],
         _: Option<StateFn>,
         _: bool,
     ) -> anyhow::Result<()> {

@@ -152,10 +152,6 @@ impl<'a> PanelPlan<'a> {
         (s, unit - s.first_unit)
     }
 
-    fn seed(spec: &RunSpec, k: usize) -> u64 {
-        spec.hyper.seed.wrapping_add(k as u64)
-    }
-
     fn scaling(spec: &RunSpec, s: &SeriesPlan, split: &Split) -> Scaling {
         match spec.scaler {
             ScalerMode::Global => Scaling::fit(&s.raw, 0..s.raw.rows()),
@@ -167,7 +163,7 @@ impl<'a> PanelPlan<'a> {
     fn job(&self, spec: &RunSpec, index: usize) -> FitJob {
         let (s, pos) = self.locate(index / self.seeds);
         let split = &s.splits[pos];
-        let seed = Self::seed(spec, index % self.seeds);
+        let seed = spec.seed_of(index % self.seeds);
         let shift = |w: Window| Window {
             start: w.start + s.row_offset,
             len: w.len,
@@ -306,14 +302,14 @@ impl<'a> PanelPlan<'a> {
                     "model {index} (series \"{}\", split {}, seed {}) was never trained",
                     s.named.name,
                     split.index,
-                    Self::seed(spec, k)
+                    spec.seed_of(k)
                 )
             })?;
             let scaling = Self::scaling(spec, s, split);
             let scaled = scaling.apply(&s.raw);
             let w = split.windows();
             let bad = diverged(&fit.report, &fit.val_pred);
-            let seed = Self::seed(spec, k);
+            let seed = spec.seed_of(k);
             if self.kept(spec, index) && !bad {
                 kept.push(KeptModel {
                     model_id: split.index as u32,
@@ -353,7 +349,11 @@ impl<'a> PanelPlan<'a> {
 
 /// The seeds' ensemble on one series: per split, the mean of the predictions of the seeds that did not
 /// diverge (the split diverged when all did), their spread, and a forecast from every seed's kept models.
-fn ensemble(spec: &RunSpec, raw: &RawData, seeds: &[RunResult]) -> anyhow::Result<RunResult> {
+pub(super) fn ensemble(
+    spec: &RunSpec,
+    raw: &RawData,
+    seeds: &[RunResult],
+) -> anyhow::Result<RunResult> {
     let first = &seeds[0];
     let mut splits = Vec::with_capacity(first.splits.len());
     for (pos, base) in first.splits.iter().enumerate() {

@@ -56,6 +56,25 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
     }
 }
 
+/// Every seed's result of a one-series run of `s` (the seed protocol's carried models, or each
+/// walk-forward seed's models), in seed order.
+pub fn seed_runs(
+    series: &gpulstm::data::Series,
+    s: &RunSpec,
+    trainer: &mut dyn gpulstm::train::Trainer,
+) -> Vec<RunResult> {
+    let panel = [gpulstm::data::NamedSeries {
+        name: String::new(),
+        series: series.clone(),
+    }];
+    let quiet = |_: gpulstm::train::Progress| {};
+    let mut journal = gpulstm::train::protocol::NoJournal;
+    let mut result =
+        gpulstm::train::run_panel(&panel, s, trainer, &quiet, &mut journal).expect("run");
+    assert_eq!(result.series[0].seeds.len(), s.seeds);
+    result.series.remove(0).seeds
+}
+
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-4 + 2e-3 * b.abs()
 }

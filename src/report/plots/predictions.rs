@@ -214,7 +214,7 @@ impl Plot for PredictionPlot {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let who = if self.protocol == Protocol::Seed {
-            "the final model"
+            "each split's model right after its fit"
         } else {
             "each day by the latest split's model"
         };
