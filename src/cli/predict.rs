@@ -16,13 +16,19 @@ pub(super) fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let forecast = protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
 
     let last = series.len() - 1;
+    // Seed-protocol models are told apart by their seeds, walk-forward ones by split (and seed).
+    let one_seed = loaded.models.windows(2).all(|w| w[0].seed == w[1].seed);
     let ids: Vec<String> = loaded
         .models
         .iter()
-        .map(|m| m.model_id.to_string())
+        .map(|m| match (loaded.protocol.as_str(), one_seed) {
+            ("seed", _) => format!("seed {}", m.seed),
+            (_, true) => format!("split {}", m.model_id),
+            _ => format!("split {} seed {}", m.model_id, m.seed),
+        })
         .collect();
     let mut text = format!(
-        "model: {} ({} protocol, {} model{} [split {}], layers {}, look-back {}, gpulstm {})\n",
+        "model: {} ({} protocol, {} model{} [{}], layers {}, look-back {}, gpulstm {})\n",
         args.model.display(),
         loaded.protocol,
         loaded.models.len(),
