@@ -77,6 +77,7 @@ fn scaling(min: f64, max: f64) -> Scaling {
         features: m.clone(),
         target: m,
     }
+    transform: Default::default(),
 }
 
 fn config(protocol: Protocol) -> RunConfig {
@@ -109,6 +110,8 @@ fn config(protocol: Protocol) -> RunConfig {
             ensemble_last: 2,
             seeds: 1,
             val_dates: Default::default(),
+            scaler_kind: Default::default(),
+            target_transform: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,

@@ -71,6 +71,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             min: vec![100.0],
             max: vec![139.0],
         },
+        transform: Default::default(),
     };
     let scaled = |price: f64| scaling.target.transform_value(0, price);
     let price_of_sample = |s: usize| 100.0 + (s + LOOKBACK) as f64;
@@ -155,6 +156,8 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             ensemble_last: 2,
             seeds: 1,
             val_dates: Default::default(),
+            scaler_kind: Default::default(),
+            target_transform: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,

@@ -55,6 +55,8 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         ensemble_last: 3,
         seeds: 1,
         val_dates: Default::default(),
+        scaler_kind: Default::default(),
+        target_transform: Default::default(),
         max_models_per_chunk: None,
     };
     let result = run(&series, &run_spec, &mut ReferenceTrainer, &|_| {}).expect("training");

@@ -170,6 +170,53 @@ pub enum ScalerArg {
     Global,
 }
 
+/// `--scaler-kind`: how each scaler is fitted ([`crate::data::ScalerKind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScalerKindArg {
+    /// (x − min) / (max − min), to [0, 1] (the report's).
+    Minmax,
+    /// (x − mean) / std.
+    Standard,
+    /// (x − median) / IQR: little moved by outliers.
+    Robust,
+}
+
+impl ScalerKindArg {
+    pub fn kind(self) -> crate::data::ScalerKind {
+        use crate::data::ScalerKind;
+        match self {
+            ScalerKindArg::Minmax => ScalerKind::MinMax,
+            ScalerKindArg::Standard => ScalerKind::Standard,
+            ScalerKindArg::Robust => ScalerKind::Robust,
+        }
+    }
+}
+
+/// `--target-transform`: what the models learn ([`crate::data::TargetTransform`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransformArg {
+    /// The next close itself (the report's).
+    Level,
+    /// Next close − last close.
+    Diff,
+    /// Next close / last close − 1.
+    Return,
+    /// ln(next close / last close).
+    LogReturn,
+}
+
+impl TransformArg {
+    pub fn transform(self) -> crate::data::TargetTransform {
+        use crate::data::TargetTransform;
+        match self {
+            TransformArg::Level => TargetTransform::Level,
+            TransformArg::Diff => TargetTransform::Diff,
+            TransformArg::Return => TargetTransform::Return,
+            TransformArg::LogReturn => TargetTransform::LogReturn,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProtocolArg {
     /// Every split trains its own model (default).
@@ -311,6 +358,12 @@ pub struct TrainArgs {
     /// Scaler fit [default: train; global with --protocol seed].
     #[arg(long, value_enum)]
     pub scaler: Option<ScalerArg>,
+    /// How every scaler is fitted (on the rows --scaler says).
+    #[arg(long, value_enum, default_value_t = ScalerKindArg::Minmax)]
+    pub scaler_kind: ScalerKindArg,
+    /// What the models learn; predictions go back to the price from the last close the model saw.
+    #[arg(long, value_enum, default_value_t = TransformArg::Level)]
+    pub target_transform: TransformArg,
     /// What is trained on what.
     #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
     pub protocol: ProtocolArg,

@@ -80,6 +80,8 @@ fn run_spec(
     Ok(RunSpec {
         protocol,
         scaler: scaler(args, protocol, notes)?,
+        scaler_kind: args.scaler_kind.kind(),
+        target_transform: args.target_transform.transform(),
         layout,
         hyper: Hyper {
             epochs: args.epochs,

@@ -3,8 +3,9 @@
 //!
 //! - [`load`]: reads Nasdaq downloads, Yahoo-style files and any CSV with a date column and numeric columns.
 //! - [`dates`]: the date formats the loader accepts.
-//! - [`scaler`]: per-column min–max scaling to [0, 1] (sklearn `MinMaxScaler`).
+//! - [`scaler`]: per-column affine scaling: min–max to [0, 1], standard or robust (sklearn's scalers).
 //! - [`splits`]: which samples each split trains and validates on.
+//! - [`transform`]: the target transforms (`--target-transform`: level, diff, return, log-return).
 //! - [`sample`]: the public-domain Apple series compiled into the crate.
 //! - [`panel`]: many series in one run, from several files, a directory or one long-format file.
 //!
@@ -17,11 +18,13 @@ pub mod panel;
 pub mod sample;
 pub mod scaler;
 pub mod splits;
+pub mod transform;
 
 pub use load::{load_csv, load_csv_str};
 pub use panel::{load_panel, panel_source, NamedSeries, PanelSource};
 pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
-pub use scaler::MinMax;
+pub use scaler::{MinMax, ScalerKind};
+pub use transform::TargetTransform;
 pub use splits::{
     make_splits, n_samples, scaler_rows, DateSpan, Split, SplitConfig, SplitRule, WindowKind,
 };

@@ -114,36 +114,46 @@ fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Resul
         s.index,
         series.len()
     );
-    let to_price =
-        |v: &[f64]| -> Vec<f64> { v.iter().map(|&x| out.scaling.target_to_price(x)).collect() };
+    // Every prediction goes back to the price from the close before its own target row.
+    let to_price = |v: &[f64], rows: &[usize]| -> Vec<f64> {
+        v.iter()
+            .zip(rows)
+            .map(|(&x, &r)| out.scaling.target_to_price(x, series.target[r - 1]))
+            .collect()
+    };
     let price_of =
         |rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| series.target[r]).collect() };
     let val_last_price: Vec<f64> = val_rows.iter().map(|&r| series.target[r - 1]).collect();
-    // The target scaler is affine and increasing: min and max map through it, std by its slope.
-    let spread_price = |v: &[Spread]| -> Vec<Spread> {
-        let slope = out.scaling.target_to_price(1.0) - out.scaling.target_to_price(0.0);
+    // Every transform and scaler is increasing: min and max map through it, std by its slope at the
+    // mean.
+    let spread_price = |v: &[Spread], means: &[f64], rows: &[usize]| -> Vec<Spread> {
         v.iter()
-            .map(|s| Spread {
-                std: s.std * slope.abs(),
-                min: out.scaling.target_to_price(s.min),
-                max: out.scaling.target_to_price(s.max),
+            .zip(means)
+            .zip(rows)
+            .map(|((s, &mean), &r)| {
+                let last = series.target[r - 1];
+                Spread {
+                    std: s.std * out.scaling.price_slope(mean, last).abs(),
+                    min: out.scaling.target_to_price(s.min, last),
+                    max: out.scaling.target_to_price(s.max, last),
+                }
             })
             .collect()
     };
     let val_naive_scaled = val_last_price
         .iter()
-        .map(|&p| out.scaling.target.transform_value(0, p))
+        .map(|&p| out.scaling.price_to_scaled(p, p))
         .collect();
     Ok(SplitNumbers {
-        train_pred_price: to_price(&out.train_pred),
-        val_pred_price: to_price(&out.val_pred),
+        train_pred_price: to_price(&out.train_pred, &train_rows),
+        val_pred_price: to_price(&out.val_pred, &val_rows),
         // Actual prices straight from the series: exact, no scale-and-invert round trip.
         train_actual_price: price_of(&train_rows),
         val_actual_price: price_of(&val_rows),
         val_last_price,
         val_naive_scaled,
-        train_spread: spread_price(&out.train_spread),
-        val_spread: spread_price(&out.val_spread),
+        train_spread: spread_price(&out.train_spread, &out.train_pred, &train_rows),
+        val_spread: spread_price(&out.val_spread, &out.val_pred, &val_rows),
         train_rows,
         val_rows,
     })

@@ -175,10 +175,10 @@ fn run_seed(
     started: Instant,
 ) -> anyhow::Result<RunResult> {
     let lookback = spec.splits.lookback;
-    let raw = raw_data(series, lookback);
+    let raw = raw_data(series, lookback, spec.target_transform);
     let splits = series_splits(series, spec)?;
     let layout = &spec.layout;
-    let scaling = Scaling::fit(&raw, 0..raw.rows());
+    let scaling = Scaling::fit(&raw, 0..raw.rows(), spec.scaler_kind);
     let seed = spec.hyper.seed;
     let init = match &spec.init_weights {
         Some(w) => w.clone(),

@@ -52,6 +52,8 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
         ensemble_last: 3,
         seeds: 1,
         val_dates: Default::default(),
+        scaler_kind: Default::default(),
+        target_transform: Default::default(),
         max_models_per_chunk: None,
     }
 }
