@@ -5,6 +5,10 @@
 
 use serde::Serialize;
 
+pub mod returns;
+
+pub use returns::{return_scores, ReturnScores};
+
 /// sklearn's `mean_squared_error`, its square root, `mean_absolute_error`, `r2_score` and
 /// `explained_variance_score`, all with uniform weights.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -65,6 +65,7 @@ fn series() -> Series {
         target: CLOSES.to_vec(),
         adjusted: false,
         raw_last_target: None,
+        warmup_rows_dropped: 0,
     }
 }
 
@@ -116,6 +117,7 @@ fn config(protocol: Protocol) -> RunConfig {
         },
         init_weights: None,
         notes: vec![],
+        scoring: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ fn series() -> Series {
         target,
         adjusted: false,
         raw_last_target: None,
+        warmup_rows_dropped: 0,
     }
 }
 
@@ -162,6 +163,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         },
         init_weights: None,
         notes: vec!["a note | with a pipe".to_string()],
+        scoring: Default::default(),
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     (eval, config)

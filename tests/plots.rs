@@ -64,6 +64,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         spec: run_spec,
         init_weights: None,
         notes: Vec::new(),
+        scoring: Default::default(),
     };
     evaluate(&series, &config, &result).expect("evaluation")
 }

@@ -257,6 +257,7 @@ impl Loader<'_> {
                 .adjust
                 .and_then(|_| parsed.last())
                 .map(|r| r.raw_target),
+            warmup_rows_dropped: 0,
         })
     }
 

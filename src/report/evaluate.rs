@@ -20,12 +20,18 @@ use anyhow::{ensure, Context};
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::metrics_json::{
-    DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow, MetricDescribe, Pooled,
+    BaselineScore, Baselines, DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow, MetricDescribe, Pooled,
     PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1, Table1Window,
     WindowDescribe, WindowName,
 };
 use crate::data::{NamedSeries, Series};
-use crate::metrics::{describe, directional_accuracy, regression, Regression};
+use super::baselines::split_baselines;
+use crate::metrics::{
+    describe, directional_accuracy, regression, return_scores, Regression, ReturnScores,
+};
+use crate::train::protocol::raw_data;
+use crate::train::RawData;
+use rayon::prelude::*;
 use crate::train::protocol::{Protocol, RunResult, RunSpec, SplitOutcome, Spread};
 use crate::train::SeriesResult;
 
@@ -39,6 +45,35 @@ pub struct RunConfig {
     /// Notes printed when the run started (settings implied by the protocol, backend fallback), repeated
     /// in the reports so a reader of the files sees them too.
     pub notes: Vec<String>,
+    /// How the forecasts are scored beside the baselines and traded.
+    pub scoring: Scoring,
+}
+
+/// The scoring choices that change no model: the ridge baseline's penalty (`--ridge-lambda`) and the
+/// trading view's costs and direction (`--cost-bps`, `--short`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scoring {
+    pub ridge_lambda: f64,
+    pub cost_bps: f64,
+    pub short: bool,
+}
+
+impl Scoring {
+    /// On inputs scaled to O(1) and the default look-back of 60 rows × 5 features (300 inputs for 200
+    /// training samples), enough to make the ridge problem well posed without flattening it.
+    pub const DEFAULT_RIDGE_LAMBDA: f64 = 1.0;
+    /// One basis point per unit of turnover: a liquid stock's spread and commission, roughly.
+    pub const DEFAULT_COST_BPS: f64 = 1.0;
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            ridge_lambda: Self::DEFAULT_RIDGE_LAMBDA,
+            cost_bps: Self::DEFAULT_COST_BPS,
+            short: false,
+        }
+    }
 }
 
 /// What the calendar field says about the forecast date.
@@ -80,6 +115,9 @@ struct SplitNumbers {
     /// The close of the row before each validation target (the naive prediction, the "last observed").
     val_last_price: Vec<f64>,
     val_naive_scaled: Vec<f64>,
+    /// The drift and ridge baselines' validation predictions, price units.
+    val_drift_price: Vec<f64>,
+    val_ridge_price: Vec<f64>,
     /// A seed ensemble's spreads, price units (empty for one model).
     train_spread: Vec<Spread>,
     val_spread: Vec<Spread>,
@@ -90,7 +128,13 @@ fn target_rows(start: usize, len: usize, lookback: usize) -> Vec<usize> {
     (start + lookback..start + len + lookback).collect()
 }
 
-fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Result<SplitNumbers> {
+fn unpack(
+    series: &Series,
+    raw: &RawData,
+    scoring: &Scoring,
+    out: &SplitOutcome,
+) -> anyhow::Result<SplitNumbers> {
+    let lookback = raw.lookback;
     let s = &out.split;
     let train_rows = target_rows(s.train_start, s.train_len, lookback);
     let val_rows = target_rows(s.val_start, s.val_len, lookback);
@@ -144,7 +188,10 @@ fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Resul
         .iter()
         .map(|&p| out.scaling.price_to_scaled(p, p))
         .collect();
+    let baselines = split_baselines(series, raw, out, scoring.ridge_lambda)?;
     Ok(SplitNumbers {
+        val_drift_price: baselines.drift,
+        val_ridge_price: baselines.ridge,
         train_pred_price: to_price(&out.train_pred, &train_rows),
         val_pred_price: to_price(&out.val_pred, &val_rows),
         // Actual prices straight from the series: exact, no scale-and-invert round trip.
@@ -276,10 +323,12 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
     ensure!(!series.is_empty(), "the series has no rows");
     ensure!(!result.splits.is_empty(), "the run has no splits");
     let lookback = config.spec.splits.lookback;
+    let raw = raw_data(series, lookback, config.spec.target_transform);
+    // Each split's ridge baseline is a small solve of its own: one per core.
     let numbers: Vec<SplitNumbers> = result
         .splits
-        .iter()
-        .map(|out| unpack(series, lookback, out))
+        .par_iter()
+        .map(|out| unpack(series, &raw, &config.scoring, out))
         .collect::<anyhow::Result<_>>()
         .context("evaluating the run")?;
     let mut splits = Vec::with_capacity(result.splits.len());
@@ -294,7 +343,7 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
         run: run_info(series, config, result),
         table1: table1(result, &numbers, &splits),
         describe: describe_tables(&splits),
-        pooled: pooled_sound(result, &numbers),
+        pooled: pooled_sound(result, &numbers, &splits),
         forecast: forecast_info(series, config, result)?,
         splits,
         history,
@@ -309,6 +358,8 @@ fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEva
     let single = !out.is_ensemble();
     let val_price = regression(&n.val_actual_price, &n.val_pred_price);
     let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
+    let drift_val_price = regression(&n.val_actual_price, &n.val_drift_price);
+    let ridge_val_price = regression(&n.val_actual_price, &n.val_ridge_price);
     let date = |row: usize| iso(series.dates[row]);
     // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
     let first_last = |rows: &[usize]| {
@@ -351,6 +402,11 @@ fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEva
             &n.val_actual_price,
             &n.val_pred_price,
         ),
+        val_returns: return_scores(&n.val_last_price, &n.val_actual_price, &n.val_pred_price),
+        drift_val_price,
+        ridge_val_price,
+        skill_vs_drift: skill(val_price.rmse, drift_val_price.rmse),
+        skill_vs_ridge: skill(val_price.rmse, ridge_val_price.rmse),
     }
 }
 
@@ -379,6 +435,8 @@ fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec
             actual: n.train_actual_price[i],
             predicted: n.train_pred_price[i],
             naive: None,
+            drift: None,
+            ridge: None,
             spread: n.train_spread.get(i).copied(),
         });
     let val = n
@@ -392,6 +450,8 @@ fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec
             actual: n.val_actual_price[i],
             predicted: n.val_pred_price[i],
             naive: Some(n.val_last_price[i]),
+            drift: Some(n.val_drift_price[i]),
+            ridge: Some(n.val_ridge_price[i]),
             spread: n.val_spread.get(i).copied(),
         });
     train.chain(val).collect()
@@ -419,16 +479,63 @@ fn describe_tables(splits: &[SplitEval]) -> DescribeTables {
 }
 
 /// `pooled` over the splits whose model did not diverge, counting the ones left out.
-fn pooled_sound(result: &RunResult, numbers: &[SplitNumbers]) -> Pooled {
+fn pooled_sound(result: &RunResult, numbers: &[SplitNumbers], splits: &[SplitEval]) -> Pooled {
     let sound: Vec<&SplitNumbers> = numbers
         .iter()
         .zip(&result.splits)
         .filter(|(_, o)| !o.diverged)
         .map(|(n, _)| n)
         .collect();
+    let ics = |f: fn(&ReturnScores) -> f64| -> Vec<f64> {
+        splits
+            .iter()
+            .filter(|s| !s.diverged)
+            .map(|s| f(&s.val_returns))
+            .collect()
+    };
     Pooled {
         diverged_excluded: numbers.len() - sound.len(),
+        ic_pearson_positive_share: positive_share(&ics(|r| r.ic_pearson)),
+        ic_spearman_positive_share: positive_share(&ics(|r| r.ic_spearman)),
         ..pooled(&sound)
+    }
+}
+
+/// Share of the defined (not NaN) values above 0; NaN when none is defined.
+fn positive_share(values: &[f64]) -> f64 {
+    let defined: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if defined.is_empty() {
+        return f64::NAN;
+    }
+    defined.iter().filter(|&&v| v > 0.0).count() as f64 / defined.len() as f64
+}
+
+/// One baseline's pooled scores and the model's skill against it.
+fn baseline_score(last: &[f64], actual: &[f64], pred: &[f64], model_rmse: f64) -> BaselineScore {
+    let r = regression(actual, pred);
+    BaselineScore {
+        rmse: r.rmse,
+        mae: r.mae,
+        returns: return_scores(last, actual, pred),
+        model_skill: skill(model_rmse, r.rmse),
+    }
+}
+
+/// The three baselines pooled, and which of them is best.
+fn baselines(last: &[f64], actual: &[f64], drift: &[f64], ridge: &[f64], model_rmse: f64) -> Baselines {
+    let naive = baseline_score(last, actual, last, model_rmse);
+    let drift = baseline_score(last, actual, drift, model_rmse);
+    let ridge = baseline_score(last, actual, ridge, model_rmse);
+    let (best, best_rmse) = [("naive", naive.rmse), ("drift", drift.rmse), ("ridge", ridge.rmse)]
+        .into_iter()
+        .filter(|(_, r)| !r.is_nan())
+        .fold(("naive", naive.rmse), |a, b| if b.1 < a.1 { b } else { a });
+    Baselines {
+        naive,
+        drift,
+        ridge,
+        best: best.to_string(),
+        model_beats_best: model_rmse < best_rmse,
     }
 }
 
@@ -463,6 +570,10 @@ fn run_info(series: &Series, config: &RunConfig, result: &RunResult) -> RunInfo 
         seed: spec.hyper.seed,
         seeds: spec.seeds,
         scaler: spec.scaler,
+        scaler_kind: spec.scaler_kind,
+        target_transform: spec.target_transform,
+        warmup_rows_dropped: series.warmup_rows_dropped,
+        ridge_lambda: config.scoring.ridge_lambda,
         ensemble_last: spec.ensemble_last,
         init_weights: config
             .init_weights
@@ -484,6 +595,8 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
     let last = cat(|n| &n.val_last_price);
     let model = regression(&actual, &pred);
     let naive = regression(&actual, &last);
+    let drift = cat(|n| &n.val_drift_price);
+    let ridge = cat(|n| &n.val_ridge_price);
     let mut rows: Vec<usize> = numbers.iter().flat_map(|n| n.val_rows.clone()).collect();
     rows.sort_unstable();
     rows.dedup();
@@ -501,6 +614,10 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
             directional_accuracy(&last, &actual, &pred)
         },
         diverged_excluded: 0,
+        returns: return_scores(&last, &actual, &pred),
+        ic_pearson_positive_share: f64::NAN,
+        ic_spearman_positive_share: f64::NAN,
+        baselines: baselines(&last, &actual, &drift, &ridge, model.rmse),
     }
 }
 

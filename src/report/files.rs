@@ -14,7 +14,7 @@ use anyhow::Context;
 use crate::atomic::AtomicFile;
 
 use super::metrics_json::{Evaluation, PanelEvaluation, PredictionRow, SplitEval};
-use crate::metrics::Regression;
+use crate::metrics::{Regression, ReturnScores};
 use crate::train::Spread;
 
 pub const METRICS_JSON: &str = "metrics.json";
@@ -215,13 +215,39 @@ pub fn splits_header() -> Vec<String> {
     }
     h.push("skill".to_string());
     h.push("directional_accuracy".to_string());
+    h.extend(RETURN_NAMES.iter().map(|m| format!("val_return_{m}")));
+    for group in ["drift_val_price", "ridge_val_price"] {
+        h.extend(METRIC_NAMES.iter().map(|m| format!("{group}_{m}")));
+    }
+    h.push("skill_vs_drift".to_string());
+    h.push("skill_vs_ridge".to_string());
     h
+}
+
+/// The return-space scores' columns, in [`return_cells`]' order.
+const RETURN_NAMES: [&str; 5] = [
+    "rmse",
+    "mae",
+    "directional_accuracy",
+    "ic_pearson",
+    "ic_spearman",
+];
+
+fn return_cells(r: &ReturnScores) -> [String; 5] {
+    [
+        num(r.rmse),
+        num(r.mae),
+        num(r.directional_accuracy),
+        num(r.ic_pearson),
+        num(r.ic_spearman),
+    ]
 }
 
 pub const HISTORY_HEADER: [&str; 6] =
     ["series", "seed", "split", "epoch", "train_loss", "val_loss"];
-/// The last three are a seed ensemble's spread around `predicted`; empty for one model.
-pub const PREDICTIONS_HEADER: [&str; 10] = [
+/// `predicted_std`, `_min` and `_max` are a seed ensemble's spread around `predicted` (empty for one
+/// model); `drift` and `ridge` the baselines' predictions (validation rows only).
+pub const PREDICTIONS_HEADER: [&str; 12] = [
     "series",
     "split",
     "window",
@@ -232,6 +258,8 @@ pub const PREDICTIONS_HEADER: [&str; 10] = [
     "predicted_std",
     "predicted_min",
     "predicted_max",
+    "drift",
+    "ridge",
 ];
 
 fn num(x: f64) -> String {
@@ -275,6 +303,11 @@ fn split_record(series: &str, s: &SplitEval) -> Vec<String> {
     }
     r.push(num(s.skill));
     r.push(num(s.directional_accuracy));
+    r.extend(return_cells(&s.val_returns));
+    r.extend(metric_cells(&s.drift_val_price));
+    r.extend(metric_cells(&s.ridge_val_price));
+    r.push(num(s.skill_vs_drift));
+    r.push(num(s.skill_vs_ridge));
     r
 }
 
@@ -342,6 +375,8 @@ pub fn write_predictions_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Resul
                 spread(|s| s.std),
                 spread(|s| s.min),
                 spread(|s| s.max),
+                p.drift.map(num).unwrap_or_default(),
+                p.ridge.map(num).unwrap_or_default(),
             ]
         })
     });

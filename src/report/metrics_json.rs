@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::data::{SourceFormat, WindowKind};
 use crate::fit::EarlyStopRule;
-use crate::metrics::{Describe, Regression};
+use crate::data::{ScalerKind, TargetTransform};
+use crate::metrics::{Describe, Regression, ReturnScores};
 use crate::train::protocol::{Protocol, ScalerMode, Spread};
 use crate::train::Engine;
 
@@ -96,6 +97,16 @@ pub struct RunInfo {
     pub seeds: usize,
     /// `train` (fitted on each split's training rows) or `global` (on the whole series, the report's).
     pub scaler: ScalerMode,
+    /// How the scalers were fitted: `minmax`, `standard` or `robust` (`--scaler-kind`).
+    pub scaler_kind: ScalerKind,
+    /// What the models learnt: `level`, `diff`, `return` or `log-return` (`--target-transform`); every
+    /// price below is that turned back into a close from the last close the model saw.
+    pub target_transform: TargetTransform,
+    /// Rows dropped from the start of the series because a `--features` function cannot be computed
+    /// there (a return needs the row before, a rolling window its n − 1 rows).
+    pub warmup_rows_dropped: usize,
+    /// The ridge baseline's penalty (`--ridge-lambda`).
+    pub ridge_lambda: f64,
     /// Walk-forward forecast ensemble size asked for (`--ensemble-last`).
     pub ensemble_last: usize,
     /// Checkpoint the models started from, or null for the seeded initialisation.
@@ -159,6 +170,39 @@ pub struct SplitEval {
     /// Share of validation days where the predicted move from the last observed close has the sign of
     /// the actual move (a zero move matches only a zero move).
     pub directional_accuracy: f64,
+    /// The validation predictions as returns from the last close: RMSE, MAE, direction, IC.
+    pub val_returns: ReturnScores,
+    /// The drift baseline (last close × (1 + the training targets' mean return)), price units.
+    pub drift_val_price: Regression,
+    /// The ridge baseline (same inputs, scaler and target transform as the model), price units.
+    pub ridge_val_price: Regression,
+    /// `1 − val_price.rmse / drift_val_price.rmse`.
+    pub skill_vs_drift: f64,
+    /// `1 − val_price.rmse / ridge_val_price.rmse`.
+    pub skill_vs_ridge: f64,
+}
+
+/// `pooled.baselines.*`: one baseline's pooled validation predictions.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BaselineScore {
+    pub rmse: f64,
+    pub mae: f64,
+    /// Its predictions as returns (its `ic_*` are null for naive, which predicts no move).
+    pub returns: ReturnScores,
+    /// The model's skill against it: `1 − model_rmse / rmse`.
+    pub model_skill: f64,
+}
+
+/// `pooled.baselines`: every baseline on the model's validation days.
+#[derive(Debug, Clone, Serialize)]
+pub struct Baselines {
+    pub naive: BaselineScore,
+    pub drift: BaselineScore,
+    pub ridge: BaselineScore,
+    /// The baseline with the lowest pooled RMSE.
+    pub best: String,
+    /// Whether the model's pooled RMSE is below the best baseline's.
+    pub model_beats_best: bool,
 }
 
 /// The five sklearn metrics, each summarised over the splits with pandas `describe` (keys `count`,
@@ -236,6 +280,14 @@ pub struct Pooled {
     pub directional_accuracy: f64,
     /// Splits left out because their model diverged.
     pub diverged_excluded: usize,
+    /// The pooled predictions as returns from the last close: RMSE, MAE, direction, IC.
+    pub returns: ReturnScores,
+    /// Share of the splits (with a defined IC) whose Pearson IC is above 0.
+    pub ic_pearson_positive_share: f64,
+    /// Share of the splits (with a defined IC) whose Spearman IC is above 0.
+    pub ic_spearman_positive_share: f64,
+    /// The baselines on the same days (naive, drift, ridge) and the model's skill against each.
+    pub baselines: Baselines,
 }
 
 /// `forecast.members[]`: one model's prediction.
@@ -325,6 +377,9 @@ pub struct PredictionRow {
     pub predicted: f64,
     /// The naive baseline's prediction (previous close); only for validation rows.
     pub naive: Option<f64>,
+    /// The drift and ridge baselines' predictions; only for validation rows.
+    pub drift: Option<f64>,
+    pub ridge: Option<f64>,
     /// A seed ensemble's spread around `predicted` (price units); none for one model.
     pub spread: Option<Spread>,
 }

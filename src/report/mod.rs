@@ -7,8 +7,11 @@
 //! - [`summary`] — the short summary on stdout.
 //! - [`plots`] — loss curves and prediction plots (PNG and SVG).
 //! - [`markdown`] — report.md.
+//! - [`verdicts`] — the baseline and return-space sentences the summary and report.md share.
+//! - [`baselines`] — the drift and ridge baselines of each split.
 //! - [`write`] — the one entry that writes every output of a finished run, in order.
 
+pub mod baselines;
 pub mod evaluate;
 pub mod files;
 pub mod format;
@@ -18,4 +21,5 @@ pub mod panel;
 pub mod plots;
 pub mod stale;
 pub mod summary;
+pub mod verdicts;
 pub mod write;
