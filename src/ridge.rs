@@ -67,11 +67,14 @@ impl Ridge {
 fn cholesky_solve(a: &mut [f64], rhs: &mut [f64], p: usize) -> Result<Vec<f64>, RidgeError> {
     // a = Uᵀ U, U upper triangular, stored in a's upper triangle.
     for j in 0..p {
-        let mut d = a[j * p + j];
+        let diagonal = a[j * p + j];
+        let mut d = diagonal;
         for k in 0..j {
             d -= a[k * p + j] * a[k * p + j];
         }
-        if !(d > 0.0) || !d.is_finite() {
+        // What is left of the pivot after the columns before it: rounding leaves ~1e-16 of it where
+        // the column is a combination of them.
+        if !d.is_finite() || d <= 1e-12 * diagonal {
             return Err(RidgeError(format!(
                 "the normal equations are singular or not finite at column {j} (collinear inputs \
                  with --ridge-lambda 0?)"

@@ -11,7 +11,7 @@ const EVERY_FUNCTION: &str = "return(Close),log_return(Close),diff(Close),log(Vo
 
 fn fixture_series() -> Series {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/features_ohlcv.csv");
-    load_csv(path, &LoadOptions::default()).expect("fixture loads")
+    load_csv(std::path::Path::new(path), &LoadOptions::default()).expect("fixture loads")
 }
 
 #[test]
