@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 pub mod returns;
+pub mod trading;
 
 pub use returns::{return_scores, ReturnScores};
 

@@ -26,6 +26,8 @@ use super::metrics_json::{
 };
 use crate::data::{NamedSeries, Series};
 use super::baselines::split_baselines;
+use super::metrics_json::{TradeRow, Trading};
+use super::trading::{pooled_trading, split_trading};
 use crate::metrics::{
     describe, directional_accuracy, regression, return_scores, Regression, ReturnScores,
 };
@@ -220,6 +222,8 @@ fn metric_describe(values: &[Regression]) -> MetricDescribe {
 /// One run's numbers on one series: everything of an [`Evaluation`] but the series' name and what only
 /// several seeds have (their spread and their own rows).
 struct Scored {
+    trading: Trading,
+    trades: Vec<TradeRow>,
     run: RunInfo,
     table1: Table1,
     describe: DescribeTables,
@@ -286,6 +290,8 @@ fn assemble(series: String, ensemble: Scored, per_seed: &[(u64, Scored)]) -> Eva
         describe: ensemble.describe,
         pooled: ensemble.pooled,
         forecast: ensemble.forecast,
+        trading: ensemble.trading,
+        trades: ensemble.trades,
         splits: ensemble.splits,
         seeds,
         seed_splits,
@@ -335,11 +341,27 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
     let mut history = Vec::new();
     let mut predictions = Vec::new();
     for (out, n) in result.splits.iter().zip(&numbers) {
-        splits.push(split_eval(series, out, n));
+        splits.push(split_eval(series, out, n, &config.scoring));
         history.extend(history_rows(out));
         predictions.extend(prediction_rows(series, out, n));
     }
+    let beats: Vec<bool> = splits
+        .iter()
+        .filter(|s| !s.diverged)
+        .map(|s| s.trade.cumulative_return > s.buy_and_hold_trade.cumulative_return)
+        .collect();
+    // Diverged splits are left out of the trading view as of every pooled figure.
+    let diverged: std::collections::HashSet<usize> =
+        splits.iter().filter(|s| s.diverged).map(|s| s.index).collect();
+    let sound: Vec<PredictionRow> = predictions
+        .iter()
+        .filter(|p| !diverged.contains(&p.split))
+        .cloned()
+        .collect();
+    let (trading, trades) = pooled_trading(&sound, &beats, &config.scoring);
     Ok(Scored {
+        trading,
+        trades,
         run: run_info(series, config, result),
         table1: table1(result, &numbers, &splits),
         describe: describe_tables(&splits),
@@ -352,7 +374,12 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
 }
 
 /// One split's row of `splits[]` and `splits.csv`.
-fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEval {
+fn split_eval(
+    series: &Series,
+    out: &SplitOutcome,
+    n: &SplitNumbers,
+    scoring: &Scoring,
+) -> SplitEval {
     let s = &out.split;
     // A seed ensemble's mean is no single fit: it has no epochs of its own.
     let single = !out.is_ensemble();
@@ -360,6 +387,8 @@ fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEva
     let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
     let drift_val_price = regression(&n.val_actual_price, &n.val_drift_price);
     let ridge_val_price = regression(&n.val_actual_price, &n.val_ridge_price);
+    let (trade, buy_and_hold_trade) =
+        split_trading(&n.val_last_price, &n.val_actual_price, &n.val_pred_price, scoring);
     let date = |row: usize| iso(series.dates[row]);
     // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
     let first_last = |rows: &[usize]| {
@@ -407,6 +436,8 @@ fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEva
         ridge_val_price,
         skill_vs_drift: skill(val_price.rmse, drift_val_price.rmse),
         skill_vs_ridge: skill(val_price.rmse, ridge_val_price.rmse),
+        trade,
+        buy_and_hold_trade,
     }
 }
 

@@ -335,6 +335,7 @@ fn in_short(md: &mut String, eval: &Evaluation) {
     );
     let _ = writeln!(md, "- {}.", capitalised(&verdicts::baselines(eval)));
     let _ = writeln!(md, "- {}.", capitalised(&verdicts::returns(eval)));
+    let _ = writeln!(md, "- {}.", capitalised(&verdicts::trading(eval)));
     let _ = writeln!(
         md,
         "- Split by split, the model had the lower validation RMSE on {wins} of {n} split{} ({}).",

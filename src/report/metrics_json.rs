@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::data::{SourceFormat, WindowKind};
 use crate::fit::EarlyStopRule;
 use crate::data::{ScalerKind, TargetTransform};
+use crate::metrics::trading::TradeStats;
 use crate::metrics::{Describe, Regression, ReturnScores};
 use crate::train::protocol::{Protocol, ScalerMode, Spread};
 use crate::train::Engine;
@@ -34,6 +35,11 @@ pub struct Evaluation {
     /// One entry per split, in split order (also `splits.csv`): the split's model, or with several
     /// seeds the mean of their predictions (each seed's own rows are in `splits.csv`).
     pub splits: Vec<SplitEval>,
+    /// The forecasts traded, after costs, beside buy-and-hold and the ridge baseline's signals.
+    pub trading: Trading,
+    /// The model's trading days, pooled (`trades.csv`).
+    #[serde(skip)]
+    pub trades: Vec<TradeRow>,
     /// With several seeds (`--seeds`): each seed's pooled scores and their spread, beside the
     /// ensemble's (`pooled`); null with one seed.
     pub seeds: Option<SeedSpread>,
@@ -180,6 +186,49 @@ pub struct SplitEval {
     pub skill_vs_drift: f64,
     /// `1 − val_price.rmse / ridge_val_price.rmse`.
     pub skill_vs_ridge: f64,
+    /// The split's model traded over its validation window (`trading.rule`), starting flat.
+    pub trade: TradeStats,
+    /// Buy-and-hold over the same days.
+    pub buy_and_hold_trade: TradeStats,
+}
+
+/// `trading`: one position per validation day from the forecasts, after costs (pooled: each day by the
+/// latest split's model, as the predictions plot). Every `TradeStats` has `days`,
+/// `cumulative_return`, `annualised_return` (252 days), `sharpe` (annualised, sample std, no risk-free
+/// rate), `max_drawdown` (a fraction of the peak), `turnover` (sum of position changes) and `hit_rate`
+/// (share of days in the market whose return had the position's sign).
+#[derive(Debug, Clone, Serialize)]
+pub struct Trading {
+    /// The rule, in words.
+    pub rule: String,
+    /// `--cost-bps`.
+    pub cost_bps: f64,
+    /// `--short`.
+    pub short: bool,
+    pub model: TradeStats,
+    pub buy_and_hold: TradeStats,
+    /// The ridge baseline's forecasts traded by the same rule.
+    pub ridge: TradeStats,
+    /// Whether the model's cumulative return after costs is above buy-and-hold's.
+    pub model_beats_buy_and_hold: bool,
+    /// Share of the splits whose model's cumulative return after costs is above buy-and-hold's.
+    pub splits_model_beats_buy_and_hold: f64,
+}
+
+/// One row of `trades.csv`: a pooled trading day of the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TradeRow {
+    pub date: NaiveDate,
+    /// Held from the last close to this day's close: 1 long, 0 flat, −1 short.
+    pub position: f64,
+    /// The asset's return over the day (close / last close − 1).
+    pub asset_return: f64,
+    /// Cost charged for the day's change of position.
+    pub cost: f64,
+    /// The model's equity after the day, from 1.
+    pub equity: f64,
+    /// Buy-and-hold's equity after the day, from 1.
+    pub buy_and_hold_equity: f64,
 }
 
 /// `pooled.baselines.*`: one baseline's pooled validation predictions.

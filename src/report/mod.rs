@@ -9,6 +9,7 @@
 //! - [`markdown`] — report.md.
 //! - [`verdicts`] — the baseline and return-space sentences the summary and report.md share.
 //! - [`baselines`] — the drift and ridge baselines of each split.
+//! - [`trading`] — the forecasts traded after costs, beside buy-and-hold and ridge.
 //! - [`write`] — the one entry that writes every output of a finished run, in order.
 
 pub mod baselines;
@@ -21,5 +22,6 @@ pub mod panel;
 pub mod plots;
 pub mod stale;
 pub mod summary;
+pub mod trading;
 pub mod verdicts;
 pub mod write;

@@ -133,6 +133,7 @@ fn score_lines(s: &mut String, eval: &Evaluation) {
     );
     let _ = writeln!(s, "{}", super::verdicts::baselines(eval));
     let _ = writeln!(s, "{}", super::verdicts::returns(eval));
+    let _ = writeln!(s, "{}", super::verdicts::trading(eval));
     if let Some(seeds) = &eval.seeds {
         let _ = writeln!(
             s,

@@ -1,4 +1,4 @@
-//! The sentences about the baselines and the return-space scores that both the printed summary and
+//! The sentences about the baselines, the return-space scores and the trading view that both the printed summary and
 //! report.md open with, written once.
 
 use super::format::{dollars, percent, sig, signed};
@@ -53,5 +53,33 @@ pub fn returns(eval: &Evaluation) -> String {
         percent(p.ic_pearson_positive_share),
         percent(p.ic_spearman_positive_share),
         signed(p.baselines.ridge.returns.ic_pearson),
+    )
+}
+
+/// The trading view in one line: the model's signals after costs against buy-and-hold and ridge.
+pub fn trading(eval: &Evaluation) -> String {
+    let t = &eval.trading;
+    format!(
+        "traded ({}): the model's signals {} buy-and-hold after costs over {} days: cumulative {} \
+         against {} (ridge's signals {}), annualised Sharpe {} against {} (ridge {}), maximum drawdown {} \
+         against {}, turnover {}, hit rate {}; better than buy-and-hold on {} of the splits",
+        t.rule,
+        if t.model_beats_buy_and_hold {
+            "beat"
+        } else {
+            "did not beat"
+        },
+        t.model.days,
+        percent(t.model.cumulative_return),
+        percent(t.buy_and_hold.cumulative_return),
+        percent(t.ridge.cumulative_return),
+        sig(t.model.sharpe, 3),
+        sig(t.buy_and_hold.sharpe, 3),
+        sig(t.ridge.sharpe, 3),
+        percent(t.model.max_drawdown),
+        percent(t.buy_and_hold.max_drawdown),
+        sig(t.model.turnover, 4),
+        percent(t.model.hit_rate),
+        percent(t.splits_model_beats_buy_and_hold),
     )
 }
