@@ -46,8 +46,9 @@ fn scaling(shift: f64) -> Scaling {
             min: vec![100.0 + shift],
             max: vec![200.0 + shift],
         },
+        // Not the default, so the round trip shows the checkpoint records the transform.
+        transform: gpulstm::data::TargetTransform::LogReturn,
     }
-    transform: Default::default(),
 }
 
 fn model(layout: &ParamLayout, id: u32) -> KeptModel {

@@ -77,8 +77,8 @@ fn scaling(min: f64, max: f64) -> Scaling {
     Scaling {
         features: m.clone(),
         target: m,
+        transform: Default::default(),
     }
-    transform: Default::default(),
 }
 
 fn config(protocol: Protocol) -> RunConfig {

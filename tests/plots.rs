@@ -141,6 +141,8 @@ fn each_validation_day_keeps_the_prediction_of_the_latest_split() {
         actual: 100.0 + d as f64,
         predicted,
         naive: Some(99.0 + d as f64),
+        drift: None,
+        ridge: None,
         spread: None,
     };
     let rows = [

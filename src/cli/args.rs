@@ -140,6 +140,14 @@ impl DataArgs {
     /// Loads every series `--data` names, or the embedded sample without it. Errors are the user's to
     /// fix.
     pub fn load_panel(&self, opts: &LoadOptions) -> Result<Vec<NamedSeries>, Failure> {
+        self.load_panel_noted(opts).map(|(panel, _)| panel)
+    }
+
+    /// [`Self::load_panel`], with the loader's notes (columns a panel left out of some series).
+    pub fn load_panel_noted(
+        &self,
+        opts: &LoadOptions,
+    ) -> Result<(Vec<NamedSeries>, Vec<String>), Failure> {
         if opts.decimal == ',' && opts.delimiter == b',' {
             return Err(usage(anyhow!(
                 "--decimal ',' needs another field separator: add --delimiter ';' (or the one the file uses)"
@@ -152,16 +160,15 @@ impl DataArgs {
                 )));
             }
             let series = data::load_sample(opts).map_err(usage)?;
-            return derive(
-                vec![NamedSeries {
-                    name: data::SAMPLE_SERIES.to_string(),
-                    series,
-                }],
-                opts,
-            );
+            let sample = vec![NamedSeries {
+                name: data::SAMPLE_SERIES.to_string(),
+                series,
+            }];
+            return Ok((derive(sample, opts)?, Vec::new()));
         }
         let source = panel::panel_source(&self.data, self.id_column.as_deref()).map_err(usage)?;
-        derive(panel::load_panel(&source, opts).map_err(usage)?, opts)
+        let (panel, notes) = panel::load_panel_noted(&source, opts).map_err(usage)?;
+        Ok((derive(panel, opts)?, notes))
     }
 
     /// Loads the one series a command works on (`predict`, `tune`).

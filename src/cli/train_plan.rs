@@ -126,8 +126,7 @@ fn run_spec(
 }
 
 pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
-    let mut notes = Vec::new();
-    let panel = args.data.load_panel(&args.data.options()?)?;
+    let (panel, mut notes) = args.data.load_panel_noted(&args.data.options()?)?;
     let model =
         ModelSpec::parse(&args.layers, panel[0].series.feature_names.len()).map_err(usage)?;
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;

@@ -1,7 +1,8 @@
 //! `--features` expressions: derived inputs computed from a series' columns without look-ahead.
 //!
 //! A list is comma-separated expressions; an expression is a column name (as the file spells it, any
-//! text without `,` `(` `)`), a function of expressions, or a whole number (a window length):
+//! text without `,` `(` `)`; any case; `Close` also names Nasdaq's `Close/Last`), a function of
+//! expressions, or a whole number (a window length):
 //!
 //! | function | value at row t | rows it cannot compute |
 //! |---|---|---|
@@ -344,6 +345,18 @@ fn at_of(e: &Expr) -> usize {
     at(e)
 }
 
+/// `Close` names Nasdaq's `Close/Last` (and the other way round) in a file without the other, as
+/// the default target does, so one expression reads both kinds of file.
+fn close_alias(name: &str, columns: &[String]) -> Option<usize> {
+    let names = super::load::TARGET_COLUMN_NAMES;
+    if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    columns
+        .iter()
+        .position(|c| names.iter().any(|n| n.eq_ignore_ascii_case(c)))
+}
+
 /// The values of `e` on every row (NaN where it cannot be computed) and how many leading rows those are.
 fn eval(e: &Expr, series: &Series) -> Result<(Vec<f64>, usize), DataError> {
     let rows = series.len();
@@ -355,6 +368,7 @@ fn eval(e: &Expr, series: &Series) -> Result<(Vec<f64>, usize), DataError> {
                 .iter()
                 .position(|n| n == name)
                 .or_else(|| series.feature_names.iter().position(|n| n.eq_ignore_ascii_case(name)))
+                .or_else(|| close_alias(name, &series.feature_names))
                 .ok_or_else(|| {
                     error(
                         *at,

@@ -24,7 +24,7 @@ pub mod transform;
 
 pub use features::FeatureList;
 pub use load::{load_csv, load_csv_str};
-pub use panel::{load_panel, panel_source, NamedSeries, PanelSource};
+pub use panel::{load_panel, load_panel_noted, panel_source, NamedSeries, PanelSource};
 pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
 pub use scaler::{MinMax, ScalerKind};
 pub use transform::TargetTransform;
