@@ -553,7 +553,8 @@ fn files_and_summary() {
     let lines: Vec<&str> = preds.lines().collect();
     assert_eq!(
         lines[0],
-        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max"
+        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max,\
+         drift,ridge"
     );
     assert_eq!(lines.len(), 11);
     assert!(
@@ -562,15 +563,18 @@ fn files_and_summary() {
         lines[1]
     );
     assert!(
-        lines[1].ends_with(",,,,"),
-        "train rows have no naive value, one model no spread"
+        lines[1].ends_with(",,,,,,"),
+        "train rows have no naive or baseline value, one model no spread"
     );
     assert!(
         lines[10].starts_with("s,1,val,2024-01-12,16,"),
         "{}",
         lines[10]
     );
-    assert!(lines[10].ends_with(",15,,,"), "{}", lines[10]);
+    // naive 15, no spread, then the drift and ridge baselines' predictions.
+    let cells: Vec<&str> = lines[10].split(',').collect();
+    assert_eq!(cells[6..10], ["15", "", "", ""], "{}", lines[10]);
+    assert!(cells[10].parse::<f64>().is_ok() && cells[11].parse::<f64>().is_ok());
 
     let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
     assert_eq!(
