@@ -168,7 +168,8 @@ fn train_writes_the_files_then_guards_them() {
 #[test]
 fn transformed_runs_predict_their_own_forecast() {
     let dir = scratch("transformed");
-    let features = "log_return(Close),log(Volume),range(High,Low,Close),rolling_std(log_return(Close),5)";
+    let features =
+        "log_return(Close),log(Volume),range(High,Low,Close),rolling_std(log_return(Close),5)";
     let out = train(
         &dir,
         &[
@@ -198,15 +199,27 @@ fn transformed_runs_predict_their_own_forecast() {
         ])
     );
     for key in ["naive", "drift", "ridge"] {
-        assert!(metrics["pooled"]["baselines"][key]["rmse"].as_f64().unwrap() > 0.0);
+        assert!(
+            metrics["pooled"]["baselines"][key]["rmse"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
     }
     assert!(metrics["trading"]["model"]["days"].as_u64().unwrap() > 0);
     let forecast = metrics["forecast"]["mean"].as_f64().unwrap();
     let model = dir.join("model.safetensors");
     let p = gpulstm(&["predict", "--model", model.to_str().unwrap()]);
     assert!(p.status.success(), "{}", text(&p.stderr));
-    let printed = format!("forecast: 2013-03-04 close {}", gpulstm::report::format::dollars(forecast));
-    assert!(text(&p.stdout).contains(&printed), "{printed} not in {}", text(&p.stdout));
+    let printed = format!(
+        "forecast: 2013-03-04 close {}",
+        gpulstm::report::format::dollars(forecast)
+    );
+    assert!(
+        text(&p.stdout).contains(&printed),
+        "{printed} not in {}",
+        text(&p.stdout)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -215,9 +228,18 @@ fn malformed_features_exit_2_naming_the_flag_and_position() {
     let dir = scratch("bad-features");
     for (features, needle) in [
         ("log_return(Close", "--features, character 17"),
-        ("log_return(Clse)", "--features, character 12: no numeric column `Clse`"),
-        ("rolling_std(Close,5000)", "--features, character 19: window 5000 is longer"),
-        ("logg(Close)", "--features, character 1: unknown function `logg`"),
+        (
+            "log_return(Clse)",
+            "--features, character 12: no numeric column `Clse`",
+        ),
+        (
+            "rolling_std(Close,5000)",
+            "--features, character 19: window 5000 is longer",
+        ),
+        (
+            "logg(Close)",
+            "--features, character 1: unknown function `logg`",
+        ),
     ] {
         let out = train(&dir, &["--features", features]);
         assert_usage_error(&out, &[needle]);

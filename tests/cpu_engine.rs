@@ -97,10 +97,30 @@ fn transforms_scaler_kinds_and_derived_features_match_reference() {
     let series = derived_sample();
     let quiet = |_: gpulstm::train::Progress| {};
     for (protocol, splits, transform, kind) in [
-        (Protocol::WalkForward, 4, TargetTransform::LogReturn, ScalerKind::Standard),
-        (Protocol::WalkForward, 3, TargetTransform::Diff, ScalerKind::Robust),
-        (Protocol::WalkForward, 3, TargetTransform::Return, ScalerKind::MinMax),
-        (Protocol::Seed, 2, TargetTransform::LogReturn, ScalerKind::Robust),
+        (
+            Protocol::WalkForward,
+            4,
+            TargetTransform::LogReturn,
+            ScalerKind::Standard,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Diff,
+            ScalerKind::Robust,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Return,
+            ScalerKind::MinMax,
+        ),
+        (
+            Protocol::Seed,
+            2,
+            TargetTransform::LogReturn,
+            ScalerKind::Robust,
+        ),
     ] {
         let s = transformed(protocol, splits, transform, kind);
         let e = run(&series, &s, &mut CpuTrainer::new(), &quiet).expect("engine run");

@@ -335,7 +335,10 @@ fn feature_count_mismatch_names_both_series_files_and_features() {
     let message = load_panel(&PanelSource::Files(vec![a.clone(), b.clone()]), &explicit)
         .unwrap_err()
         .to_string();
-    assert_contains_all(&message, &["series \"B\"", &b.display().to_string(), "Volume"]);
+    assert_contains_all(
+        &message,
+        &["series \"B\"", &b.display().to_string(), "Volume"],
+    );
 
     // In a long file, a column that is text for one id only is not a feature of that id; with an
     // explicit list naming it, that id is refused.
@@ -383,8 +386,14 @@ fn default_features_of_a_mixed_panel_are_the_common_columns() {
 
     // Series that agree get no note; Nasdaq's Close/Last counts as Close.
     let t = Scratch::new("common-nasdaq");
-    t.write("n.csv", "Date,Close/Last,Volume\n01/02/2024,$1.5,100\n01/03/2024,$2,120\n");
-    t.write("y.csv", "Date,Close,Volume,OpenInt\n2024-01-02,1.5,100,3\n2024-01-03,2,120,3\n");
+    t.write(
+        "n.csv",
+        "Date,Close/Last,Volume\n01/02/2024,$1.5,100\n01/03/2024,$2,120\n",
+    );
+    t.write(
+        "y.csv",
+        "Date,Close,Volume,OpenInt\n2024-01-02,1.5,100,3\n2024-01-03,2,120,3\n",
+    );
     let (panel, notes) = load_panel_noted(&PanelSource::Dir(t.0.clone()), &opts()).unwrap();
     assert_eq!(panel[0].series.feature_names, ["Close/Last", "Volume"]);
     assert_eq!(panel[1].series.feature_names, ["Close", "Volume"]);

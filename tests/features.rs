@@ -10,7 +10,10 @@ const EVERY_FUNCTION: &str = "return(Close),log_return(Close),diff(Close),log(Vo
      rolling_std(log_return(Close),20),day_of_week";
 
 fn fixture_series() -> Series {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/features_ohlcv.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/features_ohlcv.csv"
+    );
     load_csv(std::path::Path::new(path), &LoadOptions::default()).expect("fixture loads")
 }
 
@@ -30,7 +33,9 @@ fn every_function_matches_pandas() {
     .expect("fixture");
     let expected: serde_json::Value = serde_json::from_str(&text).expect("json");
     for (j, name) in derived.feature_names.iter().enumerate() {
-        let column = expected[name].as_array().unwrap_or_else(|| panic!("{name}"));
+        let column = expected[name]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}"));
         for (i, row) in derived.features.iter().enumerate() {
             let want = column[i + 20].as_f64().expect("defined after the warm-up");
             // Both f64 from the same 10-decimal inputs; pandas' rolling sums are updated
@@ -73,7 +78,8 @@ fn no_function_looks_ahead() {
             let after = list.derive(changed).expect("derives");
             for r in 0..=t - drop {
                 assert_eq!(
-                    before.features[r], after.features[r],
+                    before.features[r],
+                    after.features[r],
                     "{name}: row {} changed when rows after {t} did",
                     r + drop
                 );
@@ -109,7 +115,10 @@ fn no_target_transform_looks_ahead() {
         }
         for r in 1..level.len() {
             let back = t.invert(before[r], level[r - 1]);
-            assert!((back - level[r]).abs() < 1e-9, "{t}: row {r} inverts to {back}");
+            assert!(
+                (back - level[r]).abs() < 1e-9,
+                "{t}: row {r} inverts to {back}"
+            );
         }
     }
 }
@@ -126,14 +135,38 @@ fn derive_error(text: &str) -> String {
 #[test]
 fn errors_name_the_flag_and_the_position() {
     for (text, want) in [
-        ("log_return(Close", "--features, character 17: `log_return(` is never closed"),
-        ("Close,,Volume", "--features, character 7: expected a column or a function here, found `,`"),
-        ("Close,lgo(Volume)", "--features, character 7: unknown function `lgo`"),
-        ("rolling_mean(Close)", "--features, character 1: rolling_mean(X,n) takes 2 argument(s), got 1"),
-        ("rolling_std(Close,x)", "--features, character 19: rolling_std(X,n): n must be a whole number"),
-        ("rolling_std(Close,1)", "--features, character 19: rolling_std(X,n) needs a window of at least 2"),
-        ("ratio(Close,3)", "--features, character 13: ratio(X,Y): expected a column or a function, found a number"),
-        ("Close) ", "--features, character 6: expected `,` here, found `)`"),
+        (
+            "log_return(Close",
+            "--features, character 17: `log_return(` is never closed",
+        ),
+        (
+            "Close,,Volume",
+            "--features, character 7: expected a column or a function here, found `,`",
+        ),
+        (
+            "Close,lgo(Volume)",
+            "--features, character 7: unknown function `lgo`",
+        ),
+        (
+            "rolling_mean(Close)",
+            "--features, character 1: rolling_mean(X,n) takes 2 argument(s), got 1",
+        ),
+        (
+            "rolling_std(Close,x)",
+            "--features, character 19: rolling_std(X,n): n must be a whole number",
+        ),
+        (
+            "rolling_std(Close,1)",
+            "--features, character 19: rolling_std(X,n) needs a window of at least 2",
+        ),
+        (
+            "ratio(Close,3)",
+            "--features, character 13: ratio(X,Y): expected a column or a function, found a number",
+        ),
+        (
+            "Close) ",
+            "--features, character 6: expected `,` here, found `)`",
+        ),
         ("5", "--features, character 1: a number is not a feature"),
     ] {
         let got = parse_error(text);

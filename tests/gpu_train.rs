@@ -93,7 +93,8 @@ fn expanding_windows_match_cpu_backend() {
 /// other raw values and `(min, 1/range)` pairs: the same fits as the reference.
 #[test]
 fn transforms_scaler_kinds_and_derived_features_match_reference() {
-    let Some(_) = common::gpu_or_skip("transforms_scaler_kinds_and_derived_features_match_reference")
+    let Some(_) =
+        common::gpu_or_skip("transforms_scaler_kinds_and_derived_features_match_reference")
     else {
         return;
     };
@@ -104,9 +105,24 @@ fn transforms_scaler_kinds_and_derived_features_match_reference() {
     let mut gpu =
         GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
     for (protocol, splits, transform, kind) in [
-        (Protocol::WalkForward, 4, TargetTransform::LogReturn, ScalerKind::Standard),
-        (Protocol::WalkForward, 3, TargetTransform::Diff, ScalerKind::Robust),
-        (Protocol::Seed, 2, TargetTransform::Return, ScalerKind::Robust),
+        (
+            Protocol::WalkForward,
+            4,
+            TargetTransform::LogReturn,
+            ScalerKind::Standard,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Diff,
+            ScalerKind::Robust,
+        ),
+        (
+            Protocol::Seed,
+            2,
+            TargetTransform::Return,
+            ScalerKind::Robust,
+        ),
     ] {
         let s = transformed(protocol, splits, transform, kind);
         let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");

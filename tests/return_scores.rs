@@ -24,7 +24,10 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
 }
 
 fn close(a: f64, b: f64, what: &str) {
-    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{what}: {a} vs {b}");
+    assert!(
+        (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+        "{what}: {a} vs {b}"
+    );
 }
 
 #[test]
@@ -49,6 +52,14 @@ fn return_scores_match_numpy_and_scipy() {
 fn correlations_of_constant_or_short_inputs_are_undefined() {
     assert!(pearson(&[1.0, 2.0, 3.0], &[5.0, 5.0, 5.0]).is_nan());
     assert!(spearman(&[1.0], &[2.0]).is_nan());
-    close(pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.5]), 0.9979487157886732, "pearson");
-    close(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), -1.0, "spearman");
+    close(
+        pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.5]),
+        0.9979487157886732,
+        "pearson",
+    );
+    close(
+        spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]),
+        -1.0,
+        "spearman",
+    );
 }

@@ -8,7 +8,9 @@ use gpulstm::ridge::Ridge;
 fn stream(seed: u64) -> impl FnMut() -> f64 {
     let mut s = seed;
     move || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
     }
 }
@@ -72,8 +74,12 @@ fn problem(n: usize, p: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 #[test]
 fn closed_form_matches_a_direct_solve() {
     // Over- and under-determined (more inputs than rows, as 60 × 5 look-back inputs for 200 samples).
-    for (n, p, lambda, seed) in [(50, 7, 0.5, 1), (30, 45, 1.0, 2), (200, 20, 1e-3, 3), (12, 3, 0.0, 4)]
-    {
+    for (n, p, lambda, seed) in [
+        (50, 7, 0.5, 1),
+        (30, 45, 1.0, 2),
+        (200, 20, 1e-3, 3),
+        (12, 3, 0.0, 4),
+    ] {
         let (x, y) = problem(n, p, seed);
         let fit = Ridge::fit(&x, &y, p, lambda).expect("fit");
         let z = direct(&x, &y, p, lambda);
@@ -85,7 +91,10 @@ fn closed_form_matches_a_direct_solve() {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         // Both are f64 solves of a system with condition number ≲ 1e4 here: agreement to ~1e-10.
-        assert!(worst < 1e-9, "n {n} p {p} λ {lambda}: largest difference {worst:e}");
+        assert!(
+            worst < 1e-9,
+            "n {n} p {p} λ {lambda}: largest difference {worst:e}"
+        );
 
         // The gradient of Σ(y − b − xβ)² + λ‖β‖² vanishes at the solution.
         let resid: Vec<f64> = (0..n)
@@ -94,7 +103,8 @@ fn closed_form_matches_a_direct_solve() {
         let db: f64 = resid.iter().sum();
         assert!(db.abs() < 1e-9, "intercept gradient {db:e}");
         for j in 0..p {
-            let g = -2.0 * (0..n).map(|i| x[i * p + j] * resid[i]).sum::<f64>() + 2.0 * lambda * fit.coef[j];
+            let g = -2.0 * (0..n).map(|i| x[i * p + j] * resid[i]).sum::<f64>()
+                + 2.0 * lambda * fit.coef[j];
             assert!(g.abs() < 1e-8, "coefficient {j} gradient {g:e}");
         }
     }

@@ -90,9 +90,9 @@ fn derive(panel: Vec<NamedSeries>, opts: &LoadOptions) -> Result<Vec<NamedSeries
     panel
         .into_iter()
         .map(|n| {
-            let series = list.derive(n.series).map_err(|e| {
-                usage(anyhow!("series \"{}\": {e}", n.name))
-            })?;
+            let series = list
+                .derive(n.series)
+                .map_err(|e| usage(anyhow!("series \"{}\": {e}", n.name)))?;
             Ok(NamedSeries { series, ..n })
         })
         .collect()

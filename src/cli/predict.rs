@@ -13,7 +13,11 @@ pub(super) fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let loaded = crate::checkpoint::load_models(&args.model).map_err(usage)?;
     let series = load_series(args, &loaded)?;
     // Each model's scaling carries the transform it learnt; `forecast` inverts it from the last close.
-    let transform = loaded.models.first().map(|m| m.scaling.transform).unwrap_or_default();
+    let transform = loaded
+        .models
+        .first()
+        .map(|m| m.scaling.transform)
+        .unwrap_or_default();
     let raw = protocol::raw_data(&series, loaded.lookback, transform);
     let forecast = protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
 

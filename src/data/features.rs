@@ -40,9 +40,19 @@ impl LoadOptions {
 /// A parsed expression; `at` is the 1-based character position of its first character in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
-    Column { name: String, at: usize },
-    Number { value: usize, at: usize },
-    Call { func: Func, args: Vec<Expr>, at: usize },
+    Column {
+        name: String,
+        at: usize,
+    },
+    Number {
+        value: usize,
+        at: usize,
+    },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+        at: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +159,10 @@ impl FeatureList {
         }
         for e in &exprs {
             if let Expr::Number { at, .. } = e {
-                return Err(error(*at, "a number is not a feature (it is a window length)"));
+                return Err(error(
+                    *at,
+                    "a number is not a feature (it is a window length)",
+                ));
             }
         }
         Ok(FeatureList { exprs })
@@ -193,7 +206,10 @@ impl FeatureList {
         if drop >= rows {
             return Err(error(
                 1,
-                format!("the features cannot be computed on any of the {rows} rows of {}", series.source),
+                format!(
+                    "the features cannot be computed on any of the {rows} rows of {}",
+                    series.source
+                ),
             ));
         }
         for (e, (name, col)) in self.exprs.iter().zip(names.iter().zip(&columns)) {
@@ -230,7 +246,10 @@ pub fn text(e: &Expr) -> String {
     match e {
         Expr::Column { name, .. } => name.clone(),
         Expr::Number { value, .. } => value.to_string(),
-        Expr::Call { func: Func::DayOfWeek, .. } => Func::DayOfWeek.name().to_string(),
+        Expr::Call {
+            func: Func::DayOfWeek,
+            ..
+        } => Func::DayOfWeek.name().to_string(),
         Expr::Call { func, args, .. } => {
             let inner: Vec<String> = args.iter().map(text).collect();
             format!("{}({})", func.name(), inner.join(","))
@@ -260,7 +279,11 @@ impl Parser {
         while self.peek().is_some_and(|c| !matches!(c, ',' | '(' | ')')) {
             self.pos += 1;
         }
-        let word: String = self.chars[start..self.pos].iter().collect::<String>().trim().to_string();
+        let word: String = self.chars[start..self.pos]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_string();
         let at = start + 1;
         if word.is_empty() {
             return Err(error(
@@ -274,7 +297,11 @@ impl Parser {
         let func = Func::by_name(&word);
         if self.peek() != Some('(') {
             if func == Some(Func::DayOfWeek) {
-                return Ok(Expr::Call { func: Func::DayOfWeek, args: Vec::new(), at });
+                return Ok(Expr::Call {
+                    func: Func::DayOfWeek,
+                    args: Vec::new(),
+                    at,
+                });
             }
             if let Ok(value) = word.parse::<usize>() {
                 return Ok(Expr::Number { value, at });
@@ -285,7 +312,10 @@ impl Parser {
             let known: Vec<String> = Func::ALL.iter().map(|f| f.signature()).collect();
             return Err(error(
                 at,
-                format!("unknown function `{word}`; the functions are {}", known.join(", ")),
+                format!(
+                    "unknown function `{word}`; the functions are {}",
+                    known.join(", ")
+                ),
             ));
         };
         self.pos += 1;
@@ -304,7 +334,12 @@ impl Parser {
                         break;
                     }
                     None => return Err(error(self.pos + 1, format!("`{word}(` is never closed"))),
-                    Some(c) => return Err(error(self.pos + 1, format!("expected `,` or `)`, found `{c}`"))),
+                    Some(c) => {
+                        return Err(error(
+                            self.pos + 1,
+                            format!("expected `,` or `)`, found `{c}`"),
+                        ))
+                    }
                 }
             }
         }
@@ -318,7 +353,12 @@ fn check_args(func: Func, args: &[Expr], at: usize) -> Result<(), DataError> {
     if args.len() != want.len() {
         return Err(error(
             at,
-            format!("{} takes {} argument(s), got {}", func.signature(), want.len(), args.len()),
+            format!(
+                "{} takes {} argument(s), got {}",
+                func.signature(),
+                want.len(),
+                args.len()
+            ),
         ));
     }
     for (a, kind) in args.iter().zip(want) {
@@ -326,14 +366,26 @@ fn check_args(func: Func, args: &[Expr], at: usize) -> Result<(), DataError> {
             (Arg::N, Expr::Number { value, at }) => {
                 let least = if func == Func::RollingStd { 2 } else { 1 };
                 if *value < least {
-                    return Err(error(*at, format!("{} needs a window of at least {least}", func.signature())));
+                    return Err(error(
+                        *at,
+                        format!("{} needs a window of at least {least}", func.signature()),
+                    ));
                 }
             }
             (Arg::N, other) => {
-                return Err(error(at_of(other), format!("{}: n must be a whole number", func.signature())))
+                return Err(error(
+                    at_of(other),
+                    format!("{}: n must be a whole number", func.signature()),
+                ))
             }
             (Arg::S, Expr::Number { at, .. }) => {
-                return Err(error(*at, format!("{}: expected a column or a function, found a number", func.signature())))
+                return Err(error(
+                    *at,
+                    format!(
+                        "{}: expected a column or a function, found a number",
+                        func.signature()
+                    ),
+                ))
             }
             (Arg::S, _) => {}
         }
@@ -367,7 +419,12 @@ fn eval(e: &Expr, series: &Series) -> Result<(Vec<f64>, usize), DataError> {
                 .feature_names
                 .iter()
                 .position(|n| n == name)
-                .or_else(|| series.feature_names.iter().position(|n| n.eq_ignore_ascii_case(name)))
+                .or_else(|| {
+                    series
+                        .feature_names
+                        .iter()
+                        .position(|n| n.eq_ignore_ascii_case(name))
+                })
                 .or_else(|| close_alias(name, &series.feature_names))
                 .ok_or_else(|| {
                     error(
@@ -392,7 +449,13 @@ fn eval(e: &Expr, series: &Series) -> Result<(Vec<f64>, usize), DataError> {
             let pointwise = |f: &dyn Fn(usize) -> f64| -> Vec<f64> { (0..rows).map(f).collect() };
             let lagged = |f: &dyn Fn(f64, f64) -> f64| -> Vec<f64> {
                 (0..rows)
-                    .map(|t| if t == 0 { f64::NAN } else { f(x(0)[t], x(0)[t - 1]) })
+                    .map(|t| {
+                        if t == 0 {
+                            f64::NAN
+                        } else {
+                            f(x(0)[t], x(0)[t - 1])
+                        }
+                    })
                     .collect()
             };
             let (values, own) = match func {

@@ -27,10 +27,10 @@ pub use load::{load_csv, load_csv_str};
 pub use panel::{load_panel, load_panel_noted, panel_source, NamedSeries, PanelSource};
 pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
 pub use scaler::{MinMax, ScalerKind};
-pub use transform::TargetTransform;
 pub use splits::{
     make_splits, n_samples, scaler_rows, DateSpan, Split, SplitConfig, SplitRule, WindowKind,
 };
+pub use transform::TargetTransform;
 
 /// How to read a CSV file. The default reads every numeric column as a feature, predicts `Close` (or
 /// Nasdaq's `Close/Last`) and adjusts Yahoo-style prices for splits and dividends.

@@ -124,7 +124,11 @@ fn column_key(name: &str) -> String {
 /// what was left out of which series. Nothing changes when the series already agree.
 fn common_columns(panel: &mut [NamedSeries]) -> Vec<String> {
     let keys = |s: &NamedSeries| -> Vec<String> {
-        s.series.feature_names.iter().map(|n| column_key(n)).collect()
+        s.series
+            .feature_names
+            .iter()
+            .map(|n| column_key(n))
+            .collect()
     };
     let everywhere: Vec<String> = match panel.first() {
         Some(first) => keys(first)
@@ -155,7 +159,10 @@ fn common_columns(panel: &mut [NamedSeries]) -> Vec<String> {
             quoted_list(&left_out)
         ));
         let series = &mut s.series;
-        series.feature_names = keep.iter().map(|&i| series.feature_names[i].clone()).collect();
+        series.feature_names = keep
+            .iter()
+            .map(|&i| series.feature_names[i].clone())
+            .collect();
         for row in series.features.iter_mut() {
             *row = keep.iter().map(|&i| row[i]).collect();
         }

@@ -112,10 +112,16 @@ mod tests {
                 assert!((t.invert(v, last) - value).abs() < 1e-12, "{t}");
                 let h = 1e-6;
                 let fd = (t.invert(v + h, last) - t.invert(v - h, last)) / (2.0 * h);
-                assert!((fd - t.slope(v, last)).abs() < 1e-6 * fd.abs().max(1.0), "{t}");
+                assert!(
+                    (fd - t.slope(v, last)).abs() < 1e-6 * fd.abs().max(1.0),
+                    "{t}"
+                );
             }
         }
-        assert_eq!(TargetTransform::Return.apply(110.0, 100.0), 0.10000000000000009);
+        assert_eq!(
+            TargetTransform::Return.apply(110.0, 100.0),
+            0.10000000000000009
+        );
         assert_eq!(TargetTransform::Diff.apply(110.0, 100.0), 10.0);
     }
 }

@@ -19,23 +19,23 @@ use std::path::PathBuf;
 use anyhow::{ensure, Context};
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use super::metrics_json::{
-    BaselineScore, Baselines, DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow, MetricDescribe, Pooled,
-    PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1, Table1Window,
-    WindowDescribe, WindowName,
-};
-use crate::data::{NamedSeries, Series};
 use super::baselines::split_baselines;
+use super::metrics_json::{
+    BaselineScore, Baselines, DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow,
+    MetricDescribe, Pooled, PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1,
+    Table1Window, WindowDescribe, WindowName,
+};
 use super::metrics_json::{TradeRow, Trading};
 use super::trading::{pooled_trading, split_trading};
+use crate::data::{NamedSeries, Series};
 use crate::metrics::{
     describe, directional_accuracy, regression, return_scores, Regression, ReturnScores,
 };
 use crate::train::protocol::raw_data;
-use crate::train::RawData;
-use rayon::prelude::*;
 use crate::train::protocol::{Protocol, RunResult, RunSpec, SplitOutcome, Spread};
+use crate::train::RawData;
 use crate::train::SeriesResult;
+use rayon::prelude::*;
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
 /// not in it. Passed to the report writers with the [`Evaluation`].
@@ -351,8 +351,11 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
         .map(|s| s.trade.cumulative_return > s.buy_and_hold_trade.cumulative_return)
         .collect();
     // Diverged splits are left out of the trading view as of every pooled figure.
-    let diverged: std::collections::HashSet<usize> =
-        splits.iter().filter(|s| s.diverged).map(|s| s.index).collect();
+    let diverged: std::collections::HashSet<usize> = splits
+        .iter()
+        .filter(|s| s.diverged)
+        .map(|s| s.index)
+        .collect();
     let sound: Vec<PredictionRow> = predictions
         .iter()
         .filter(|p| !diverged.contains(&p.split))
@@ -387,8 +390,12 @@ fn split_eval(
     let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
     let drift_val_price = regression(&n.val_actual_price, &n.val_drift_price);
     let ridge_val_price = regression(&n.val_actual_price, &n.val_ridge_price);
-    let (trade, buy_and_hold_trade) =
-        split_trading(&n.val_last_price, &n.val_actual_price, &n.val_pred_price, scoring);
+    let (trade, buy_and_hold_trade) = split_trading(
+        &n.val_last_price,
+        &n.val_actual_price,
+        &n.val_pred_price,
+        scoring,
+    );
     let date = |row: usize| iso(series.dates[row]);
     // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
     let first_last = |rows: &[usize]| {
@@ -553,14 +560,24 @@ fn baseline_score(last: &[f64], actual: &[f64], pred: &[f64], model_rmse: f64) -
 }
 
 /// The three baselines pooled, and which of them is best.
-fn baselines(last: &[f64], actual: &[f64], drift: &[f64], ridge: &[f64], model_rmse: f64) -> Baselines {
+fn baselines(
+    last: &[f64],
+    actual: &[f64],
+    drift: &[f64],
+    ridge: &[f64],
+    model_rmse: f64,
+) -> Baselines {
     let naive = baseline_score(last, actual, last, model_rmse);
     let drift = baseline_score(last, actual, drift, model_rmse);
     let ridge = baseline_score(last, actual, ridge, model_rmse);
-    let (best, best_rmse) = [("naive", naive.rmse), ("drift", drift.rmse), ("ridge", ridge.rmse)]
-        .into_iter()
-        .filter(|(_, r)| !r.is_nan())
-        .fold(("naive", naive.rmse), |a, b| if b.1 < a.1 { b } else { a });
+    let (best, best_rmse) = [
+        ("naive", naive.rmse),
+        ("drift", drift.rmse),
+        ("ridge", ridge.rmse),
+    ]
+    .into_iter()
+    .filter(|(_, r)| !r.is_nan())
+    .fold(("naive", naive.rmse), |a, b| if b.1 < a.1 { b } else { a });
     Baselines {
         naive,
         drift,

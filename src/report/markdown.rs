@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::evaluate::RunConfig;
-use super::verdicts;
 use super::files::REPORT_MD;
 use super::format::{dollars, duration, percent, plural, sig, signed, significant};
 use super::metrics_json::{Evaluation, MetricDescribe, PanelEvaluation, RunInfo};
+use super::verdicts;
 use crate::fit::EarlyStopRule;
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;

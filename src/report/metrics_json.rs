@@ -7,9 +7,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::data::{ScalerKind, TargetTransform};
 use crate::data::{SourceFormat, WindowKind};
 use crate::fit::EarlyStopRule;
-use crate::data::{ScalerKind, TargetTransform};
 use crate::metrics::trading::TradeStats;
 use crate::metrics::{Describe, Regression, ReturnScores};
 use crate::train::protocol::{Protocol, ScalerMode, Spread};

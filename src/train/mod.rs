@@ -61,7 +61,10 @@ impl Scaling {
             .clone()
             .map(|r| raw.x[r * f..(r + 1) * f].to_vec())
             .collect();
-        let target_rows = rows.start.max(raw.transform.first_target_row()).min(rows.end)..rows.end;
+        let target_rows = rows
+            .start
+            .max(raw.transform.first_target_row())
+            .min(rows.end)..rows.end;
         Scaling {
             features: MinMax::fit_kind(kind, &feature_rows),
             target: match kind {

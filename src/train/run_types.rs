@@ -337,7 +337,9 @@ pub fn forecast(
         members.push(Member {
             model_id: km.model_id,
             seed: km.seed,
-            price: km.scaling.target_to_price(cache.pred[0], raw.level[raw.rows() - 1]),
+            price: km
+                .scaling
+                .target_to_price(cache.pred[0], raw.level[raw.rows() - 1]),
         });
     }
     // No member (every model diverged): NaN throughout, which the report prints as "no forecast".

@@ -72,7 +72,11 @@ impl Plot for EquityPlot<'_> {
                 (|r: &TradeRow| r.buy_and_hold_equity) as fn(&TradeRow) -> f64,
                 ORANGE,
             ),
-            (format!("model's signals ({rule})"), |r: &TradeRow| r.equity, BLUE),
+            (
+                format!("model's signals ({rule})"),
+                |r: &TradeRow| r.equity,
+                BLUE,
+            ),
         ] {
             let points: Vec<(NaiveDate, f64)> =
                 self.trades.iter().map(|r| (r.date, pick(r))).collect();
