@@ -43,13 +43,13 @@ fn gauss(mut a: Vec<f64>, mut b: Vec<f64>, m: usize) -> Vec<f64> {
 
 /// `[β; b]` from `[XᵀX + λD, Xᵀ1; 1ᵀX, n] [β; b] = [Xᵀy; 1ᵀy]` with `D = I` on β only.
 fn direct(x: &[f64], y: &[f64], p: usize, lambda: f64) -> Vec<f64> {
-    let (n, m) = (y.len(), p + 1);
+    let m = p + 1;
     let col = |i: usize, j: usize| if j == p { 1.0 } else { x[i * p + j] };
     let mut a = vec![0.0; m * m];
     let mut b = vec![0.0; m];
-    for i in 0..n {
+    for (i, &yi) in y.iter().enumerate() {
         for j in 0..m {
-            b[j] += col(i, j) * y[i];
+            b[j] += col(i, j) * yi;
             for k in 0..m {
                 a[j * m + k] += col(i, j) * col(i, k);
             }
