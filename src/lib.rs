@@ -7,7 +7,9 @@
 //! - [`model`]: layer spec, flat parameter layout, Keras-compatible seeded initialisation.
 //! - [`fit`]: what a fit is for every backend: hyper-parameters (with `train`'s defaults), windows,
 //!   scaled series, report.
-//! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`.
+//! - [`metrics`]: sklearn-compatible regression metrics and pandas-style `describe`; `metrics::returns`:
+//!   the same forecasts scored as returns (RMSE, MAE, direction, IC).
+//! - [`ridge`]: closed-form ridge regression, the linear baseline.
 //! - [`reference`]: the f64 reference: forward, BPTT, dropout, dense, MSE, Adam in plain loops, the
 //!   oracle every engine is checked against.
 //! - [`compare`]: how an engine's f32 results are compared with the reference (tolerances);
@@ -38,6 +40,7 @@ pub mod model;
 pub mod progress;
 pub mod reference;
 pub mod report;
+pub mod ridge;
 pub mod rng;
 pub mod run_dir;
 pub mod runtime_dir;

@@ -5,6 +5,11 @@
 
 use serde::Serialize;
 
+pub mod returns;
+pub mod trading;
+
+pub use returns::{return_scores, ReturnScores};
+
 /// sklearn's `mean_squared_error`, its square root, `mean_absolute_error`, `r2_score` and
 /// `explained_variance_score`, all with uniform weights.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -46,6 +46,8 @@ fn scaling(shift: f64) -> Scaling {
             min: vec![100.0 + shift],
             max: vec![200.0 + shift],
         },
+        // Not the default, so the round trip shows the checkpoint records the transform.
+        transform: gpulstm::data::TargetTransform::LogReturn,
     }
 }
 
@@ -123,6 +125,10 @@ fn walk_forward_round_trip_gives_identical_models_scalers_and_names() {
             .collect(),
         features: 5,
         lookback: 60,
+        level: (0..rows)
+            .map(|i| 150.0 + (i as f64 * 0.11).cos() * 20.0)
+            .collect(),
+        transform: Default::default(),
     };
     let before = forecast(&raw, &l, &models).expect("forecast");
     let after = forecast(&raw, &loaded.layout, &loaded.models).expect("forecast");
@@ -251,6 +257,7 @@ fn f64_weights_are_stored_as_their_nearest_f32() {
                 min: vec![0.0],
                 max: vec![1.0],
             },
+            transform: Default::default(),
         },
     };
     let feats = vec!["a".to_string(), "b".to_string()];

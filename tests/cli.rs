@@ -102,7 +102,8 @@ fn train_writes_the_files_then_guards_them() {
         "{}",
         splits[1]
     );
-    assert!(splits[0].ends_with(",skill,directional_accuracy"));
+    assert!(splits[0].contains(",skill,directional_accuracy,val_return_rmse,"));
+    assert!(splits[0].ends_with(",buy_and_hold_trade_hit_rate"));
     // history.csv: one row per split and epoch (1 epoch each).
     let history = lines(&dir.join("history.csv"));
     assert_eq!(history[0], "series,seed,split,epoch,train_loss,val_loss");
@@ -111,8 +112,16 @@ fn train_writes_the_files_then_guards_them() {
     let predictions = lines(&dir.join("predictions.csv"));
     assert_eq!(
         predictions[0],
-        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max"
+        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max,\
+         drift,ridge"
     );
+    // trades.csv: one row per validation day: 2 windows of 5 days one day apart cover 6 days.
+    let trades = lines(&dir.join("trades.csv"));
+    assert_eq!(
+        trades[0],
+        "series,date,position,return,cost,equity,buy_and_hold_equity"
+    );
+    assert_eq!(trades.len(), 1 + 6);
     assert_eq!(predictions.len(), 1 + 2 * 35);
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
@@ -151,6 +160,95 @@ fn train_writes_the_files_then_guards_them() {
     );
 
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run with a target transform, another scaler kind and derived features, then `predict` on its
+/// checkpoint: the recorded expressions are computed again and the transform inverted from the last
+/// close, giving the run's own forecast.
+#[test]
+fn transformed_runs_predict_their_own_forecast() {
+    let dir = scratch("transformed");
+    let features =
+        "log_return(Close),log(Volume),range(High,Low,Close),rolling_std(log_return(Close),5)";
+    let out = train(
+        &dir,
+        &[
+            "--target-transform",
+            "log-return",
+            "--scaler-kind",
+            "robust",
+            "--features",
+            features,
+            "--ensemble-last",
+            "2",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["run"]["target_transform"], "log-return");
+    assert_eq!(metrics["run"]["scaler_kind"], "robust");
+    assert_eq!(metrics["run"]["warmup_rows_dropped"], 5);
+    assert_eq!(
+        metrics["run"]["features"],
+        serde_json::json!([
+            "log_return(Close)",
+            "log(Volume)",
+            "range(High,Low,Close)",
+            "rolling_std(log_return(Close),5)"
+        ])
+    );
+    for key in ["naive", "drift", "ridge"] {
+        assert!(
+            metrics["pooled"]["baselines"][key]["rmse"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+    }
+    assert!(metrics["trading"]["model"]["days"].as_u64().unwrap() > 0);
+    let forecast = metrics["forecast"]["mean"].as_f64().unwrap();
+    let model = dir.join("model.safetensors");
+    let p = gpulstm(&["predict", "--model", model.to_str().unwrap()]);
+    assert!(p.status.success(), "{}", text(&p.stderr));
+    let printed = format!(
+        "forecast: 2013-03-04 close {}",
+        gpulstm::report::format::dollars(forecast)
+    );
+    assert!(
+        text(&p.stdout).contains(&printed),
+        "{printed} not in {}",
+        text(&p.stdout)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_features_exit_2_naming_the_flag_and_position() {
+    let dir = scratch("bad-features");
+    for (features, needle) in [
+        ("log_return(Close", "--features, character 17"),
+        (
+            "log_return(Clse)",
+            "--features, character 12: no numeric column `Clse`",
+        ),
+        (
+            "rolling_std(Close,5000)",
+            "--features, character 19: window 5000 is longer",
+        ),
+        (
+            "logg(Close)",
+            "--features, character 1: unknown function `logg`",
+        ),
+    ] {
+        let out = train(&dir, &["--features", features]);
+        assert_usage_error(&out, &[needle]);
+    }
+    for (flag, value) in [("--ridge-lambda", "-1"), ("--cost-bps", "x")] {
+        let out = train(&dir, &[flag, value]);
+        assert_usage_error(&out, &[flag]);
+    }
+    assert!(!dir.join("metrics.json").exists());
 }
 
 #[test]

@@ -139,6 +139,7 @@ fn seed_protocol_scores_each_split_with_the_model_just_fitted() {
     let scaled = kept.scaling.apply(&gpulstm::train::protocol::raw_data(
         &series,
         s.splits.lookback,
+        s.target_transform,
     ));
     let w = last.split.windows();
     let predict = |window| predict(&s.layout, &kept.params, &scaled, window);
@@ -153,4 +154,47 @@ fn expanding_windows_match_reference() {
     let mut s = spec(Protocol::WalkForward, 6);
     s.splits.kind = WindowKind::Expanding;
     engine_vs_reference(&s, 6);
+}
+
+/// `--target-transform`, `--scaler-kind` and derived `--features` change what the engine reads, not how
+/// it trains: every transform and kind, on both protocols, against the reference.
+#[test]
+fn transforms_scaler_kinds_and_derived_features_match_reference() {
+    use common::runs::{derived_sample, transformed};
+    use gpulstm::data::{ScalerKind, TargetTransform};
+    let series = derived_sample();
+    let quiet = |_: gpulstm::train::Progress| {};
+    for (protocol, splits, transform, kind) in [
+        (
+            Protocol::WalkForward,
+            4,
+            TargetTransform::LogReturn,
+            ScalerKind::Standard,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Diff,
+            ScalerKind::Robust,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Return,
+            ScalerKind::MinMax,
+        ),
+        (
+            Protocol::Seed,
+            2,
+            TargetTransform::LogReturn,
+            ScalerKind::Robust,
+        ),
+    ] {
+        let s = transformed(protocol, splits, transform, kind);
+        let e = run(&series, &s, &mut CpuTrainer::new(), &quiet).expect("engine run");
+        let r = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("reference run");
+        assert_eq!(e.splits.len(), splits, "{transform} {kind}");
+        assert!(e.splits.iter().all(|o| o.scaling.transform == transform));
+        compare(&e, &r);
+    }
 }

@@ -9,7 +9,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use gpulstm::data::{
-    load_csv, load_csv_str, load_panel, panel_source, LoadOptions, NamedSeries, PanelSource,
+    load_csv, load_csv_str, load_panel, load_panel_noted, panel_source, LoadOptions, NamedSeries,
+    PanelSource,
 };
 
 const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
@@ -322,28 +323,82 @@ fn missing_id_column_names_the_file_and_lists_the_header() {
 
 #[test]
 fn feature_count_mismatch_names_both_series_files_and_features() {
+    // An explicit --features list is read from every series: one that lacks a column is an error
+    // naming its file; two lists that differ in width name both series.
     let s = Scratch::new("mismatch");
     let a = s.write("A.csv", SMALL);
     let b = s.write("B.csv", "Date,Close\n2024-01-02,10\n2024-01-03,11\n");
-    let message = error_of(&PanelSource::Files(vec![a.clone(), b.clone()]));
+    let explicit = LoadOptions {
+        features: Some(vec!["Close".to_string(), "Volume".to_string()]),
+        ..opts()
+    };
+    let message = load_panel(&PanelSource::Files(vec![a.clone(), b.clone()]), &explicit)
+        .unwrap_err()
+        .to_string();
     assert_contains_all(
         &message,
-        &[
-            &format!("series \"B\" ({}) has 1 features (\"Close\")", b.display()),
-            &format!(
-                "series \"A\" ({}) has 2 (\"Close\", \"Volume\")",
-                a.display()
-            ),
-        ],
+        &["series \"B\"", &b.display().to_string(), "Volume"],
     );
 
-    // In a long file, a column that is text for one id only is not a feature of that id.
+    // In a long file, a column that is text for one id only is not a feature of that id; with an
+    // explicit list naming it, that id is refused.
     let path = s.write(
         "long.csv",
         "Date,Ticker,Close,Note\n2024-01-02,A,1,x\n2024-01-02,B,1,2\n",
     );
-    let message = error_of(&long_at(&path, "Ticker"));
-    assert_contains_all(&message, &["series \"B\"", "series \"A\"", "\"Note\""]);
+    let with_note = LoadOptions {
+        features: Some(vec!["Close".to_string(), "Note".to_string()]),
+        ..opts()
+    };
+    let message = load_panel(&long_at(&path, "Ticker"), &with_note)
+        .unwrap_err()
+        .to_string();
+    assert_contains_all(&message, &["series \"A\"", "Note"]);
+}
+
+/// Without --features, series whose numeric columns differ keep the ones every series has, and a note
+/// names what was left out of which series (issue 21: an OHLCV file with OpenInt beside plain ones).
+#[test]
+fn default_features_of_a_mixed_panel_are_the_common_columns() {
+    let s = Scratch::new("common");
+    let header = "Date,Open,High,Low,Close,Volume";
+    let rows = "2024-01-02,1,2,0.5,1.5,100\n2024-01-03,1.5,2.5,1,2,120\n";
+    s.write("a.csv", &format!("{header}\n{rows}"));
+    s.write("b.csv", &format!("{header}\n{rows}"));
+    let with_oi: String = rows.lines().map(|l| format!("{l},7\n")).collect();
+    s.write("c.csv", &format!("{header},OpenInt\n{with_oi}"));
+    let source = PanelSource::Dir(s.0.clone());
+    let (panel, notes) = load_panel_noted(&source, &opts()).expect("a mixed panel loads");
+    for named in &panel {
+        assert_eq!(
+            named.series.feature_names,
+            ["Open", "High", "Low", "Close", "Volume"],
+            "{}",
+            named.name
+        );
+        assert!(named.series.features.iter().all(|r| r.len() == 5));
+    }
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_contains_all(&notes[0], &["series \"c\"", "left out \"OpenInt\""]);
+
+    // The columns kept hold the values of their own names.
+    assert_eq!(panel[2].series.features[1], vec![1.5, 2.5, 1.0, 2.0, 120.0]);
+
+    // Series that agree get no note; Nasdaq's Close/Last counts as Close.
+    let t = Scratch::new("common-nasdaq");
+    t.write(
+        "n.csv",
+        "Date,Close/Last,Volume\n01/02/2024,$1.5,100\n01/03/2024,$2,120\n",
+    );
+    t.write(
+        "y.csv",
+        "Date,Close,Volume,OpenInt\n2024-01-02,1.5,100,3\n2024-01-03,2,120,3\n",
+    );
+    let (panel, notes) = load_panel_noted(&PanelSource::Dir(t.0.clone()), &opts()).unwrap();
+    assert_eq!(panel[0].series.feature_names, ["Close/Last", "Volume"]);
+    assert_eq!(panel[1].series.feature_names, ["Close", "Volume"]);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_contains_all(&notes[0], &["series \"y\"", "\"OpenInt\""]);
 }
 
 #[test]

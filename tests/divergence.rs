@@ -71,6 +71,7 @@ fn check_all_diverged(trainer: &mut dyn Trainer, stops_at_once: bool) {
         spec: s,
         init_weights: None,
         notes: vec![],
+        scoring: Default::default(),
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     assert_eq!(eval.pooled.diverged_excluded, 4);
@@ -118,6 +119,7 @@ fn sound_models_are_not_marked() {
         spec: s,
         init_weights: None,
         notes: vec![],
+        scoring: Default::default(),
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     assert_eq!(eval.pooled.diverged_excluded, 0);

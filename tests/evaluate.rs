@@ -65,6 +65,7 @@ fn series() -> Series {
         target: CLOSES.to_vec(),
         adjusted: false,
         raw_last_target: None,
+        warmup_rows_dropped: 0,
     }
 }
 
@@ -76,6 +77,7 @@ fn scaling(min: f64, max: f64) -> Scaling {
     Scaling {
         features: m.clone(),
         target: m,
+        transform: Default::default(),
     }
 }
 
@@ -109,10 +111,13 @@ fn config(protocol: Protocol) -> RunConfig {
             ensemble_last: 2,
             seeds: 1,
             val_dates: Default::default(),
+            scaler_kind: Default::default(),
+            target_transform: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,
         notes: vec![],
+        scoring: Default::default(),
     }
 }
 
@@ -548,7 +553,8 @@ fn files_and_summary() {
     let lines: Vec<&str> = preds.lines().collect();
     assert_eq!(
         lines[0],
-        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max"
+        "series,split,window,date,actual,predicted,naive,predicted_std,predicted_min,predicted_max,\
+         drift,ridge"
     );
     assert_eq!(lines.len(), 11);
     assert!(
@@ -557,15 +563,18 @@ fn files_and_summary() {
         lines[1]
     );
     assert!(
-        lines[1].ends_with(",,,,"),
-        "train rows have no naive value, one model no spread"
+        lines[1].ends_with(",,,,,,"),
+        "train rows have no naive or baseline value, one model no spread"
     );
     assert!(
         lines[10].starts_with("s,1,val,2024-01-12,16,"),
         "{}",
         lines[10]
     );
-    assert!(lines[10].ends_with(",15,,,"), "{}", lines[10]);
+    // naive 15, no spread, then the drift and ridge baselines' predictions.
+    let cells: Vec<&str> = lines[10].split(',').collect();
+    assert_eq!(cells[6..10], ["15", "", "", ""], "{}", lines[10]);
+    assert!(cells[10].parse::<f64>().is_ok() && cells[11].parse::<f64>().is_ok());
 
     let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
     assert_eq!(

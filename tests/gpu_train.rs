@@ -107,3 +107,46 @@ fn expanding_windows_match_cpu_backend() {
     );
     compare(&g, &c);
 }
+
+/// `--target-transform`, `--scaler-kind` and derived `--features` reach the GPU's gather kernel only as
+/// other raw values and `(min, 1/range)` pairs: the same fits as the reference.
+#[test]
+fn transforms_scaler_kinds_and_derived_features_match_reference() {
+    let Some(_) =
+        common::gpu_or_skip("transforms_scaler_kinds_and_derived_features_match_reference")
+    else {
+        return;
+    };
+    use common::runs::{derived_sample, transformed};
+    use gpulstm::data::{ScalerKind, TargetTransform};
+    let series = derived_sample();
+    let quiet = |_: gpulstm::train::Progress| {};
+    let mut gpu =
+        GpuTrainer::new(std::env::var("GPULSTM_ADAPTER").ok().as_deref()).expect("adapter");
+    for (protocol, splits, transform, kind) in [
+        (
+            Protocol::WalkForward,
+            4,
+            TargetTransform::LogReturn,
+            ScalerKind::Standard,
+        ),
+        (
+            Protocol::WalkForward,
+            3,
+            TargetTransform::Diff,
+            ScalerKind::Robust,
+        ),
+        (
+            Protocol::Seed,
+            2,
+            TargetTransform::Return,
+            ScalerKind::Robust,
+        ),
+    ] {
+        let s = transformed(protocol, splits, transform, kind);
+        let g = run(&series, &s, &mut gpu, &quiet).expect("gpu run");
+        let r = run(&series, &s, &mut ReferenceTrainer, &quiet).expect("reference run");
+        assert_eq!(g.splits.len(), splits, "{transform} {kind}");
+        compare(&g, &r);
+    }
+}

@@ -35,6 +35,7 @@ fn series() -> Series {
         target,
         adjusted: false,
         raw_last_target: None,
+        warmup_rows_dropped: 0,
     }
 }
 
@@ -71,6 +72,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             min: vec![100.0],
             max: vec![139.0],
         },
+        transform: Default::default(),
     };
     let scaled = |price: f64| scaling.target.transform_value(0, price);
     let price_of_sample = |s: usize| 100.0 + (s + LOOKBACK) as f64;
@@ -155,10 +157,13 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
             ensemble_last: 2,
             seeds: 1,
             val_dates: Default::default(),
+            scaler_kind: Default::default(),
+            target_transform: Default::default(),
             max_models_per_chunk: None,
         },
         init_weights: None,
         notes: vec!["a note | with a pipe".to_string()],
+        scoring: Default::default(),
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     (eval, config)

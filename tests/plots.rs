@@ -55,6 +55,8 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         ensemble_last: 3,
         seeds: 1,
         val_dates: Default::default(),
+        scaler_kind: Default::default(),
+        target_transform: Default::default(),
         max_models_per_chunk: None,
     };
     let result = run(&series, &run_spec, &mut ReferenceTrainer, &|_| {}).expect("training");
@@ -62,6 +64,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         spec: run_spec,
         init_weights: None,
         notes: Vec::new(),
+        scoring: Default::default(),
     };
     evaluate(&series, &config, &result).expect("evaluation")
 }
@@ -138,6 +141,8 @@ fn each_validation_day_keeps_the_prediction_of_the_latest_split() {
         actual: 100.0 + d as f64,
         predicted,
         naive: Some(99.0 + d as f64),
+        drift: None,
+        ridge: None,
         spread: None,
     };
     let rows = [

@@ -7,10 +7,11 @@ use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::common::{usage, Failure};
-use crate::data::{self, panel, LoadOptions, NamedSeries, Series, SplitConfig};
+use crate::data::{self, panel, FeatureList, LoadOptions, NamedSeries, Series, SplitConfig};
 use crate::fit::{AdamConfig, Hyper};
 use crate::gpu;
 use crate::model::DEFAULT_LAYERS;
+use crate::report::evaluate::Scoring;
 use crate::train::backend::Backend;
 use crate::train::protocol::RunSpec;
 use crate::train::Shard;
@@ -61,9 +62,11 @@ pub struct DataArgs {
     /// Name of the date column (default: Date, Datetime or timestamp).
     #[arg(long, value_name = "NAME")]
     pub date_column: Option<String>,
-    /// Feature columns in the order the model reads them (default: every numeric column).
-    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
-    pub features: Option<Vec<String>>,
+    /// Features in the order the model reads them: columns, or functions of them (return, log_return,
+    /// diff, log, range(High,Low,Close), ratio, rolling_mean(X,n), rolling_std(X,n), day_of_week), e.g.
+    /// 'log_return(Close),rolling_std(log_return(Close),20)' (default: every numeric column).
+    #[arg(long, value_name = "A,B,..")]
+    pub features: Option<String>,
     /// Column to predict (default: Close or Close/Last).
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,
@@ -77,6 +80,22 @@ pub struct DataArgs {
     /// in 1.234,50; it needs another --delimiter, usually `;`) [default: .].
     #[arg(long, value_name = "CHAR", value_parser = ["." , ","])]
     pub decimal: Option<String>,
+}
+
+/// Every series with `opts`' derived features computed (unchanged without them).
+fn derive(panel: Vec<NamedSeries>, opts: &LoadOptions) -> Result<Vec<NamedSeries>, Failure> {
+    let Some(list) = &opts.derive else {
+        return Ok(panel);
+    };
+    panel
+        .into_iter()
+        .map(|n| {
+            let series = list
+                .derive(n.series)
+                .map_err(|e| usage(anyhow!("series \"{}\": {e}", n.name)))?;
+            Ok(NamedSeries { series, ..n })
+        })
+        .collect()
 }
 
 /// `--from`/`--to`: an ISO date.
@@ -97,13 +116,12 @@ fn delimiter(s: &str) -> Result<u8, String> {
 }
 
 impl DataArgs {
-    pub fn options(&self) -> LoadOptions {
-        LoadOptions {
+    /// The load options the flags say; a malformed `--features` is the user's to fix.
+    pub fn options(&self) -> Result<LoadOptions, Failure> {
+        let mut opts = LoadOptions {
             date_column: self.date_column.clone(),
-            features: self
-                .features
-                .as_ref()
-                .map(|f| f.iter().map(|s| s.trim().to_string()).collect()),
+            features: None,
+            derive: None,
             target: self.target.clone(),
             adjust: !self.no_adjust,
             delimiter: self.delimiter.unwrap_or(b','),
@@ -112,12 +130,24 @@ impl DataArgs {
             } else {
                 '.'
             },
+        };
+        if let Some(text) = &self.features {
+            opts.select(FeatureList::parse(text).map_err(usage)?);
         }
+        Ok(opts)
     }
 
     /// Loads every series `--data` names, or the embedded sample without it. Errors are the user's to
     /// fix.
     pub fn load_panel(&self, opts: &LoadOptions) -> Result<Vec<NamedSeries>, Failure> {
+        self.load_panel_noted(opts).map(|(panel, _)| panel)
+    }
+
+    /// [`Self::load_panel`], with the loader's notes (columns a panel left out of some series).
+    pub fn load_panel_noted(
+        &self,
+        opts: &LoadOptions,
+    ) -> Result<(Vec<NamedSeries>, Vec<String>), Failure> {
         if opts.decimal == ',' && opts.delimiter == b',' {
             return Err(usage(anyhow!(
                 "--decimal ',' needs another field separator: add --delimiter ';' (or the one the file uses)"
@@ -129,13 +159,16 @@ impl DataArgs {
                     "--id-column needs a long-format --data file"
                 )));
             }
-            return Ok(vec![NamedSeries {
+            let series = data::load_sample(opts).map_err(usage)?;
+            let sample = vec![NamedSeries {
                 name: data::SAMPLE_SERIES.to_string(),
-                series: data::load_sample(opts).map_err(usage)?,
-            }]);
+                series,
+            }];
+            return Ok((derive(sample, opts)?, Vec::new()));
         }
         let source = panel::panel_source(&self.data, self.id_column.as_deref()).map_err(usage)?;
-        panel::load_panel(&source, opts).map_err(usage)
+        let (panel, notes) = panel::load_panel_noted(&source, opts).map_err(usage)?;
+        Ok((derive(panel, opts)?, notes))
     }
 
     /// Loads the one series a command works on (`predict`, `tune`).
@@ -168,6 +201,53 @@ pub enum ScalerArg {
     Train,
     /// Fitted on the whole series (the report's; leaks the future range).
     Global,
+}
+
+/// `--scaler-kind`: how each scaler is fitted ([`crate::data::ScalerKind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScalerKindArg {
+    /// (x − min) / (max − min), to [0, 1] (the report's).
+    Minmax,
+    /// (x − mean) / std.
+    Standard,
+    /// (x − median) / IQR: little moved by outliers.
+    Robust,
+}
+
+impl ScalerKindArg {
+    pub fn kind(self) -> crate::data::ScalerKind {
+        use crate::data::ScalerKind;
+        match self {
+            ScalerKindArg::Minmax => ScalerKind::MinMax,
+            ScalerKindArg::Standard => ScalerKind::Standard,
+            ScalerKindArg::Robust => ScalerKind::Robust,
+        }
+    }
+}
+
+/// `--target-transform`: what the models learn ([`crate::data::TargetTransform`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransformArg {
+    /// The next close itself (the report's).
+    Level,
+    /// Next close − last close.
+    Diff,
+    /// Next close / last close − 1.
+    Return,
+    /// ln(next close / last close).
+    LogReturn,
+}
+
+impl TransformArg {
+    pub fn transform(self) -> crate::data::TargetTransform {
+        use crate::data::TargetTransform;
+        match self {
+            TransformArg::Level => TargetTransform::Level,
+            TransformArg::Diff => TargetTransform::Diff,
+            TransformArg::Return => TargetTransform::Return,
+            TransformArg::LogReturn => TargetTransform::LogReturn,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -276,6 +356,18 @@ fn learning_rate(text: &str) -> Result<f64, String> {
     Ok(lr)
 }
 
+/// A finite number ≥ 0 (`--ridge-lambda`, `--cost-bps`).
+fn non_negative(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number such as 1 or 0.5".to_string())?;
+    if !v.is_finite() || v < 0.0 {
+        return Err("must be a finite number of at least 0".to_string());
+    }
+    Ok(v)
+}
+
 /// `gpulstm train`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
@@ -311,6 +403,23 @@ pub struct TrainArgs {
     /// Scaler fit [default: train; global with --protocol seed].
     #[arg(long, value_enum)]
     pub scaler: Option<ScalerArg>,
+    /// How every scaler is fitted (on the rows --scaler says).
+    #[arg(long, value_enum, default_value_t = ScalerKindArg::Minmax)]
+    pub scaler_kind: ScalerKindArg,
+    /// What the models learn; predictions go back to the price from the last close the model saw.
+    #[arg(long, value_enum, default_value_t = TransformArg::Level)]
+    pub target_transform: TransformArg,
+    /// Penalty of the ridge baseline on the squared coefficients of its scaled inputs (intercept not
+    /// penalised).
+    #[arg(long, value_name = "L", default_value_t = Scoring::DEFAULT_RIDGE_LAMBDA, value_parser = non_negative, allow_negative_numbers = true)]
+    pub ridge_lambda: f64,
+    /// Trading view: cost in basis points charged per unit of turnover (a full switch from flat to
+    /// long is 1 unit).
+    #[arg(long, value_name = "BPS", default_value_t = Scoring::DEFAULT_COST_BPS, value_parser = non_negative, allow_negative_numbers = true)]
+    pub cost_bps: f64,
+    /// Trading view: go short when the predicted close is below the last close (default: flat).
+    #[arg(long)]
+    pub short: bool,
     /// What is trained on what.
     #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
     pub protocol: ProtocolArg,

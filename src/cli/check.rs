@@ -55,7 +55,7 @@ fn relied_on(gpu: &gpu::Gpu) -> Result<String, Failure> {
         Ok(Command::Train(t)) => t,
         _ => return Err(runtime(anyhow!("train's defaults do not parse"))),
     };
-    let series = defaults.data.load(&defaults.data.options())?;
+    let series = defaults.data.load(&defaults.data.options()?)?;
     let spec = ModelSpec::parse(&defaults.layers, series.feature_names.len()).map_err(runtime)?;
     let layout = ParamLayout::new(&spec);
     let tiles = gpu::tiles::Tiles::for_gpu(gpu);

@@ -5,14 +5,20 @@ use anyhow::anyhow;
 use super::args::PredictArgs;
 use super::common::{runtime, say, usage, Failure};
 use crate::checkpoint::Loaded;
-use crate::data::Series;
+use crate::data::{FeatureList, Series};
 use crate::report::evaluate::next_trading_day;
 use crate::train::protocol;
 
 pub(super) fn predict(args: &PredictArgs) -> Result<(), Failure> {
     let loaded = crate::checkpoint::load_models(&args.model).map_err(usage)?;
     let series = load_series(args, &loaded)?;
-    let raw = protocol::raw_data(&series, loaded.lookback);
+    // Each model's scaling carries the transform it learnt; `forecast` inverts it from the last close.
+    let transform = loaded
+        .models
+        .first()
+        .map(|m| m.scaling.transform)
+        .unwrap_or_default();
+    let raw = protocol::raw_data(&series, loaded.lookback, transform);
     let forecast = protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
 
     let last = series.len() - 1;
@@ -91,10 +97,17 @@ fn stale_models(series: &Series, trained_through: Option<&str>) -> Option<String
 /// others; it must have their feature count and at least their look-back of rows.
 fn load_series(args: &PredictArgs, loaded: &Loaded) -> Result<Series, Failure> {
     // Without explicit column flags, read the columns the models were trained on, in their order.
-    let mut opts = args.data.options();
-    let implied = opts.features.is_none() || opts.target.is_none();
-    if opts.features.is_none() {
-        opts.features = Some(loaded.feature_names.clone());
+    let mut opts = args.data.options()?;
+    let implied = args.data.features.is_none() || opts.target.is_none();
+    if args.data.features.is_none() {
+        // The recorded names are the expressions the models read: derived ones are computed again.
+        let list = FeatureList::from_names(&loaded.feature_names).map_err(|e| {
+            usage(anyhow!(
+                "{}: its feature names do not parse: {e}",
+                args.model.display()
+            ))
+        })?;
+        opts.select(list);
     }
     if opts.target.is_none() {
         opts.target = Some(loaded.target_name.clone());

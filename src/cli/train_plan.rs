@@ -10,7 +10,7 @@ use super::common::{usage, Failure};
 use crate::data::{DateSpan, NamedSeries, SplitConfig, SplitRule, WindowKind};
 use crate::fit::{AdamConfig, EarlyStopRule, Hyper};
 use crate::model::{ModelSpec, ParamLayout};
-use crate::report::evaluate::RunConfig;
+use crate::report::evaluate::{RunConfig, Scoring};
 use crate::report::files;
 use crate::train::protocol::{check_seed_protocol, Protocol, RunSpec, ScalerMode};
 use crate::train::walk_forward::PanelPlan;
@@ -80,6 +80,8 @@ fn run_spec(
     Ok(RunSpec {
         protocol,
         scaler: scaler(args, protocol, notes)?,
+        scaler_kind: args.scaler_kind.kind(),
+        target_transform: args.target_transform.transform(),
         layout,
         hyper: Hyper {
             epochs: args.epochs,
@@ -124,8 +126,7 @@ fn run_spec(
 }
 
 pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
-    let mut notes = Vec::new();
-    let panel = args.data.load_panel(&args.data.options())?;
+    let (panel, mut notes) = args.data.load_panel_noted(&args.data.options()?)?;
     let model =
         ModelSpec::parse(&args.layers, panel[0].series.feature_names.len()).map_err(usage)?;
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;
@@ -166,6 +167,11 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
             spec,
             init_weights: args.init_weights.clone(),
             notes,
+            scoring: Scoring {
+                ridge_lambda: args.ridge_lambda,
+                cost_bps: args.cost_bps,
+                short: args.short,
+            },
         },
         out_dir,
         split_count,

@@ -16,7 +16,7 @@ fn open_gpu(filter: Option<&str>) -> Result<gpu::Gpu, Failure> {
 
 pub(super) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
-    let series = args.data.load(&args.data.options())?;
+    let series = args.data.load(&args.data.options()?)?;
     let spec = ModelSpec::parse(&args.layers, series.feature_names.len())
         .map_err(|e| usage(anyhow!("--layers: {e}")))?;
     let layout = ParamLayout::new(&spec);

@@ -28,7 +28,7 @@ use super::{DataError, LoadOptions, Series, SourceFormat};
 /// Column names recognised as the date column when none is given (compared case-insensitively).
 const DATE_COLUMN_NAMES: [&str; 3] = ["date", "datetime", "timestamp"];
 /// Column names recognised as the target when none is given (compared case-insensitively).
-const TARGET_COLUMN_NAMES: [&str; 2] = ["close", "close/last"];
+pub(crate) const TARGET_COLUMN_NAMES: [&str; 2] = ["close", "close/last"];
 /// Columns scaled by `Adj Close / Close` when adjusting (compared case-insensitively). Close itself is
 /// replaced by Adj Close, which is the same product without the rounding.
 const ADJUSTED_PRICE_NAMES: [&str; 3] = ["open", "high", "low"];
@@ -257,6 +257,7 @@ impl Loader<'_> {
                 .adjust
                 .and_then(|_| parsed.last())
                 .map(|r| r.raw_target),
+            warmup_rows_dropped: 0,
         })
     }
 

@@ -3,8 +3,10 @@
 //!
 //! - [`load`]: reads Nasdaq downloads, Yahoo-style files and any CSV with a date column and numeric columns.
 //! - [`dates`]: the date formats the loader accepts.
-//! - [`scaler`]: per-column min–max scaling to [0, 1] (sklearn `MinMaxScaler`).
+//! - [`features`]: `--features` expressions (returns, logs, ranges, rolling windows, day of week).
+//! - [`scaler`]: per-column affine scaling: min–max to [0, 1], standard or robust (sklearn's scalers).
 //! - [`splits`]: which samples each split trains and validates on.
+//! - [`transform`]: the target transforms (`--target-transform`: level, diff, return, log-return).
 //! - [`sample`]: the public-domain Apple series compiled into the crate.
 //! - [`panel`]: many series in one run, from several files, a directory or one long-format file.
 //!
@@ -12,19 +14,23 @@
 //! that could not be used, so a user can open the file and fix it.
 
 pub mod dates;
+pub mod features;
 pub mod load;
 pub mod panel;
 pub mod sample;
 pub mod scaler;
 pub mod splits;
+pub mod transform;
 
+pub use features::FeatureList;
 pub use load::{load_csv, load_csv_str};
-pub use panel::{load_panel, panel_source, NamedSeries, PanelSource};
+pub use panel::{load_panel, load_panel_noted, panel_source, NamedSeries, PanelSource};
 pub use sample::{load_sample, SAMPLE_CSV, SAMPLE_NAME, SAMPLE_SERIES};
-pub use scaler::MinMax;
+pub use scaler::{MinMax, ScalerKind};
 pub use splits::{
     make_splits, n_samples, scaler_rows, DateSpan, Split, SplitConfig, SplitRule, WindowKind,
 };
+pub use transform::TargetTransform;
 
 /// How to read a CSV file. The default reads every numeric column as a feature, predicts `Close` (or
 /// Nasdaq's `Close/Last`) and adjusts Yahoo-style prices for splits and dividends.
@@ -34,6 +40,9 @@ pub struct LoadOptions {
     pub date_column: Option<String>,
     /// Feature columns, in the order given. `None`: every numeric column in file order.
     pub features: Option<Vec<String>>,
+    /// Derived features (`--features` with functions): computed from the loaded columns by
+    /// [`FeatureList::derive`] after loading (the loader then reads every numeric column).
+    pub derive: Option<FeatureList>,
     /// Column to predict. `None`: `Close` or `Close/Last` (any case).
     pub target: Option<String>,
     /// When the file has both `Close` and `Adj Close`: scale Open/High/Low/Close by `Adj Close / Close`
@@ -52,6 +61,7 @@ impl Default for LoadOptions {
         LoadOptions {
             date_column: None,
             features: None,
+            derive: None,
             target: None,
             adjust: true,
             delimiter: b',',
@@ -103,6 +113,9 @@ pub struct Series {
     pub adjusted: bool,
     /// When adjusted: the last row's target as the file has it (the console shows both).
     pub raw_last_target: Option<f64>,
+    /// Leading rows dropped because a `--features` function cannot compute them (0 without derived
+    /// features).
+    pub warmup_rows_dropped: usize,
 }
 
 impl Series {
@@ -157,4 +170,8 @@ pub enum DataError {
     /// The look-back, window and step settings do not fit the data.
     #[error("{0}")]
     Splits(String),
+    /// A `--features` expression is malformed or cannot be computed; the text names the flag and the
+    /// character position.
+    #[error("{0}")]
+    Features(String),
 }

@@ -11,7 +11,9 @@
 //!   would then appear in every report.
 //! - order: as given for files, by file name for a directory, by first appearance for a long file.
 //! - every series must have as many features as the first: the series share one model, whose input
-//!   width is the number of features.
+//!   width is the number of features. Without `--features`, series whose numeric columns differ (an
+//!   extra `OpenInt`) keep the columns every series has, and a note names what was left out of which;
+//!   an explicit `--features` list is still read from, and checked against, every series.
 //! - one bad series fails the whole load, with an error naming the series and its file.
 
 use std::collections::HashMap;
@@ -86,13 +88,86 @@ pub fn panel_source(paths: &[PathBuf], id_column: Option<&str>) -> Result<PanelS
 
 /// Loads every series of a panel with the same options. Fails on the first series that cannot be loaded.
 pub fn load_panel(source: &PanelSource, opts: &LoadOptions) -> Result<Vec<NamedSeries>, DataError> {
-    let panel = match source {
+    load_panel_noted(source, opts).map(|(panel, _)| panel)
+}
+
+/// [`load_panel`], with the notes of what it decided (columns left out of series that have more).
+pub fn load_panel_noted(
+    source: &PanelSource,
+    opts: &LoadOptions,
+) -> Result<(Vec<NamedSeries>, Vec<String>), DataError> {
+    let mut panel = match source {
         PanelSource::Files(paths) => load_files(paths, opts)?,
         PanelSource::Dir(dir) => load_files(&csv_files_in(dir)?, opts)?,
         PanelSource::Long { path, id_column } => load_long(path, id_column, opts)?,
     };
+    let notes = if opts.features.is_none() {
+        common_columns(&mut panel)
+    } else {
+        Vec::new()
+    };
     check_feature_counts(&panel)?;
-    Ok(panel)
+    Ok((panel, notes))
+}
+
+/// A column's name as the panel compares them: any case, Nasdaq's `Close/Last` as `Close`.
+fn column_key(name: &str) -> String {
+    let key = name.trim().to_ascii_lowercase();
+    if key == "close/last" {
+        "close".to_string()
+    } else {
+        key
+    }
+}
+
+/// Keeps in every series only the feature columns every series has (each in its own order), and says
+/// what was left out of which series. Nothing changes when the series already agree.
+fn common_columns(panel: &mut [NamedSeries]) -> Vec<String> {
+    let keys = |s: &NamedSeries| -> Vec<String> {
+        s.series
+            .feature_names
+            .iter()
+            .map(|n| column_key(n))
+            .collect()
+    };
+    let everywhere: Vec<String> = match panel.first() {
+        Some(first) => keys(first)
+            .into_iter()
+            .filter(|k| panel.iter().all(|s| keys(s).contains(k)))
+            .collect(),
+        None => return Vec::new(),
+    };
+    let mut notes = Vec::new();
+    for s in panel.iter_mut() {
+        let keep: Vec<usize> = keys(s)
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| everywhere.contains(k))
+            .map(|(i, _)| i)
+            .collect();
+        if keep.len() == s.series.feature_names.len() || everywhere.is_empty() {
+            continue;
+        }
+        let left_out: Vec<String> = (0..s.series.feature_names.len())
+            .filter(|i| !keep.contains(i))
+            .map(|i| s.series.feature_names[i].clone())
+            .collect();
+        notes.push(format!(
+            "{} left out {} (not in every series of the panel; name the features with --features to \
+             choose them)",
+            describe(s),
+            quoted_list(&left_out)
+        ));
+        let series = &mut s.series;
+        series.feature_names = keep
+            .iter()
+            .map(|&i| series.feature_names[i].clone())
+            .collect();
+        for row in series.features.iter_mut() {
+            *row = keep.iter().map(|&i| row[i]).collect();
+        }
+    }
+    notes
 }
 
 /// Names are checked before anything is read, so a clash is reported without loading every file first.

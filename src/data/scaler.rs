@@ -1,12 +1,54 @@
-//! Per-column min–max scaling to [0, 1], as sklearn's `MinMaxScaler(feature_range=(0, 1))`.
+//! Per-column affine scaling, `transform(x) = (x − min) / (max − min)`, where `min` is the value that maps
+//! to 0 and `max` the one that maps to 1. [`ScalerKind`] says how they are fitted (`--scaler-kind`):
+//! - `minmax`: the column's minimum and maximum, as sklearn's `MinMaxScaler(feature_range=(0, 1))`;
+//! - `standard`: mean and mean + standard deviation (population, ddof 0), as `StandardScaler`;
+//! - `robust`: median and median + interquartile range (numpy's linear percentiles), as `RobustScaler`.
 //!
-//! `transform(x) = (x − min) / (max − min)`. A constant column has range 0; sklearn then uses a scale of 1,
+//! Every kind is affine, so the engines (and the GPU's gather kernel, which reads `(min, 1/range)`) need
+//! nothing but the two values per column. A constant column has range 0; sklearn then uses a scale of 1,
 //! so every value of that column maps to `x − min = 0` (and values outside the fitted range keep their
 //! offset). Values outside the fitted range map outside [0, 1], as in sklearn (no clipping).
 
 use serde::{Deserialize, Serialize};
 
-/// Fitted per-column minimum and maximum.
+/// How a scaler's two values per column are fitted (`--scaler-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScalerKind {
+    #[default]
+    MinMax,
+    Standard,
+    Robust,
+}
+
+impl ScalerKind {
+    /// As `--scaler-kind` spells it (and metrics.json records it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScalerKind::MinMax => "minmax",
+            ScalerKind::Standard => "standard",
+            ScalerKind::Robust => "robust",
+        }
+    }
+}
+
+impl std::fmt::Display for ScalerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// numpy's `percentile(values, q)` with linear interpolation, of sorted `values` (not empty).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q / 100.0 * (sorted.len() - 1) as f64;
+    let (lo, frac) = (pos.floor() as usize, pos - pos.floor());
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + frac * (sorted[hi] - sorted[lo])
+}
+
+/// Fitted per column: `min` maps to 0 and `max` to 1. For [`ScalerKind::MinMax`] (the default, and the
+/// only kind before `--scaler-kind`) they are the column's minimum and maximum; for the other kinds the
+/// centre and the centre plus the scale (module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MinMax {
     pub min: Vec<f64>,
@@ -43,6 +85,52 @@ impl MinMax {
             min: vec![min],
             max: vec![max],
         }
+    }
+
+    /// Fits one column under `kind` (non-finite values are skipped; none left: no columns).
+    pub fn fit_column_kind(kind: ScalerKind, values: &[f64]) -> MinMax {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return MinMax::fit_column(&[]);
+        }
+        let (centre, scale) = match kind {
+            ScalerKind::MinMax => return MinMax::fit_column(&v),
+            ScalerKind::Standard => {
+                let n = v.len() as f64;
+                let mean = v.iter().sum::<f64>() / n;
+                let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+                (mean, var.sqrt())
+            }
+            ScalerKind::Robust => {
+                v.sort_by(f64::total_cmp);
+                let iqr = percentile(&v, 75.0) - percentile(&v, 25.0);
+                (percentile(&v, 50.0), iqr)
+            }
+        };
+        // A zero scale leaves max = min: the range is then taken as 1, as sklearn does.
+        MinMax {
+            min: vec![centre],
+            max: vec![centre + scale],
+        }
+    }
+
+    /// Fits every column of `rows` under `kind`; [`ScalerKind::MinMax`] is exactly [`MinMax::fit`].
+    pub fn fit_kind(kind: ScalerKind, rows: &[Vec<f64>]) -> MinMax {
+        if kind == ScalerKind::MinMax {
+            return MinMax::fit(rows);
+        }
+        let width = rows.first().map_or(0, Vec::len);
+        let mut out = MinMax {
+            min: Vec::with_capacity(width),
+            max: Vec::with_capacity(width),
+        };
+        for j in 0..width {
+            let col: Vec<f64> = rows.iter().map(|r| r[j]).collect();
+            let one = MinMax::fit_column_kind(kind, &col);
+            out.min.extend(one.min);
+            out.max.extend(one.max);
+        }
+        out
     }
 
     /// Number of columns the scaler was fitted on.

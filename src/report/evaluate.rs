@@ -19,15 +19,23 @@ use std::path::PathBuf;
 use anyhow::{ensure, Context};
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use super::baselines::split_baselines;
 use super::metrics_json::{
-    DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow, MetricDescribe, Pooled,
-    PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1, Table1Window,
-    WindowDescribe, WindowName,
+    BaselineScore, Baselines, DescribeTables, Evaluation, ForecastInfo, ForecastMember, HistoryRow,
+    MetricDescribe, Pooled, PredictionRow, RunInfo, SeedScores, SeedSpread, SplitEval, Table1,
+    Table1Window, WindowDescribe, WindowName,
 };
+use super::metrics_json::{TradeRow, Trading};
+use super::trading::{pooled_trading, split_trading};
 use crate::data::{NamedSeries, Series};
-use crate::metrics::{describe, directional_accuracy, regression, Regression};
+use crate::metrics::{
+    describe, directional_accuracy, regression, return_scores, Regression, ReturnScores,
+};
+use crate::train::protocol::raw_data;
 use crate::train::protocol::{Protocol, RunResult, RunSpec, SplitOutcome, Spread};
+use crate::train::RawData;
 use crate::train::SeriesResult;
+use rayon::prelude::*;
 
 /// What the command line resolved, beside the result: the run's specification and the choices that are
 /// not in it. Passed to the report writers with the [`Evaluation`].
@@ -39,6 +47,35 @@ pub struct RunConfig {
     /// Notes printed when the run started (settings implied by the protocol, backend fallback), repeated
     /// in the reports so a reader of the files sees them too.
     pub notes: Vec<String>,
+    /// How the forecasts are scored beside the baselines and traded.
+    pub scoring: Scoring,
+}
+
+/// The scoring choices that change no model: the ridge baseline's penalty (`--ridge-lambda`) and the
+/// trading view's costs and direction (`--cost-bps`, `--short`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scoring {
+    pub ridge_lambda: f64,
+    pub cost_bps: f64,
+    pub short: bool,
+}
+
+impl Scoring {
+    /// On inputs scaled to O(1) and the default look-back of 60 rows × 5 features (300 inputs for 200
+    /// training samples), enough to make the ridge problem well posed without flattening it.
+    pub const DEFAULT_RIDGE_LAMBDA: f64 = 1.0;
+    /// One basis point per unit of turnover: a liquid stock's spread and commission, roughly.
+    pub const DEFAULT_COST_BPS: f64 = 1.0;
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            ridge_lambda: Self::DEFAULT_RIDGE_LAMBDA,
+            cost_bps: Self::DEFAULT_COST_BPS,
+            short: false,
+        }
+    }
 }
 
 /// What the calendar field says about the forecast date.
@@ -80,6 +117,9 @@ struct SplitNumbers {
     /// The close of the row before each validation target (the naive prediction, the "last observed").
     val_last_price: Vec<f64>,
     val_naive_scaled: Vec<f64>,
+    /// The drift and ridge baselines' validation predictions, price units.
+    val_drift_price: Vec<f64>,
+    val_ridge_price: Vec<f64>,
     /// A seed ensemble's spreads, price units (empty for one model).
     train_spread: Vec<Spread>,
     val_spread: Vec<Spread>,
@@ -90,7 +130,13 @@ fn target_rows(start: usize, len: usize, lookback: usize) -> Vec<usize> {
     (start + lookback..start + len + lookback).collect()
 }
 
-fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Result<SplitNumbers> {
+fn unpack(
+    series: &Series,
+    raw: &RawData,
+    scoring: &Scoring,
+    out: &SplitOutcome,
+) -> anyhow::Result<SplitNumbers> {
+    let lookback = raw.lookback;
     let s = &out.split;
     let train_rows = target_rows(s.train_start, s.train_len, lookback);
     let val_rows = target_rows(s.val_start, s.val_len, lookback);
@@ -114,36 +160,49 @@ fn unpack(series: &Series, lookback: usize, out: &SplitOutcome) -> anyhow::Resul
         s.index,
         series.len()
     );
-    let to_price =
-        |v: &[f64]| -> Vec<f64> { v.iter().map(|&x| out.scaling.target_to_price(x)).collect() };
+    // Every prediction goes back to the price from the close before its own target row.
+    let to_price = |v: &[f64], rows: &[usize]| -> Vec<f64> {
+        v.iter()
+            .zip(rows)
+            .map(|(&x, &r)| out.scaling.target_to_price(x, series.target[r - 1]))
+            .collect()
+    };
     let price_of =
         |rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| series.target[r]).collect() };
     let val_last_price: Vec<f64> = val_rows.iter().map(|&r| series.target[r - 1]).collect();
-    // The target scaler is affine and increasing: min and max map through it, std by its slope.
-    let spread_price = |v: &[Spread]| -> Vec<Spread> {
-        let slope = out.scaling.target_to_price(1.0) - out.scaling.target_to_price(0.0);
+    // Every transform and scaler is increasing: min and max map through it, std by its slope at the
+    // mean.
+    let spread_price = |v: &[Spread], means: &[f64], rows: &[usize]| -> Vec<Spread> {
         v.iter()
-            .map(|s| Spread {
-                std: s.std * slope.abs(),
-                min: out.scaling.target_to_price(s.min),
-                max: out.scaling.target_to_price(s.max),
+            .zip(means)
+            .zip(rows)
+            .map(|((s, &mean), &r)| {
+                let last = series.target[r - 1];
+                Spread {
+                    std: s.std * out.scaling.price_slope(mean, last).abs(),
+                    min: out.scaling.target_to_price(s.min, last),
+                    max: out.scaling.target_to_price(s.max, last),
+                }
             })
             .collect()
     };
     let val_naive_scaled = val_last_price
         .iter()
-        .map(|&p| out.scaling.target.transform_value(0, p))
+        .map(|&p| out.scaling.price_to_scaled(p, p))
         .collect();
+    let baselines = split_baselines(series, raw, out, scoring.ridge_lambda)?;
     Ok(SplitNumbers {
-        train_pred_price: to_price(&out.train_pred),
-        val_pred_price: to_price(&out.val_pred),
+        val_drift_price: baselines.drift,
+        val_ridge_price: baselines.ridge,
+        train_pred_price: to_price(&out.train_pred, &train_rows),
+        val_pred_price: to_price(&out.val_pred, &val_rows),
         // Actual prices straight from the series: exact, no scale-and-invert round trip.
         train_actual_price: price_of(&train_rows),
         val_actual_price: price_of(&val_rows),
         val_last_price,
         val_naive_scaled,
-        train_spread: spread_price(&out.train_spread),
-        val_spread: spread_price(&out.val_spread),
+        train_spread: spread_price(&out.train_spread, &out.train_pred, &train_rows),
+        val_spread: spread_price(&out.val_spread, &out.val_pred, &val_rows),
         train_rows,
         val_rows,
     })
@@ -163,6 +222,8 @@ fn metric_describe(values: &[Regression]) -> MetricDescribe {
 /// One run's numbers on one series: everything of an [`Evaluation`] but the series' name and what only
 /// several seeds have (their spread and their own rows).
 struct Scored {
+    trading: Trading,
+    trades: Vec<TradeRow>,
     run: RunInfo,
     table1: Table1,
     describe: DescribeTables,
@@ -229,6 +290,8 @@ fn assemble(series: String, ensemble: Scored, per_seed: &[(u64, Scored)]) -> Eva
         describe: ensemble.describe,
         pooled: ensemble.pooled,
         forecast: ensemble.forecast,
+        trading: ensemble.trading,
+        trades: ensemble.trades,
         splits: ensemble.splits,
         seeds,
         seed_splits,
@@ -271,25 +334,46 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
     ensure!(!series.is_empty(), "the series has no rows");
     ensure!(!result.splits.is_empty(), "the run has no splits");
     let lookback = config.spec.splits.lookback;
+    let raw = raw_data(series, lookback, config.spec.target_transform);
+    // Each split's ridge baseline is a small solve of its own: one per core.
     let numbers: Vec<SplitNumbers> = result
         .splits
-        .iter()
-        .map(|out| unpack(series, lookback, out))
+        .par_iter()
+        .map(|out| unpack(series, &raw, &config.scoring, out))
         .collect::<anyhow::Result<_>>()
         .context("evaluating the run")?;
     let mut splits = Vec::with_capacity(result.splits.len());
     let mut history = Vec::new();
     let mut predictions = Vec::new();
     for (out, n) in result.splits.iter().zip(&numbers) {
-        splits.push(split_eval(series, out, n));
+        splits.push(split_eval(series, out, n, &config.scoring));
         history.extend(history_rows(out));
         predictions.extend(prediction_rows(series, out, n));
     }
+    let beats: Vec<bool> = splits
+        .iter()
+        .filter(|s| !s.diverged)
+        .map(|s| s.trade.cumulative_return > s.buy_and_hold_trade.cumulative_return)
+        .collect();
+    // Diverged splits are left out of the trading view as of every pooled figure.
+    let diverged: std::collections::HashSet<usize> = splits
+        .iter()
+        .filter(|s| s.diverged)
+        .map(|s| s.index)
+        .collect();
+    let sound: Vec<PredictionRow> = predictions
+        .iter()
+        .filter(|p| !diverged.contains(&p.split))
+        .cloned()
+        .collect();
+    let (trading, trades) = pooled_trading(&sound, &beats, &config.scoring);
     Ok(Scored {
+        trading,
+        trades,
         run: run_info(series, config, result),
         table1: table1(result, &numbers, &splits),
         describe: describe_tables(&splits),
-        pooled: pooled_sound(result, &numbers),
+        pooled: pooled_sound(result, &numbers, &splits),
         forecast: forecast_info(series, config, result)?,
         splits,
         history,
@@ -298,12 +382,25 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
 }
 
 /// One split's row of `splits[]` and `splits.csv`.
-fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEval {
+fn split_eval(
+    series: &Series,
+    out: &SplitOutcome,
+    n: &SplitNumbers,
+    scoring: &Scoring,
+) -> SplitEval {
     let s = &out.split;
     // A seed ensemble's mean is no single fit: it has no epochs of its own.
     let single = !out.is_ensemble();
     let val_price = regression(&n.val_actual_price, &n.val_pred_price);
     let naive_val_price = regression(&n.val_actual_price, &n.val_last_price);
+    let drift_val_price = regression(&n.val_actual_price, &n.val_drift_price);
+    let ridge_val_price = regression(&n.val_actual_price, &n.val_ridge_price);
+    let (trade, buy_and_hold_trade) = split_trading(
+        &n.val_last_price,
+        &n.val_actual_price,
+        &n.val_pred_price,
+        scoring,
+    );
     let date = |row: usize| iso(series.dates[row]);
     // Non-empty windows are guaranteed by the split rules; an empty one would show as "".
     let first_last = |rows: &[usize]| {
@@ -346,6 +443,13 @@ fn split_eval(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> SplitEva
             &n.val_actual_price,
             &n.val_pred_price,
         ),
+        val_returns: return_scores(&n.val_last_price, &n.val_actual_price, &n.val_pred_price),
+        drift_val_price,
+        ridge_val_price,
+        skill_vs_drift: skill(val_price.rmse, drift_val_price.rmse),
+        skill_vs_ridge: skill(val_price.rmse, ridge_val_price.rmse),
+        trade,
+        buy_and_hold_trade,
     }
 }
 
@@ -374,6 +478,8 @@ fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec
             actual: n.train_actual_price[i],
             predicted: n.train_pred_price[i],
             naive: None,
+            drift: None,
+            ridge: None,
             spread: n.train_spread.get(i).copied(),
         });
     let val = n
@@ -387,6 +493,8 @@ fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec
             actual: n.val_actual_price[i],
             predicted: n.val_pred_price[i],
             naive: Some(n.val_last_price[i]),
+            drift: Some(n.val_drift_price[i]),
+            ridge: Some(n.val_ridge_price[i]),
             spread: n.val_spread.get(i).copied(),
         });
     train.chain(val).collect()
@@ -414,16 +522,73 @@ fn describe_tables(splits: &[SplitEval]) -> DescribeTables {
 }
 
 /// `pooled` over the splits whose model did not diverge, counting the ones left out.
-fn pooled_sound(result: &RunResult, numbers: &[SplitNumbers]) -> Pooled {
+fn pooled_sound(result: &RunResult, numbers: &[SplitNumbers], splits: &[SplitEval]) -> Pooled {
     let sound: Vec<&SplitNumbers> = numbers
         .iter()
         .zip(&result.splits)
         .filter(|(_, o)| !o.diverged)
         .map(|(n, _)| n)
         .collect();
+    let ics = |f: fn(&ReturnScores) -> f64| -> Vec<f64> {
+        splits
+            .iter()
+            .filter(|s| !s.diverged)
+            .map(|s| f(&s.val_returns))
+            .collect()
+    };
     Pooled {
         diverged_excluded: numbers.len() - sound.len(),
+        ic_pearson_positive_share: positive_share(&ics(|r| r.ic_pearson)),
+        ic_spearman_positive_share: positive_share(&ics(|r| r.ic_spearman)),
         ..pooled(&sound)
+    }
+}
+
+/// Share of the defined (not NaN) values above 0; NaN when none is defined.
+fn positive_share(values: &[f64]) -> f64 {
+    let defined: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if defined.is_empty() {
+        return f64::NAN;
+    }
+    defined.iter().filter(|&&v| v > 0.0).count() as f64 / defined.len() as f64
+}
+
+/// One baseline's pooled scores and the model's skill against it.
+fn baseline_score(last: &[f64], actual: &[f64], pred: &[f64], model_rmse: f64) -> BaselineScore {
+    let r = regression(actual, pred);
+    BaselineScore {
+        rmse: r.rmse,
+        mae: r.mae,
+        returns: return_scores(last, actual, pred),
+        model_skill: skill(model_rmse, r.rmse),
+    }
+}
+
+/// The three baselines pooled, and which of them is best.
+fn baselines(
+    last: &[f64],
+    actual: &[f64],
+    drift: &[f64],
+    ridge: &[f64],
+    model_rmse: f64,
+) -> Baselines {
+    let naive = baseline_score(last, actual, last, model_rmse);
+    let drift = baseline_score(last, actual, drift, model_rmse);
+    let ridge = baseline_score(last, actual, ridge, model_rmse);
+    let (best, best_rmse) = [
+        ("naive", naive.rmse),
+        ("drift", drift.rmse),
+        ("ridge", ridge.rmse),
+    ]
+    .into_iter()
+    .filter(|(_, r)| !r.is_nan())
+    .fold(("naive", naive.rmse), |a, b| if b.1 < a.1 { b } else { a });
+    Baselines {
+        naive,
+        drift,
+        ridge,
+        best: best.to_string(),
+        model_beats_best: model_rmse < best_rmse,
     }
 }
 
@@ -458,6 +623,10 @@ fn run_info(series: &Series, config: &RunConfig, result: &RunResult) -> RunInfo 
         seed: spec.hyper.seed,
         seeds: spec.seeds,
         scaler: spec.scaler,
+        scaler_kind: spec.scaler_kind,
+        target_transform: spec.target_transform,
+        warmup_rows_dropped: series.warmup_rows_dropped,
+        ridge_lambda: config.scoring.ridge_lambda,
         ensemble_last: spec.ensemble_last,
         init_weights: config
             .init_weights
@@ -479,6 +648,8 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
     let last = cat(|n| &n.val_last_price);
     let model = regression(&actual, &pred);
     let naive = regression(&actual, &last);
+    let drift = cat(|n| &n.val_drift_price);
+    let ridge = cat(|n| &n.val_ridge_price);
     let mut rows: Vec<usize> = numbers.iter().flat_map(|n| n.val_rows.clone()).collect();
     rows.sort_unstable();
     rows.dedup();
@@ -496,6 +667,10 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
             directional_accuracy(&last, &actual, &pred)
         },
         diverged_excluded: 0,
+        returns: return_scores(&last, &actual, &pred),
+        ic_pearson_positive_share: f64::NAN,
+        ic_spearman_positive_share: f64::NAN,
+        baselines: baselines(&last, &actual, &drift, &ridge, model.rmse),
     }
 }
 

@@ -14,23 +14,26 @@ use anyhow::Context;
 use crate::atomic::AtomicFile;
 
 use super::metrics_json::{Evaluation, PanelEvaluation, PredictionRow, SplitEval};
-use crate::metrics::Regression;
+use crate::metrics::trading::TradeStats;
+use crate::metrics::{Regression, ReturnScores};
 use crate::train::Spread;
 
 pub const METRICS_JSON: &str = "metrics.json";
 pub const SPLITS_CSV: &str = "splits.csv";
 pub const HISTORY_CSV: &str = "history.csv";
 pub const PREDICTIONS_CSV: &str = "predictions.csv";
+pub const TRADES_CSV: &str = "trades.csv";
 pub const REPORT_MD: &str = "report.md";
 pub const MODEL_SAFETENSORS: &str = "model.safetensors";
 
 /// Files a run writes; a directory holding any of them holds results, which `--force` must confirm
 /// before they are overwritten. Nothing else in the directory is ever touched.
-pub const OUTPUT_FILES: [&str; 6] = [
+pub const OUTPUT_FILES: [&str; 7] = [
     METRICS_JSON,
     SPLITS_CSV,
     HISTORY_CSV,
     PREDICTIONS_CSV,
+    TRADES_CSV,
     REPORT_MD,
     MODEL_SAFETENSORS,
 ];
@@ -151,7 +154,7 @@ pub fn default_out_dir(base: &Path, now: chrono::NaiveDateTime, protocol: &str) 
     dir
 }
 
-/// Writes the four machine-readable files into `dir` (which must exist) and returns their paths.
+/// Writes the five machine-readable files into `dir` (which must exist) and returns their paths.
 pub fn write_all(dir: &Path, panel: &PanelEvaluation) -> anyhow::Result<Vec<PathBuf>> {
     let metrics = match panel.series.as_slice() {
         [one] => write_metrics_json(dir, one)?,
@@ -162,6 +165,7 @@ pub fn write_all(dir: &Path, panel: &PanelEvaluation) -> anyhow::Result<Vec<Path
         write_splits_csv(dir, &panel.series)?,
         write_history_csv(dir, &panel.series)?,
         write_predictions_csv(dir, &panel.series)?,
+        write_trades_csv(dir, &panel.series)?,
     ])
 }
 
@@ -215,13 +219,93 @@ pub fn splits_header() -> Vec<String> {
     }
     h.push("skill".to_string());
     h.push("directional_accuracy".to_string());
+    h.extend(RETURN_NAMES.iter().map(|m| format!("val_return_{m}")));
+    for group in ["drift_val_price", "ridge_val_price"] {
+        h.extend(METRIC_NAMES.iter().map(|m| format!("{group}_{m}")));
+    }
+    h.push("skill_vs_drift".to_string());
+    h.push("skill_vs_ridge".to_string());
+    for group in ["trade", "buy_and_hold_trade"] {
+        h.extend(TRADE_NAMES.iter().map(|m| format!("{group}_{m}")));
+    }
     h
+}
+
+/// The trading view's columns, in [`trade_cells`]' order.
+const TRADE_NAMES: [&str; 6] = [
+    "cumulative_return",
+    "annualised_return",
+    "sharpe",
+    "max_drawdown",
+    "turnover",
+    "hit_rate",
+];
+
+fn trade_cells(t: &TradeStats) -> [String; 6] {
+    [
+        num(t.cumulative_return),
+        num(t.annualised_return),
+        num(t.sharpe),
+        num(t.max_drawdown),
+        num(t.turnover),
+        num(t.hit_rate),
+    ]
+}
+
+/// The header of `trades.csv`: the model's pooled trading days (`trading.rule` in metrics.json).
+pub const TRADES_HEADER: [&str; 7] = [
+    "series",
+    "date",
+    "position",
+    "return",
+    "cost",
+    "equity",
+    "buy_and_hold_equity",
+];
+
+/// Every series' pooled trading days.
+pub fn write_trades_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<PathBuf> {
+    let header: Vec<String> = TRADES_HEADER.iter().map(|s| s.to_string()).collect();
+    let rows = series.iter().flat_map(|e| {
+        e.trades.iter().map(|t| {
+            [
+                e.series.clone(),
+                t.date.format("%Y-%m-%d").to_string(),
+                num(t.position),
+                num(t.asset_return),
+                num(t.cost),
+                num(t.equity),
+                num(t.buy_and_hold_equity),
+            ]
+        })
+    });
+    write_csv(dir, TRADES_CSV, &header, rows)
+}
+
+/// The return-space scores' columns, in [`return_cells`]' order.
+const RETURN_NAMES: [&str; 5] = [
+    "rmse",
+    "mae",
+    "directional_accuracy",
+    "ic_pearson",
+    "ic_spearman",
+];
+
+fn return_cells(r: &ReturnScores) -> [String; 5] {
+    [
+        num(r.rmse),
+        num(r.mae),
+        num(r.directional_accuracy),
+        num(r.ic_pearson),
+        num(r.ic_spearman),
+    ]
 }
 
 pub const HISTORY_HEADER: [&str; 6] =
     ["series", "seed", "split", "epoch", "train_loss", "val_loss"];
-/// The last three are a seed ensemble's spread around `predicted`; empty for one model.
-pub const PREDICTIONS_HEADER: [&str; 10] = [
+/// `predicted_std`, `_min` and `_max` are a seed ensemble's spread around `predicted` (empty for one
+/// model); `drift` and `ridge` the baselines' predictions (validation rows only).
+pub const PREDICTIONS_HEADER: [&str; 12] = [
     "series",
     "split",
     "window",
@@ -232,6 +316,8 @@ pub const PREDICTIONS_HEADER: [&str; 10] = [
     "predicted_std",
     "predicted_min",
     "predicted_max",
+    "drift",
+    "ridge",
 ];
 
 fn num(x: f64) -> String {
@@ -275,6 +361,13 @@ fn split_record(series: &str, s: &SplitEval) -> Vec<String> {
     }
     r.push(num(s.skill));
     r.push(num(s.directional_accuracy));
+    r.extend(return_cells(&s.val_returns));
+    r.extend(metric_cells(&s.drift_val_price));
+    r.extend(metric_cells(&s.ridge_val_price));
+    r.push(num(s.skill_vs_drift));
+    r.push(num(s.skill_vs_ridge));
+    r.extend(trade_cells(&s.trade));
+    r.extend(trade_cells(&s.buy_and_hold_trade));
     r
 }
 
@@ -342,6 +435,8 @@ pub fn write_predictions_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Resul
                 spread(|s| s.std),
                 spread(|s| s.min),
                 spread(|s| s.max),
+                p.drift.map(num).unwrap_or_default(),
+                p.ridge.map(num).unwrap_or_default(),
             ]
         })
     });

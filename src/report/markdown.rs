@@ -17,6 +17,7 @@ use super::evaluate::RunConfig;
 use super::files::REPORT_MD;
 use super::format::{dollars, duration, percent, plural, sig, signed, significant};
 use super::metrics_json::{Evaluation, MetricDescribe, PanelEvaluation, RunInfo};
+use super::verdicts;
 use crate::fit::EarlyStopRule;
 use crate::metrics::{Describe, Regression};
 use crate::model::DEFAULT_LAYERS;
@@ -343,6 +344,9 @@ fn in_short(md: &mut String, eval: &Evaluation) {
         dollars(p.naive_rmse),
         dollars(p.naive_mae),
     );
+    let _ = writeln!(md, "- {}.", capitalised(&verdicts::baselines(eval)));
+    let _ = writeln!(md, "- {}.", capitalised(&verdicts::returns(eval)));
+    let _ = writeln!(md, "- {}.", capitalised(&verdicts::trading(eval)));
     let _ = writeln!(
         md,
         "- Split by split, the model had the lower validation RMSE on {wins} of {n} split{} ({}).",
@@ -447,6 +451,32 @@ fn configuration(md: &mut String, eval: &Evaluation, config: &RunConfig) {
             .join(", "),
     );
     row("target", format!("`{}`", esc(&r.target)));
+    row(
+        "target transform",
+        format!(
+            "`{}`{}",
+            r.target_transform,
+            if r.target_transform == crate::data::TargetTransform::Level {
+                ": the model learns the next close itself".to_string()
+            } else {
+                format!(
+                    ": the model learns `{}` of the next close from the last; its predictions are \
+                     turned back into closes from the last close it saw",
+                    r.target_transform
+                )
+            }
+        ),
+    );
+    row("scaler kind", format!("`{}`", r.scaler_kind));
+    if r.warmup_rows_dropped > 0 {
+        row(
+            "rows dropped",
+            format!(
+                "{}: the first rows the derived features cannot compute",
+                r.warmup_rows_dropped
+            ),
+        );
+    }
     row(
         "protocol",
         if r.protocol == Protocol::Seed {
@@ -1147,6 +1177,15 @@ pub fn num(x: f64) -> String {
 }
 
 /// Text from files and the command line, made safe inside a Markdown table cell.
+/// `text` with its first letter in upper case (a sentence made for the middle of a line).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn esc(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }

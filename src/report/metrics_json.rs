@@ -7,9 +7,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::data::{ScalerKind, TargetTransform};
 use crate::data::{SourceFormat, WindowKind};
 use crate::fit::EarlyStopRule;
-use crate::metrics::{Describe, Regression};
+use crate::metrics::trading::TradeStats;
+use crate::metrics::{Describe, Regression, ReturnScores};
 use crate::train::protocol::{Protocol, ScalerMode, Spread};
 use crate::train::Engine;
 
@@ -33,6 +35,11 @@ pub struct Evaluation {
     /// One entry per split, in split order (also `splits.csv`): the split's model, or with several
     /// seeds the mean of their predictions (each seed's own rows are in `splits.csv`).
     pub splits: Vec<SplitEval>,
+    /// The forecasts traded, after costs, beside buy-and-hold and the ridge baseline's signals.
+    pub trading: Trading,
+    /// The model's trading days, pooled (`trades.csv`).
+    #[serde(skip)]
+    pub trades: Vec<TradeRow>,
     /// With several seeds (`--seeds`): each seed's pooled scores and their spread, beside the
     /// ensemble's (`pooled`); null with one seed.
     pub seeds: Option<SeedSpread>,
@@ -96,6 +103,16 @@ pub struct RunInfo {
     pub seeds: usize,
     /// `train` (fitted on each split's training rows) or `global` (on the whole series, the report's).
     pub scaler: ScalerMode,
+    /// How the scalers were fitted: `minmax`, `standard` or `robust` (`--scaler-kind`).
+    pub scaler_kind: ScalerKind,
+    /// What the models learnt: `level`, `diff`, `return` or `log-return` (`--target-transform`); every
+    /// price below is that turned back into a close from the last close the model saw.
+    pub target_transform: TargetTransform,
+    /// Rows dropped from the start of the series because a `--features` function cannot be computed
+    /// there (a return needs the row before, a rolling window its n − 1 rows).
+    pub warmup_rows_dropped: usize,
+    /// The ridge baseline's penalty (`--ridge-lambda`).
+    pub ridge_lambda: f64,
     /// Walk-forward forecast ensemble size asked for (`--ensemble-last`).
     pub ensemble_last: usize,
     /// Checkpoint the models started from, or null for the seeded initialisation.
@@ -160,6 +177,82 @@ pub struct SplitEval {
     /// Share of validation days where the predicted move from the last observed close has the sign of
     /// the actual move (a zero move matches only a zero move).
     pub directional_accuracy: f64,
+    /// The validation predictions as returns from the last close: RMSE, MAE, direction, IC.
+    pub val_returns: ReturnScores,
+    /// The drift baseline (last close × (1 + the training targets' mean return)), price units.
+    pub drift_val_price: Regression,
+    /// The ridge baseline (same inputs, scaler and target transform as the model), price units.
+    pub ridge_val_price: Regression,
+    /// `1 − val_price.rmse / drift_val_price.rmse`.
+    pub skill_vs_drift: f64,
+    /// `1 − val_price.rmse / ridge_val_price.rmse`.
+    pub skill_vs_ridge: f64,
+    /// The split's model traded over its validation window (`trading.rule`), starting flat.
+    pub trade: TradeStats,
+    /// Buy-and-hold over the same days.
+    pub buy_and_hold_trade: TradeStats,
+}
+
+/// `trading`: one position per validation day from the forecasts, after costs (pooled: each day by the
+/// latest split's model, as the predictions plot). Every `TradeStats` has `days`,
+/// `cumulative_return`, `annualised_return` (252 days), `sharpe` (annualised, sample std, no risk-free
+/// rate), `max_drawdown` (a fraction of the peak), `turnover` (sum of position changes) and `hit_rate`
+/// (share of days in the market whose return had the position's sign).
+#[derive(Debug, Clone, Serialize)]
+pub struct Trading {
+    /// The rule, in words.
+    pub rule: String,
+    /// `--cost-bps`.
+    pub cost_bps: f64,
+    /// `--short`.
+    pub short: bool,
+    pub model: TradeStats,
+    pub buy_and_hold: TradeStats,
+    /// The ridge baseline's forecasts traded by the same rule.
+    pub ridge: TradeStats,
+    /// Whether the model's cumulative return after costs is above buy-and-hold's.
+    pub model_beats_buy_and_hold: bool,
+    /// Share of the splits whose model's cumulative return after costs is above buy-and-hold's.
+    pub splits_model_beats_buy_and_hold: f64,
+}
+
+/// One row of `trades.csv`: a pooled trading day of the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TradeRow {
+    pub date: NaiveDate,
+    /// Held from the last close to this day's close: 1 long, 0 flat, −1 short.
+    pub position: f64,
+    /// The asset's return over the day (close / last close − 1).
+    pub asset_return: f64,
+    /// Cost charged for the day's change of position.
+    pub cost: f64,
+    /// The model's equity after the day, from 1.
+    pub equity: f64,
+    /// Buy-and-hold's equity after the day, from 1.
+    pub buy_and_hold_equity: f64,
+}
+
+/// `pooled.baselines.*`: one baseline's pooled validation predictions.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct BaselineScore {
+    pub rmse: f64,
+    pub mae: f64,
+    /// Its predictions as returns (its `ic_*` are null for naive, which predicts no move).
+    pub returns: ReturnScores,
+    /// The model's skill against it: `1 − model_rmse / rmse`.
+    pub model_skill: f64,
+}
+
+/// `pooled.baselines`: every baseline on the model's validation days.
+#[derive(Debug, Clone, Serialize)]
+pub struct Baselines {
+    pub naive: BaselineScore,
+    pub drift: BaselineScore,
+    pub ridge: BaselineScore,
+    /// The baseline with the lowest pooled RMSE.
+    pub best: String,
+    /// Whether the model's pooled RMSE is below the best baseline's.
+    pub model_beats_best: bool,
 }
 
 /// The five sklearn metrics, each summarised over the splits with pandas `describe` (keys `count`,
@@ -237,6 +330,14 @@ pub struct Pooled {
     pub directional_accuracy: f64,
     /// Splits left out because their model diverged.
     pub diverged_excluded: usize,
+    /// The pooled predictions as returns from the last close: RMSE, MAE, direction, IC.
+    pub returns: ReturnScores,
+    /// Share of the splits (with a defined IC) whose Pearson IC is above 0.
+    pub ic_pearson_positive_share: f64,
+    /// Share of the splits (with a defined IC) whose Spearman IC is above 0.
+    pub ic_spearman_positive_share: f64,
+    /// The baselines on the same days (naive, drift, ridge) and the model's skill against each.
+    pub baselines: Baselines,
 }
 
 /// `forecast.members[]`: one model's prediction.
@@ -326,6 +427,9 @@ pub struct PredictionRow {
     pub predicted: f64,
     /// The naive baseline's prediction (previous close); only for validation rows.
     pub naive: Option<f64>,
+    /// The drift and ridge baselines' predictions; only for validation rows.
+    pub drift: Option<f64>,
+    pub ridge: Option<f64>,
     /// A seed ensemble's spread around `predicted` (price units); none for one model.
     pub spread: Option<Spread>,
 }

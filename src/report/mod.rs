@@ -7,8 +7,12 @@
 //! - [`summary`] — the short summary on stdout.
 //! - [`plots`] — loss curves and prediction plots (PNG and SVG).
 //! - [`markdown`] — report.md.
+//! - [`verdicts`] — the baseline and return-space sentences the summary and report.md share.
+//! - [`baselines`] — the drift and ridge baselines of each split.
+//! - [`trading`] — the forecasts traded after costs, beside buy-and-hold and ridge.
 //! - [`write`] — the one entry that writes every output of a finished run, in order.
 
+pub mod baselines;
 pub mod evaluate;
 pub mod files;
 pub mod format;
@@ -19,4 +23,6 @@ pub mod plots;
 pub mod seed_tables;
 pub mod stale;
 pub mod summary;
+pub mod trading;
+pub mod verdicts;
 pub mod write;

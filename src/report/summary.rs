@@ -131,6 +131,9 @@ fn score_lines(s: &mut String, eval: &Evaluation) {
         percent(p.directional_accuracy),
         percent(d.directional_accuracy.mean)
     );
+    let _ = writeln!(s, "{}", super::verdicts::baselines(eval));
+    let _ = writeln!(s, "{}", super::verdicts::returns(eval));
+    let _ = writeln!(s, "{}", super::verdicts::trading(eval));
     if let Some(seeds) = &eval.seeds {
         let _ = writeln!(
             s,

@@ -12,7 +12,7 @@ pub mod reference;
 pub mod run_types;
 pub mod walk_forward;
 
-use crate::data::MinMax;
+use crate::data::{MinMax, ScalerKind, TargetTransform};
 use crate::fit::{FitReport, Hyper, ScaledSeries, SplitWindows, Window};
 use crate::model::ParamLayout;
 
@@ -22,13 +22,17 @@ pub use protocol::{
 };
 pub use walk_forward::Shard;
 
-/// The raw series every model reads, uploaded once: features `[rows][F]` and the target `[rows]`.
+/// The raw series every model reads, uploaded once: features `[rows][F]` and the target `[rows]` as the
+/// models learn it (`transform` of the target column `level`).
 #[derive(Debug, Clone)]
 pub struct RawData {
     pub x: Vec<f64>,
     pub y: Vec<f64>,
     pub features: usize,
     pub lookback: usize,
+    /// The target column itself (price units): `y` is `transform.series(level)`.
+    pub level: Vec<f64>,
+    pub transform: TargetTransform,
 }
 
 impl RawData {
@@ -37,24 +41,37 @@ impl RawData {
     }
 }
 
-/// One model's min–max scalers: one per feature, and the target's.
+/// One model's scalers (one per feature, and the target's) and the transform its target values are in:
+/// everything needed to turn its inputs into what it reads and its outputs back into prices.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scaling {
     pub features: MinMax,
     pub target: MinMax,
+    /// Absent from checkpoints written before `--target-transform`: those learnt the level.
+    #[serde(default)]
+    pub transform: TargetTransform,
 }
 
 impl Scaling {
-    /// Fits both scalers on the rows `rows` of `raw`.
-    pub fn fit(raw: &RawData, rows: std::ops::Range<usize>) -> Scaling {
+    /// Fits both scalers under `kind` on the rows `rows` of `raw` (the target's only on the rows whose
+    /// transformed value is defined).
+    pub fn fit(raw: &RawData, rows: std::ops::Range<usize>, kind: ScalerKind) -> Scaling {
         let f = raw.features;
         let feature_rows: Vec<Vec<f64>> = rows
             .clone()
             .map(|r| raw.x[r * f..(r + 1) * f].to_vec())
             .collect();
+        let target_rows = rows
+            .start
+            .max(raw.transform.first_target_row())
+            .min(rows.end)..rows.end;
         Scaling {
-            features: MinMax::fit(&feature_rows),
-            target: MinMax::fit_column(&raw.y[rows]),
+            features: MinMax::fit_kind(kind, &feature_rows),
+            target: match kind {
+                ScalerKind::MinMax => MinMax::fit_column(&raw.y[target_rows]),
+                _ => MinMax::fit_column_kind(kind, &raw.y[target_rows]),
+            },
+            transform: raw.transform,
         }
     }
 
@@ -96,9 +113,23 @@ impl Scaling {
         out
     }
 
-    /// Scaled target value back to price units.
-    pub fn target_to_price(&self, scaled: f64) -> f64 {
-        self.target.inverse_value(0, scaled)
+    /// A scaled prediction back to price units, from `last`, the close before the predicted day.
+    pub fn target_to_price(&self, scaled: f64, last: f64) -> f64 {
+        self.transform
+            .invert(self.target.inverse_value(0, scaled), last)
+    }
+
+    /// A close `price` after close `last` in the scaled units the model predicts in.
+    pub fn price_to_scaled(&self, price: f64, last: f64) -> f64 {
+        self.target
+            .transform_value(0, self.transform.apply(price, last))
+    }
+
+    /// d(price)/d(scaled) at `scaled` after `last`: turns a spread of predictions into dollars.
+    pub fn price_slope(&self, scaled: f64, last: f64) -> f64 {
+        let range = self.target.inverse_value(0, 1.0) - self.target.inverse_value(0, 0.0);
+        let v = self.target.inverse_value(0, scaled);
+        self.transform.slope(v, last) * range
     }
 }
 
@@ -136,6 +167,8 @@ impl FitJob {
             y: raw.y[first..end].to_vec(),
             features: f,
             lookback: raw.lookback,
+            level: raw.level[first..end].to_vec(),
+            transform: raw.transform,
         };
         let shift = |w: Window| Window {
             start: w.start - first,

@@ -171,7 +171,7 @@ pub fn run_panel(
             let ensemble = if seeds.len() == 1 {
                 seeds[0].clone()
             } else {
-                let raw = raw_data(&named.series, spec.splits.lookback);
+                let raw = raw_data(&named.series, spec.splits.lookback, spec.target_transform);
                 super::walk_forward::ensemble(spec, &raw, &seeds)?
             };
             Ok(PanelResult {
@@ -200,10 +200,10 @@ fn run_seed(
     started: Instant,
 ) -> anyhow::Result<Vec<RunResult>> {
     let lookback = spec.splits.lookback;
-    let raw = raw_data(series, lookback);
+    let raw = raw_data(series, lookback, spec.target_transform);
     let splits = series_splits(series, spec)?;
     let layout = &spec.layout;
-    let scaling = Scaling::fit(&raw, 0..raw.rows());
+    let scaling = Scaling::fit(&raw, 0..raw.rows(), spec.scaler_kind);
     let inits = (0..spec.seeds)
         .map(|k| match &spec.init_weights {
             Some(w) => w.clone(),

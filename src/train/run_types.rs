@@ -5,7 +5,9 @@
 
 use super::TrainedBy;
 use super::{FitOutcome, RawData, Scaling, SequenceState, SequenceStep, StateFn};
-use crate::data::{make_splits, DateSpan, Series, Split, SplitConfig, SplitRule};
+use crate::data::{
+    make_splits, DateSpan, ScalerKind, Series, Split, SplitConfig, SplitRule, TargetTransform,
+};
 use crate::fit::{EarlyStopRule, EpochLoss, FitReport, Hyper, Window};
 use crate::model::ParamLayout;
 use crate::reference::network::forward;
@@ -71,6 +73,10 @@ pub struct RunSpec {
     /// loop, which skips the last).
     pub splits: SplitConfig,
     pub scaler: ScalerMode,
+    /// How the scalers are fitted (`--scaler-kind`).
+    pub scaler_kind: ScalerKind,
+    /// What the models learn instead of the next close (`--target-transform`).
+    pub target_transform: TargetTransform,
     /// Start every model from these weights instead of the seeded initialisation.
     pub init_weights: Option<Vec<f64>>,
     /// Walk-forward forecast: ensemble of the last K splits' models (of every seed).
@@ -277,13 +283,15 @@ pub struct Interrupted {
     pub total: usize,
 }
 
-/// The raw numbers of a series, as every backend reads them.
-pub fn raw_data(series: &Series, lookback: usize) -> RawData {
+/// The raw numbers of a series, as every backend reads them, the target as `transform` makes it.
+pub fn raw_data(series: &Series, lookback: usize, transform: TargetTransform) -> RawData {
     RawData {
         x: series.features.iter().flatten().copied().collect(),
-        y: series.target.clone(),
+        y: transform.series(&series.target),
         features: series.feature_names.len(),
         lookback,
+        level: series.target.clone(),
+        transform,
     }
 }
 
@@ -330,6 +338,8 @@ pub fn forecast(
             y: raw.y[first..].to_vec(),
             features: f,
             lookback: t,
+            level: raw.level[first..].to_vec(),
+            transform: raw.transform,
         };
         // x is [T][R][F] with R = 1.
         let x = km.scaling.apply(&window).x;
@@ -337,7 +347,9 @@ pub fn forecast(
         members.push(Member {
             model_id: km.model_id,
             seed: km.seed,
-            price: km.scaling.target_to_price(cache.pred[0]),
+            price: km
+                .scaling
+                .target_to_price(cache.pred[0], raw.level[raw.rows() - 1]),
         });
     }
     // No member (every model diverged): NaN throughout, which the report prints as "no forecast".

@@ -84,6 +84,8 @@ impl<'a> PanelPlan<'a> {
             y: Vec::new(),
             features: width,
             lookback,
+            level: Vec::new(),
+            transform: spec.target_transform,
         };
         let mut series = Vec::with_capacity(panel.len());
         let mut units = 0;
@@ -101,10 +103,11 @@ impl<'a> PanelPlan<'a> {
             );
             let splits = series_splits(s, spec)
                 .with_context(|| format!("series \"{}\" ({})", named.name, s.source))?;
-            let own = raw_data(s, lookback);
+            let own = raw_data(s, lookback, spec.target_transform);
             let row_offset = raw.rows();
             raw.x.extend_from_slice(&own.x);
             raw.y.extend_from_slice(&own.y);
+            raw.level.extend_from_slice(&own.level);
             series.push(SeriesPlan {
                 named,
                 raw: own,
@@ -154,8 +157,12 @@ impl<'a> PanelPlan<'a> {
 
     fn scaling(spec: &RunSpec, s: &SeriesPlan, split: &Split) -> Scaling {
         match spec.scaler {
-            ScalerMode::Global => Scaling::fit(&s.raw, 0..s.raw.rows()),
-            ScalerMode::Train => Scaling::fit(&s.raw, scaler_rows(split, spec.splits.lookback)),
+            ScalerMode::Global => Scaling::fit(&s.raw, 0..s.raw.rows(), spec.scaler_kind),
+            ScalerMode::Train => Scaling::fit(
+                &s.raw,
+                scaler_rows(split, spec.splits.lookback),
+                spec.scaler_kind,
+            ),
         }
     }
 

@@ -52,6 +52,8 @@ pub fn spec(protocol: Protocol, max_splits: usize) -> RunSpec {
         ensemble_last: 3,
         seeds: 1,
         val_dates: Default::default(),
+        scaler_kind: Default::default(),
+        target_transform: Default::default(),
         max_models_per_chunk: None,
     }
 }
@@ -73,6 +75,32 @@ pub fn seed_runs(
         gpulstm::train::run_panel(&panel, s, trainer, &quiet, &mut journal).expect("run");
     assert_eq!(result.series[0].seeds.len(), s.seeds);
     result.series.remove(0).seeds
+}
+
+/// The sample with five derived features (as wide as [`spec`]'s model), for the runs that check
+/// `--features`, `--target-transform` and `--scaler-kind` on every backend.
+pub fn derived_sample() -> gpulstm::data::Series {
+    let series = gpulstm::data::load_sample(&Default::default()).expect("sample");
+    gpulstm::data::FeatureList::parse(
+        "log_return(Close),log(Volume),range(High,Low,Close),rolling_std(log_return(Close),20),day_of_week",
+    )
+    .expect("features parse")
+    .derive(series)
+    .expect("features derive")
+}
+
+/// `spec` with a target transform and a scaler kind.
+pub fn transformed(
+    protocol: Protocol,
+    max_splits: usize,
+    transform: gpulstm::data::TargetTransform,
+    kind: gpulstm::data::ScalerKind,
+) -> RunSpec {
+    RunSpec {
+        target_transform: transform,
+        scaler_kind: kind,
+        ..spec(protocol, max_splits)
+    }
 }
 
 pub fn close(a: f64, b: f64) -> bool {

@@ -4,6 +4,7 @@
 //! - [`predictions`]: predicted and actual close over the validation days, with the naive forecast, the
 //!   errors of both and the next-day forecast;
 //! - [`split_rmse`]: each split's validation RMSE in price units, model against naive;
+//! - [`equity`]: the trading view's equity curves after costs, model's signals against buy-and-hold;
 //! - [`skill`]: a panel run's skill by series.
 //!
 //! [`axes`] and [`canvas`] hold what they share. Text is drawn with DejaVu Sans compiled into the
@@ -13,6 +14,7 @@
 
 mod axes;
 mod canvas;
+mod equity;
 mod loss;
 mod predictions;
 pub mod skill;
@@ -26,12 +28,19 @@ pub use split_rmse::{split_rmse_points, trailing_mean};
 
 use super::metrics_json::{Evaluation, HistoryRow};
 use canvas::{ensure_font, write_both, SIZE, SIZE_TALL};
+use equity::EquityPlot;
 use loss::LossPlot;
 use predictions::PredictionPlot;
 use split_rmse::SplitRmsePlot;
 
 /// Base names of the plots; each is written as `<name>.png` and `<name>.svg`.
-pub const PLOT_NAMES: [&str; 4] = ["loss_mse", "loss_rmse", "predictions", "split_rmse"];
+pub const PLOT_NAMES: [&str; 5] = [
+    "loss_mse",
+    "loss_rmse",
+    "predictions",
+    "split_rmse",
+    "equity",
+];
 /// A panel run's plot of every series' skill ([`skill`]).
 pub const PANEL_PLOT: &str = "skill_by_series";
 
@@ -84,5 +93,6 @@ pub fn write_all(dir: &Path, eval: &Evaluation) -> anyhow::Result<Vec<PathBuf>> 
         SIZE,
         &SplitRmsePlot::new(&eval.splits),
     )?);
+    written.extend(write_both(dir, "equity", SIZE, &EquityPlot::new(eval))?);
     Ok(written)
 }

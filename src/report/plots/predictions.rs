@@ -25,6 +25,8 @@ pub struct DayPoint {
     pub actual: f64,
     pub predicted: f64,
     pub naive: f64,
+    /// The ridge baseline's prediction (NaN where the row has none).
+    pub ridge: f64,
 }
 
 /// Validation predictions, one per date. With `--step` smaller than `--val-window` a date falls in
@@ -39,6 +41,7 @@ pub fn freshest_predictions(rows: &[PredictionRow]) -> Vec<DayPoint> {
             actual: r.actual,
             predicted: r.predicted,
             naive: r.naive.unwrap_or(f64::NAN),
+            ridge: r.ridge.unwrap_or(f64::NAN),
         };
         match by_date.get(&r.date) {
             Some(&(split, _)) if split > r.split => {}
@@ -420,6 +423,7 @@ mod panel_tests {
             actual: 1.0,
             predicted: 1.0,
             naive: 1.0,
+            ridge: 1.0,
         }
     }
 
