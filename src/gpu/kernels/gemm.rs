@@ -253,8 +253,9 @@ impl Transpose<'_> {
             c: &self.dst.buf,
         }
         .bind(gpu, &kernels.gemm);
-        let elements = (self.src.rows * self.src.width) as u64;
-        let mut grid = grid_1d(elements, 64, u32::MAX);
+        // One invocation per vec4 of the transposed block (shaders/gemm.wgsl `transpose`).
+        let vec4s = (self.src.rows * self.src.width / 4) as u64;
+        let mut grid = grid_1d(vec4s, 64, u32::MAX);
         grid[1] = u32_of(models);
         Ok(Launch::new(gpu, &kernels.gemm, "transpose", &[], bg, grid)?
             .costing(Cost::moves(2 * models * self.src.rows * self.src.width)))
