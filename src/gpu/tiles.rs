@@ -385,6 +385,10 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
         t.wgy = t.wgy.max(rows.div_ceil(t.rows as usize) as u32);
         t.cols = cols4.div_ceil(t.wgx as usize) as u32;
         t.rows = rows.div_ceil(t.wgy as usize) as u32;
+        // No row group without a real row: one would read row b−1's gates (its loads are clamped into
+        // the batch) while that row's owner overwrites them in the same step, a race between
+        // invocations (lstm_forward.wgsl). The fewest row groups that cover the batch at this block.
+        t.wgy = rows.div_ceil(t.rows as usize).max(1) as u32;
     }
     // Only the recurrent kernels can keep U on chip, and only where it fits.
     t.shared = t.shared
