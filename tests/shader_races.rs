@@ -18,8 +18,8 @@ use gpulstm::gpu::shaders;
 use gpulstm::gpu::variants::{all_variants, Variant};
 use naga::valid::{Capabilities, ModuleInfo, ShaderStages, SubgroupOperationSet, ValidationFlags};
 use naga::{
-    AddressSpace, BinaryOperator, Block, Expression, Function, Handle, Literal, Module,
-    ScalarKind, ShaderStage, Statement, TypeInner,
+    AddressSpace, BinaryOperator, Block, Expression, Function, Handle, Literal, Module, ScalarKind,
+    ShaderStage, Statement, TypeInner,
 };
 
 /// What one scan of one function found.
@@ -66,7 +66,12 @@ fn shared_space(space: AddressSpace) -> Option<&'static str> {
 }
 
 /// The scan of one function of `module`; `info` is naga's analysis of it, `name` how a failure names it.
-fn scan(module: &Module, function: &Function, info: &naga::valid::FunctionInfo, name: &str) -> Findings {
+fn scan(
+    module: &Module,
+    function: &Function,
+    info: &naga::valid::FunctionInfo,
+    name: &str,
+) -> Findings {
     let ty = |e: Handle<Expression>| info[e].ty.inner_with(&module.types);
     let mut out = Findings::default();
     let mut stores = Vec::new();
@@ -79,10 +84,15 @@ fn scan(module: &Module, function: &Function, info: &naga::valid::FunctionInfo, 
         };
         // The store's target is one component when the access is into a pointer to a vector.
         let (into_vector, space) = match *ty(base) {
-            TypeInner::Pointer { base: t, space } => {
-                (matches!(module.types[t].inner, TypeInner::Vector { .. }), space)
-            }
-            TypeInner::ValuePointer { size: Some(_), space, .. } => (true, space),
+            TypeInner::Pointer { base: t, space } => (
+                matches!(module.types[t].inner, TypeInner::Vector { .. }),
+                space,
+            ),
+            TypeInner::ValuePointer {
+                size: Some(_),
+                space,
+                ..
+            } => (true, space),
             _ => (false, AddressSpace::Function),
         };
         if let (true, Some(space)) = (into_vector, shared_space(space)) {
@@ -97,11 +107,16 @@ fn scan(module: &Module, function: &Function, info: &naga::valid::FunctionInfo, 
             continue;
         };
         use BinaryOperator::*;
-        if !matches!(op, Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual) {
+        if !matches!(
+            op,
+            Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual
+        ) {
             continue;
         }
         let float = match *ty(left) {
-            TypeInner::Scalar(s) | TypeInner::Vector { scalar: s, .. } => s.kind == ScalarKind::Float,
+            TypeInner::Scalar(s) | TypeInner::Vector { scalar: s, .. } => {
+                s.kind == ScalarKind::Float
+            }
             _ => false,
         };
         if !float {
@@ -109,9 +124,13 @@ fn scan(module: &Module, function: &Function, info: &naga::valid::FunctionInfo, 
         }
         out.float_comparisons += 1;
         if same(function, left, right, 0) {
-            out.problems
-                .push(format!("{name}: a float compared with itself ({op:?}, expression {h:?})"));
-        } else if [left, right].iter().any(|&x| at_float_max(module, function, x)) {
+            out.problems.push(format!(
+                "{name}: a float compared with itself ({op:?}, expression {h:?})"
+            ));
+        } else if [left, right]
+            .iter()
+            .any(|&x| at_float_max(module, function, x))
+        {
             out.problems.push(format!(
                 "{name}: a float compared with the largest float, an infinity test ({op:?}, expression {h:?})"
             ));
@@ -156,7 +175,9 @@ fn same(f: &Function, a: Handle<Expression>, b: Handle<Expression>, depth: u32) 
     }
     let (x, y) = (&f.expressions[a], &f.expressions[b]);
     match (x, y) {
-        (Expression::Load { pointer: p }, Expression::Load { pointer: q }) => same(f, *p, *q, depth + 1),
+        (Expression::Load { pointer: p }, Expression::Load { pointer: q }) => {
+            same(f, *p, *q, depth + 1)
+        }
         (Expression::LocalVariable(u), Expression::LocalVariable(v)) => u == v,
         (Expression::GlobalVariable(u), Expression::GlobalVariable(v)) => u == v,
         (Expression::FunctionArgument(u), Expression::FunctionArgument(v)) => u == v,
@@ -219,7 +240,11 @@ fn scan_variant(module: &Module, subgroups: bool, v: &Variant) -> Findings {
     )
     .unwrap_or_else(|e| panic!("{}: pipeline constants: {e:?}", v.name()));
     let info = validate(&resolved, subgroups, true);
-    scan_module(&resolved, &info, &format!("{} (from {})", v.name(), v.origin))
+    scan_module(
+        &resolved,
+        &info,
+        &format!("{} (from {})", v.name(), v.origin),
+    )
 }
 
 #[test]
@@ -289,9 +314,17 @@ fn no_shader_variant_stores_a_shared_vector_component_or_compares_a_float_with_i
         total.problems.is_empty(),
         "{} problems; first ones:\n{}",
         total.problems.len(),
-        distinct.iter().take(12).cloned().collect::<Vec<_>>().join("\n")
+        distinct
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    assert!(total.stores > 0 && total.float_comparisons > 0, "the scan saw nothing");
+    assert!(
+        total.stores > 0 && total.float_comparisons > 0,
+        "the scan saw nothing"
+    );
 }
 
 /// The rules fail on code written the old way: lanes storing components of a storage vec4 and of a
@@ -346,4 +379,32 @@ fn main(@builtin(local_invocation_index) u: u32) {
     let info = validate(&module, false, false);
     let found = scan_module(&module, &info, "fixed twin");
     assert!(found.problems.is_empty(), "{:#?}", found.problems);
+}
+
+/// `shaders::fixed_workgroup_sizes`, the text reading the on-paper estimates use for kernels without
+/// block constants, agrees with naga's reading of every entry point of every module.
+#[test]
+fn fixed_workgroup_sizes_agree_with_naga() {
+    let mut checked = 0;
+    for (name, source) in shaders::modules() {
+        let module = naga::front::wgsl::parse_str(&source).expect("parses");
+        let ours = shaders::fixed_workgroup_sizes(&source);
+        for ep in &module.entry_points {
+            let fixed = ep.workgroup_size_overrides.is_none();
+            let want = fixed.then(|| ep.workgroup_size.iter().product::<u32>());
+            let got = ours.iter().find(|(e, _)| *e == ep.name).map(|&(_, n)| n);
+            assert_eq!(got, want, "{name}::{}", ep.name);
+            checked += 1;
+        }
+        assert_eq!(
+            ours.len(),
+            module
+                .entry_points
+                .iter()
+                .filter(|e| e.workgroup_size_overrides.is_none())
+                .count(),
+            "{name}"
+        );
+    }
+    assert!(checked > 20, "{checked} entry points");
 }

@@ -16,10 +16,16 @@ fn idle_row_group(product: &Product, tile: &Tile) -> Option<String> {
     };
     let (rows, wgy) = (tile.rows, tile.wgy);
     if rows * wgy < batch {
-        return Some(format!("{wgy} groups of {rows} rows do not cover a batch of {batch}"));
+        return Some(format!(
+            "{wgy} groups of {rows} rows do not cover a batch of {batch}"
+        ));
     }
     ((wgy - 1) * rows >= batch).then(|| {
-        format!("row group {} starts at row {}, past a batch of {batch}", wgy - 1, (wgy - 1) * rows)
+        format!(
+            "row group {} starts at row {}, past a batch of {batch}",
+            wgy - 1,
+            (wgy - 1) * rows
+        )
     })
 }
 
@@ -28,21 +34,35 @@ fn recurrent_products() -> Vec<Product> {
     let mut out = Vec::new();
     for batch in 1..=40 {
         for units in [3, 50] {
-            out.push(Product::Recurrence { batch, units, steps: 5 });
-            out.push(Product::Bptt { batch, units, steps: 5 });
+            out.push(Product::Recurrence {
+                batch,
+                units,
+                steps: 5,
+            });
+            out.push(Product::Bptt {
+                batch,
+                units,
+                steps: 5,
+            });
         }
     }
     for (_, products) in catalog() {
-        out.extend(products.into_iter().filter(|p| {
-            matches!(p, Product::Recurrence { .. } | Product::Bptt { .. })
-        }));
+        out.extend(
+            products
+                .into_iter()
+                .filter(|p| matches!(p, Product::Recurrence { .. } | Product::Bptt { .. })),
+        );
     }
     out
 }
 
 #[test]
 fn no_tile_the_engine_can_choose_has_an_idle_row_group() {
-    let classes = [AdapterClass::Cpu, AdapterClass::Discrete, AdapterClass::Integrated];
+    let classes = [
+        AdapterClass::Cpu,
+        AdapterClass::Discrete,
+        AdapterClass::Integrated,
+    ];
     let sources = ["default", "tune candidate", "requested (a cache entry)"];
     let (mut checked, mut bad) = ([0usize; 3], [0usize; 3]);
     let mut first = Vec::new();
@@ -51,7 +71,11 @@ fn no_tile_the_engine_can_choose_has_an_idle_row_group() {
             let mut tiles: Vec<(usize, Tile)> = Vec::new();
             for class in classes {
                 tiles.extend(fit(&product, default_tile(class, &product), limits).map(|t| (0, t)));
-                tiles.extend(candidates(class, &product, limits).into_iter().map(|t| (1, t)));
+                tiles.extend(
+                    candidates(class, &product, limits)
+                        .into_iter()
+                        .map(|t| (1, t)),
+                );
                 // What a tile cache could hold: any requested shape, made legal by the rules.
                 for rows in 1..=16 {
                     for wgy in 1..=16 {
@@ -74,14 +98,21 @@ fn no_tile_the_engine_can_choose_has_an_idle_row_group() {
                 if let Some(why) = idle_row_group(&product, &tile) {
                     bad[source] += 1;
                     if first.len() < 5 {
-                        first.push(format!("{} ({}): {tile}: {why}", product.key(), sources[source]));
+                        first.push(format!(
+                            "{} ({}): {tile}: {why}",
+                            product.key(),
+                            sources[source]
+                        ));
                     }
                 }
             }
         }
     }
     for i in 0..3 {
-        eprintln!("{:<26} {:>8} tiles, {:>8} with an idle row group", sources[i], checked[i], bad[i]);
+        eprintln!(
+            "{:<26} {:>8} tiles, {:>8} with an idle row group",
+            sources[i], checked[i], bad[i]
+        );
     }
     assert_eq!(bad, [0; 3], "first: {first:#?}");
 }

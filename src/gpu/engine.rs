@@ -351,6 +351,7 @@ impl<'g> BatchEngine<'g> {
                 width: 1,
             },
         ));
+        crate::startup::mark(crate::startup::KERNELS_COMPILED);
         Ok(BatchEngine {
             gpu,
             layout: dl,
@@ -563,6 +564,7 @@ impl BatchEngine<'_> {
 
     /// One optimiser step on batch `batch_index` of the epoch, for every model that has that batch.
     pub fn train_step(&mut self, batch_index: usize) {
+        crate::startup::mark(crate::startup::FIRST_STEP);
         let step = StepParams {
             batch_index: u32_of(batch_index),
             training: 1,

@@ -179,6 +179,17 @@ impl Product {
         }
     }
 
+    /// Workgroups per model that compute this product with `tile`: one for the recurrent kernels (a
+    /// workgroup covers the batch and layer), else row tiles × column tiles of C.
+    pub fn workgroups(&self, tile: &Tile) -> usize {
+        if self.whole().is_some() {
+            return 1;
+        }
+        let (rows, cols4) = self.extent();
+        let (span_rows, span_cols) = tile.span();
+        rows.div_ceil(span_rows.max(1)) * cols4.div_ceil(span_cols.max(1))
+    }
+
     /// Rows and vec4 columns of C.
     fn extent(&self) -> (usize, usize) {
         match *self {
