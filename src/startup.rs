@@ -1,6 +1,6 @@
 //! Time from the process's launch to the first training step, stage by stage: `main` marks the launch;
-//! the GPU engine marks the device opened, its kernels compiled (the first engine built) and its first
-//! training step submitted. `gpulstm bench` prints the stages and `run.json` records them, so a user can
+//! the GPU engine marks the device opened, its first engine built (kernels compiled, buffers allocated,
+//! data uploaded) and its first training step submitted. `gpulstm bench` prints the stages and `run.json` records them, so a user can
 //! see what a cold start costs and what the pipeline cache saves on a warm one.
 
 use std::sync::{Mutex, OnceLock};
@@ -18,7 +18,7 @@ pub struct Stage {
 
 /// Stage names, one meaning each.
 pub const DEVICE_OPEN: &str = "device open";
-pub const KERNELS_COMPILED: &str = "kernels compiled";
+pub const ENGINE_BUILT: &str = "engine built";
 pub const FIRST_STEP: &str = "first training step";
 
 /// Marks the launch (the first thing `main` does). Without it, the first stage marked stands for it.
@@ -44,7 +44,7 @@ pub fn stages() -> Vec<Stage> {
     STAGES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// The stages as one line: `device open 812 ms, kernels compiled 2304 ms, ...`.
+/// The stages as one line: `device open 812 ms, engine built 2304 ms, ...`.
 pub fn describe(stages: &[Stage]) -> String {
     stages
         .iter()

@@ -284,8 +284,8 @@ fn kernel_rows(
             if let (0, Some((product, models))) = (ci, l.cost.product) {
                 let shape = yardstick_shape(&product, models);
                 let key = format!("{shape:?}");
-                if !yardsticks.contains_key(&key) {
-                    yardsticks.insert(key, best_yardstick(gpu, shape, tiles.limits, &[])?);
+                if let std::collections::btree_map::Entry::Vacant(slot) = yardsticks.entry(key) {
+                    slot.insert(best_yardstick(gpu, shape, tiles.limits, &[])?);
                 }
                 row.cost.product = l.cost.product;
                 row.yardstick = Some((shape, Vec::new()));
@@ -364,6 +364,13 @@ pub fn run(
     let load_before = loadavg();
     let layout = layout(gpu)?;
     let rounds = config.rounds.max(1);
+    // Start-up as a training run sees it: one engine built and its first step run before anything else
+    // compiles (the yardsticks would otherwise count as start-up).
+    progress("start-up: one engine and its first step");
+    for mut e in engines(gpu, &layout, tiles, 1)? {
+        e.train_step(0);
+    }
+    gpu.wait()?;
     // The global yardsticks, timed in every round beside the engine.
     let wide = Tile {
         rows: 16,

@@ -351,7 +351,7 @@ impl<'g> BatchEngine<'g> {
                 width: 1,
             },
         ));
-        crate::startup::mark(crate::startup::KERNELS_COMPILED);
+        crate::startup::mark(crate::startup::ENGINE_BUILT);
         Ok(BatchEngine {
             gpu,
             layout: dl,

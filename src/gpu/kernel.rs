@@ -42,7 +42,7 @@ impl Workgroup {
             (Some(x), y) => Workgroup {
                 threads: (x * y.unwrap_or(1.0)) as u32,
                 shared_bytes: match (constant("U_SHARED"), constant("U_VEC4S")) {
-                    (Some(s), Some(v)) if s == 1.0 => 16 * v as u64,
+                    (Some(1.0), Some(v)) => 16 * v as u64,
                     _ => 0,
                 },
             },

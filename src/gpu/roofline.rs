@@ -144,11 +144,10 @@ pub fn estimate(cost: &Cost, groups: u64, wg: Workgroup, gpu: &PaperGpu) -> Esti
     let simd_groups = wg.threads.max(1).div_ceil(gpu.simd);
     let lanes_busy = wg.threads.max(1) as f64 / (simd_groups * gpu.simd) as f64;
     let by_threads = gpu.threads_per_unit / (simd_groups * gpu.simd);
-    let by_memory = if wg.shared_bytes == 0 {
-        u32::MAX
-    } else {
-        u32::try_from(gpu.shared_per_unit / wg.shared_bytes).unwrap_or(u32::MAX)
-    };
+    let by_memory = gpu
+        .shared_per_unit
+        .checked_div(wg.shared_bytes)
+        .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX));
     let resident = gpu.groups_per_unit.min(by_threads).min(by_memory);
     if resident == 0 || groups == 0 || cost.flops == 0.0 {
         return Estimate {
