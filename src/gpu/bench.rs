@@ -36,6 +36,9 @@ pub struct BenchConfig {
 impl BenchConfig {
     pub const DEFAULT_MODELS: [usize; 4] = [1, 10, 100, 988];
     pub const DEFAULT_ROUNDS: usize = 5;
+    /// The model count the on-paper estimates are made for (the report's 988 splits), whatever was
+    /// measured.
+    pub const PAPER_MODELS: usize = 988;
     /// The profiled model's look-back, batch and features (the report's).
     pub const LOOKBACK: usize = 60;
     pub const BATCH: usize = 10;
@@ -100,6 +103,38 @@ pub struct Run {
     pub dispatches: f64,
     pub flops: f64,
     pub kernels: Vec<KernelRow>,
+}
+
+impl Run {
+    /// This run's step as `models` models would run it, on paper: every launch's FLOPs, bytes and
+    /// workgroups scale with the model count (each model has its own slice and its own workgroups);
+    /// product kernels get their shapes from the tiles again ([`KernelRow::shape_on`]).
+    pub fn on_paper(&self, models: usize) -> Run {
+        let r = models as f64 / self.models.max(1) as f64;
+        let kernels = self
+            .kernels
+            .iter()
+            .map(|k| KernelRow {
+                ms: Vec::new(),
+                cost: Cost {
+                    flops: k.cost.flops * r,
+                    bytes: k.cost.bytes * r,
+                    product: k.cost.product.map(|(p, _)| (p, models)),
+                },
+                groups: (k.groups as f64 * r).ceil() as u64,
+                yardstick: None,
+                ..k.clone()
+            })
+            .collect();
+        Run {
+            models,
+            chunks: 0,
+            step_ms: Vec::new(),
+            dispatches: self.dispatches,
+            flops: self.flops * r,
+            kernels,
+        }
+    }
 }
 
 /// A whole profile.
@@ -484,7 +519,7 @@ impl BenchReport {
         }
         if let Some(last) = self.runs.last() {
             render_kernels(&mut s, last);
-            render_estimates(&mut s, last);
+            render_estimates(&mut s, &last.on_paper(BenchConfig::PAPER_MODELS));
         }
         let _ = writeln!(s, "\nload average after: {}", self.load_after.1);
         if self.load_after.0 > 2.5 {
@@ -514,6 +549,7 @@ impl BenchReport {
             "paper_gpus": PAPER_GPUS,
             "estimate_assumptions": ASSUMPTIONS,
             "runs": self.runs.iter().map(json_run).collect::<Vec<_>>(),
+            "on_paper": self.runs.last().map(|r| json_run(&r.on_paper(BenchConfig::PAPER_MODELS))),
         })
     }
 }
@@ -561,8 +597,8 @@ fn render_kernels(s: &mut String, run: &Run) {
 fn render_estimates(s: &mut String, run: &Run) {
     let _ = writeln!(
         s,
-        "\non-paper estimate of one step of {} models (not measured): the roofline, max(FLOP / peak, \
-         bytes / bandwidth) per dispatch, and the same with waves and occupancy counted. Assumed: {ASSUMPTIONS}.",
+        "\non-paper estimate of one step of {} models (not measured; the launches of the last model count \
+         measured, scaled to it): the roofline, max(FLOP / peak, bytes / bandwidth) per dispatch, and the same with waves and occupancy counted. Assumed: {ASSUMPTIONS}.",
         run.models
     );
     for g in PAPER_GPUS {
