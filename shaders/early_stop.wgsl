@@ -9,10 +9,15 @@
 // passes it, stops at once (the host marks it diverged from its history, as for every backend).
 override DIVERGED_VAL_LOSS: f32 = 100.0;
 
+// NaN and infinity are tested on the bits (all exponent bits set), not by `x == x` or a bound on |x|:
+// WGSL lets an implementation assume neither occurs, and wgpu builds Metal shaders with fast math on, so a
+// float test of either may be compiled away and a diverged model train on for `patience` epochs.
+fn not_finite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
 fn diverged(train_loss: f32, val_loss: f32) -> bool {
-    let finite = train_loss == train_loss && val_loss == val_loss
-        && abs(train_loss) <= 3.4e38 && abs(val_loss) <= 3.4e38;
-    return !finite || val_loss > DIVERGED_VAL_LOSS;
+    return not_finite(train_loss) || not_finite(val_loss) || val_loss > DIVERGED_VAL_LOSS;
 }
 
 // Start of a fit (a split, for the seed protocol's carried-over model): early-stopping state is reset;

@@ -240,20 +240,23 @@ fn weight_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 }
 
 // C = transpose of the block A ([rows][cols4·4] → [cols4·4][rows]; rows is a multiple of 4 here).
-// One invocation per element; reads are contiguous, writes strided (the blocks are small and this runs
-// once per layer and step). Idle models keep their stale copy: a model's first active step refreshes it
-// before anything reads it.
+// One invocation per vec4 of C, gathering its four floats from four rows of A: every vec4 has one writer
+// (an invocation per float would have four invocations, in different workgroups, storing components of
+// one vec4, which a backend may compile as load–insert–store of the whole vector). The blocks are small
+// and this runs once per layer and step. Idle models keep their stale copy: a model's first active step
+// refreshes it before anything reads it.
 @compute @workgroup_size(64)
 fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     let model = wg.y;
-    let cols = 4u * p.cols4;
-    let e = gid.x;
-    if (e >= p.rows * cols || states[model].rows == 0u) {
+    let rows4 = p.rows / 4u;
+    let o = gid.x;
+    if (o >= rows4 * 4u * p.cols4 || states[model].rows == 0u) {
         return;
     }
-    let i = e / cols;
-    let j = e % cols;
-    let v = a[p.a_off + model * p.a_model + e / 4u][e % 4u];
-    let at = j * p.rows + i;
-    c[p.c_off + model * p.c_model + at / 4u][at % 4u] = v;
+    let j = o / rows4;       // row of C: column j of A
+    let i = 4u * (o % rows4); // first of the four rows of A
+    let src = p.a_off + model * p.a_model + i * p.cols4 + j / 4u;
+    let e = j % 4u;
+    let v = vec4<f32>(a[src][e], a[src + p.cols4][e], a[src + 2u * p.cols4][e], a[src + 3u * p.cols4][e]);
+    c[p.c_off + model * p.c_model + o] = v;
 }

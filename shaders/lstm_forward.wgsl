@@ -8,6 +8,10 @@
 // [T][B][U] vec4 (i, f, g, o of one unit) and a row of the recurrent kernel U is U vec4s; the layer's
 // input xa is [T+1][B][S] with S = [x (I4) | h (U4) | 1 | pad]: row t holds x_t and h_{t−1} (h_{−1} = 0),
 // and h_t goes into row t+1, where the next step and the weight gradient read it. `cell` is [T][B][U4].
+// Neighbouring lanes own neighbouring units, so four lanes write the four floats of one vec4 of `cell` and
+// of h: both are bound as plain f32 arrays here. A store to one component of a shared vec4 may compile to
+// load–insert–store of the whole vector (Metal's compiler is free to), losing the other lanes' floats;
+// tests/shader_races.rs rejects any such store.
 //
 // Blocking (blocks.wgsl): an invocation owns RB rows × CB units; the host makes WGX·CB cover the units and
 // WGY·RB the batch, so each invocation keeps its cells' c in registers across the whole time loop. Per
@@ -34,8 +38,8 @@ struct LstmParams {
 @group(0) @binding(2) var<uniform> p: LstmParams;
 @group(0) @binding(3) var<storage, read> params: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> gates: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> cell: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> xa: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> cell: array<f32>;
+@group(0) @binding(6) var<storage, read_write> xa: array<f32>;
 
 override U_SHARED: u32 = 0u;
 override U_VEC4S: u32 = 1u;
@@ -48,11 +52,15 @@ var<private> g_base: u32;
 var<private> c_base: u32;
 var<private> x_base: u32;
 
-// The input projection of row n for this invocation's units: the starting value of z.
+// The input projection of row n for this invocation's units: the starting value of z. Slots past the
+// layer are left at zero rather than read from a clamped unit: that unit's owner overwrites it in this
+// step (cell_update), a race however unused the value.
 fn load_gates(n: u32) -> Row {
     var v: Row;
     for (var ci = 0u; ci < CB; ci++) {
-        v[ci] = gates[g_base + n * p.units + units[ci]];
+        if (unit0 + ci * WGX < p.units) {
+            v[ci] = gates[g_base + n * p.units + units[ci]];
+        }
     }
     return v;
 }
@@ -71,7 +79,8 @@ fn load_u(k: u32, w_base: u32) -> Row {
 }
 
 fn h_prev(n: u32, k4: u32) -> vec4<f32> {
-    return xa[x_base + n * p.s4 + p.h4_off + k4];
+    let at = 4u * (x_base + n * p.s4 + p.h4_off + k4);
+    return vec4<f32>(xa[at], xa[at + 1u], xa[at + 2u], xa[at + 3u]);
 }
 
 // Activations and cell update of batch row `row` at step t; `cst` carries c between steps, `hst` receives
@@ -90,10 +99,10 @@ fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, arr
             gates[g_base + n * p.units + u] = a;
             let c = a.y * (*cst)[ci] + a.x * a.z;
             (*cst)[ci] = c;
-            cell[c_base + n * p.h4 + u / 4u][u % 4u] = c;
+            cell[4u * (c_base + n * p.h4) + u] = c;
             let h = a.w * tanh_stable(c);
             (*hst)[ci] = h;
-            xa[x_base + (n + cfg.batch) * p.s4 + p.h4_off + u / 4u][u % 4u] = h;
+            xa[4u * (x_base + (n + cfg.batch) * p.s4 + p.h4_off) + u] = h;
         }
     }
 }

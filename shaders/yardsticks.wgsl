@@ -239,7 +239,8 @@ fn fma_peak(
     t = t + c13_0 + c13_1 + c13_2 + c13_3;
     t = t + c14_0 + c14_1 + c14_2 + c14_3;
     t = t + c15_0 + c15_1 + c15_2 + c15_3;
-    // One result per invocation, so every FMA is live.
+    // One result per invocation, so every FMA is live; a whole vec4 each (the sum in x), since
+    // invocations storing components of one shared vec4 would race.
     let at = (wg.y * groups.x + wg.x) * 64u + lid.y * 8u + lid.x;
-    c[at / 4u][at % 4u] = t.x + t.y + t.z + t.w;
+    c[at] = vec4<f32>(t.x + t.y + t.z + t.w, 0.0, 0.0, 0.0);
 }

@@ -19,7 +19,7 @@
 //! - [`train`]: the protocols (walk-forward, seed) over a `Trainer` backend (CPU engine, GPU, reference).
 //! - [`atomic`] (write then rename; publish only under a free name), [`interrupt`] (SIGINT/SIGTERM),
 //!   [`runtime_dir`] (a private `XDG_RUNTIME_DIR`), [`progress`] (the progress line), [`run_dir`] (lock,
-//!   `run.json`, the journal `--resume` continues from).
+//!   `run.json`, the journal `--resume` continues from), [`startup`] (launch to first training step).
 //! - [`checkpoint`]: `model.safetensors`, saved and loaded.
 //! - [`report`]: the evaluation of a run and everything a run writes (metrics.json, CSVs, report.md,
 //!   plots, checkpoint, summary), from `report::write`.
@@ -44,4 +44,5 @@ pub mod ridge;
 pub mod rng;
 pub mod run_dir;
 pub mod runtime_dir;
+pub mod startup;
 pub mod train;

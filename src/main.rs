@@ -8,6 +8,7 @@ use clap::Parser;
 use gpulstm::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    gpulstm::startup::mark_launch();
     gpulstm::runtime_dir::ensure();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

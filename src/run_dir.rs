@@ -72,6 +72,10 @@ pub struct RunRecord {
     pub engine: Option<crate::train::Engine>,
     pub state: State,
     pub reason: Option<String>,
+    /// Launch to first training step of the process that last wrote this record, stage by stage (ms;
+    /// the GPU engine's stages, empty for the CPU engines).
+    #[serde(default)]
+    pub startup: Vec<crate::startup::Stage>,
     pub started: String,
     pub updated: String,
 }
@@ -166,6 +170,10 @@ impl RunDir {
     fn save(&self) -> anyhow::Result<()> {
         let mut record = self.record.clone();
         record.updated = now();
+        let stages = crate::startup::stages();
+        if !stages.is_empty() {
+            record.startup = stages;
+        }
         let text = serde_json::to_string_pretty(&record)?;
         crate::atomic::write(&self.path.join(RUN_JSON), format!("{text}\n").as_bytes())
     }

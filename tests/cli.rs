@@ -335,6 +335,25 @@ fn malformed_inputs_exit_2_with_a_message_naming_the_place() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `gpulstm bench`'s flags are checked before any adapter is opened, and an existing --json file is kept.
+#[test]
+fn bench_names_its_bad_flags_and_keeps_an_existing_json() {
+    let dir = scratch("bench_flags");
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = gpulstm(&["bench", "--models", "0"]);
+    assert_usage_error(&r, &["--models", "at least 1"]);
+    let r = gpulstm(&["bench", "--models", "1,ten"]);
+    assert_usage_error(&r, &["--models", "ten"]);
+    let r = gpulstm(&["bench", "--rounds", "0"]);
+    assert_usage_error(&r, &["--rounds", "at least 1"]);
+    let kept = dir.join("kernels.json");
+    std::fs::write(&kept, "mine").unwrap();
+    let r = gpulstm(&["bench", "--json", kept.to_str().unwrap()]);
+    assert_usage_error(&r, &["--json", "exists", "--force"]);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn devices_lists_or_explains_and_exits_0() {
     let out = gpulstm(&["devices"]);

@@ -92,6 +92,49 @@ fn lower_limits_change_the_plan_on_paper() {
     );
 }
 
+/// An adapter that reports a 64 GiB storage binding (Metal reports its whole buffer size, tens of GiB on
+/// a large Mac): the plan still keeps every buffer within 4 GiB, so no u32 index a kernel computes wraps.
+/// Before the clamp this plan put 64 GiB / per-model bytes models in one chunk, and the largest buffer's
+/// f32 indices ran to 2³⁴.
+#[test]
+fn a_64_gib_binding_is_clamped_so_u32_indices_fit() {
+    let gib = 1u64 << 30;
+    let huge = wgpu::Limits {
+        max_storage_buffer_binding_size: 64 * gib,
+        max_buffer_size: 64 * gib,
+        max_compute_workgroups_per_dimension: 65535,
+        ..wgpu::Limits::default()
+    };
+    let tiles = Tiles::new(AdapterClass::Integrated, tile_limits(32768, 1024));
+    // A large seed ensemble's shape: a 128-unit model on long windows and big batches.
+    let layout = ParamLayout::new(
+        &ModelSpec::parse("lstm:128:seq,dropout:0.2,lstm:128,dense:1", 8).expect("spec"),
+    );
+    let (batch, lookback) = (512, 240);
+    let paper = plan(&huge, &tiles, &layout, batch, lookback);
+    let largest = paper.models_per_chunk as u64 * paper.per_model_bytes;
+    eprintln!(
+        "64 GiB binding reported: {} models per chunk of {} bytes each, largest buffer {} bytes ({:.2} GiB), \
+         largest f32 index {}",
+        paper.models_per_chunk,
+        paper.per_model_bytes,
+        largest,
+        largest as f64 / gib as f64,
+        largest / 4 - 1
+    );
+    assert_eq!(
+        gpulstm::gpu::shader_structs::binding_bytes(&huge),
+        4 * gib,
+        "the binding the engine plans by"
+    );
+    assert!(paper.models_per_chunk >= 1);
+    assert!(largest <= 4 * gib, "largest buffer {largest} bytes");
+    // Scalar views index floats: 4 GiB of them stay below 2³⁰, so even ×4 of an index fits u32.
+    assert!(largest / 4 <= 1 << 30);
+    // The clamp is what binds here: without it the grid alone would allow far more models.
+    assert!((paper.models_per_chunk as u64) < 64 * gib / paper.per_model_bytes);
+}
+
 /// The products the plan lists are the ones a built engine launches, in the same order.
 #[test]
 fn the_plan_on_paper_is_the_engine_built() {

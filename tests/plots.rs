@@ -199,7 +199,10 @@ fn seed_protocol_plots_with_few_splits() {
     let written = write_all(&dir, &eval).expect("plots");
     check_files(&dir, &written);
     let svg = std::fs::read_to_string(dir.join("predictions.svg")).unwrap();
-    assert!(svg.contains("model right after its fit"), "the seed protocol's plot names the in-loop model");
+    assert!(
+        svg.contains("model right after its fit"),
+        "the seed protocol's plot names the in-loop model"
+    );
 }
 
 #[test]

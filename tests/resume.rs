@@ -122,6 +122,7 @@ fn record() -> RunRecord {
         engine: None,
         state: State::Running,
         reason: None,
+        startup: Vec::new(),
         started: String::new(),
         updated: String::new(),
     }

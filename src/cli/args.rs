@@ -45,6 +45,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Join the shard directories of a `train --shard I/N` run into one run directory.
     Merge(MergeArgs),
+    /// Profile the GPU kernels on this adapter (the report's model): per-kernel times against
+    /// same-shape yardsticks, start-up time, on-paper estimates for named GPUs.
+    Bench(BenchArgs),
 }
 
 /// Which CSV to read and how (shared by `train` and `predict`).
@@ -525,6 +528,27 @@ pub struct TuneArgs {
     #[arg(long, value_name = "N", value_parser = count(1, 65_535), allow_negative_numbers = true)]
     pub models: Option<usize>,
     /// Use the first GPU adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub adapter: Option<String>,
+}
+
+/// `gpulstm bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Model counts to profile, each trained in the same dispatches [default: 1,10,100,988].
+    #[arg(long, value_name = "N,N,..", value_delimiter = ',', value_parser = count(1, 65_535), allow_negative_numbers = true)]
+    pub models: Option<Vec<usize>>,
+    /// Interleaved rounds per model count (medians over them).
+    #[arg(long, value_name = "N", default_value_t = gpu::bench::BenchConfig::DEFAULT_ROUNDS, value_parser = count(1, 1000), allow_negative_numbers = true)]
+    pub rounds: usize,
+    /// Also write the profile as JSON to FILE (an existing file is kept unless --force).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Replace an existing --json FILE.
+    #[arg(long)]
+    pub force: bool,
+    /// Use the first GPU adapter whose name contains this (case-insensitive), or the first of a backend:
+    /// vulkan, metal, dx12 or gl (GL adapters are used only when named so).
     #[arg(long, value_name = "SUBSTRING")]
     pub adapter: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! the modules and dispatches.
 
 mod args;
+mod bench;
 mod check;
 mod common;
 mod devices;
@@ -14,8 +15,9 @@ mod train_run;
 mod tune;
 
 pub use args::{
-    BackendArg, CheckArgs, Cli, Command, DataArgs, EarlyStopArg, LimitsArg, MergeArgs, PredictArgs,
-    ProtocolArg, ScalerArg, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE, MAX_EPOCHS,
+    BackendArg, BenchArgs, CheckArgs, Cli, Command, DataArgs, EarlyStopArg, LimitsArg, MergeArgs,
+    PredictArgs, ProtocolArg, ScalerArg, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE,
+    MAX_EPOCHS,
 };
 pub use common::Failure;
 pub use devices::devices_table;
@@ -29,5 +31,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tune(args) => tune::tune(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::Bench(args) => bench::bench(&args),
     }
 }

@@ -119,6 +119,7 @@ fn record(args: &TrainArgs, plan: &Plan) -> Result<RunRecord, Failure> {
         engine: None,
         state: State::Running,
         reason: None,
+        startup: Vec::new(),
         started: now.clone(),
         updated: now,
     })

@@ -9,6 +9,7 @@ use wgpu::util::DeviceExt;
 
 use thiserror::Error;
 
+use super::driver_cache::DriverCache;
 use super::pipeline_cache::FamilyCache;
 
 /// Why the GPU backend could not start or failed; every message says what the user can do.
@@ -142,6 +143,9 @@ impl LimitSet {
 
 /// An open device with the limits of a [`LimitSet`] (the adapter's own by default).
 pub struct Gpu {
+    /// The driver's compiled pipelines on disk, where the backend offers a cache (declared first, so it
+    /// is written back before the device goes).
+    pub driver_cache: Option<DriverCache>,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     /// The adapter as wgpu describes it, with the adapter's own limits.
@@ -206,6 +210,9 @@ impl Gpu {
         if subgroups {
             features |= wgpu::Features::SUBGROUP;
         }
+        if adapter.features().contains(wgpu::Features::PIPELINE_CACHE) {
+            features |= wgpu::Features::PIPELINE_CACHE;
+        }
         if super::fault::injected("adapter") {
             return Err(GpuError::Device {
                 adapter: summary.name.clone(),
@@ -235,7 +242,10 @@ impl Gpu {
         }));
         // What the device enforces (the limits requested, as wgpu took them).
         let limits = device.limits();
+        let driver_cache = DriverCache::open(&adapter, &device);
+        crate::startup::mark(crate::startup::DEVICE_OPEN);
         Ok(Gpu {
+            driver_cache,
             device,
             queue,
             summary,

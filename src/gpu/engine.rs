@@ -18,7 +18,7 @@ use super::kernels::early_stop::EarlyStop;
 use super::kernels::loss::Loss;
 use super::kernels::{Common, Kernels, View};
 use super::layers::{self, Built, Ctx, Slots, Wiring};
-use super::shader_structs::{u32_of, ModelStateGpu, RunUniform, StepParams};
+use super::shader_structs::{binding_bytes, u32_of, ModelStateGpu, RunUniform, StepParams};
 use super::tiles::Tiles;
 use crate::fit::{AdamConfig, EarlyStopRule, SplitWindows};
 use crate::model::{LayerPlan, ParamLayout};
@@ -117,9 +117,7 @@ pub fn max_models(
     lookback: usize,
 ) -> usize {
     let per_model = (largest_per_model(layout, batch, lookback) * 4).max(1) as u64;
-    let binding = limits
-        .max_storage_buffer_binding_size
-        .min(limits.max_buffer_size);
+    let binding = binding_bytes(limits);
     let by_memory = usize::try_from(binding / per_model).unwrap_or(usize::MAX);
     let by_grid = limits.max_compute_workgroups_per_dimension as usize;
     by_memory.min(by_grid)
@@ -224,10 +222,7 @@ impl<'g> BatchEngine<'g> {
             )));
         }
         // The buffers all models share must each fit one binding on their own.
-        let binding = gpu
-            .limits
-            .max_storage_buffer_binding_size
-            .min(gpu.limits.max_buffer_size);
+        let binding = binding_bytes(&gpu.limits);
         let shared = [
             ("the data series", 4 * series.len().max(target.len()) as u64),
             ("Adam's step-size table", SHARED_TABLE_BYTES),
@@ -356,6 +351,7 @@ impl<'g> BatchEngine<'g> {
                 width: 1,
             },
         ));
+        crate::startup::mark(crate::startup::ENGINE_BUILT);
         Ok(BatchEngine {
             gpu,
             layout: dl,
@@ -568,6 +564,7 @@ impl BatchEngine<'_> {
 
     /// One optimiser step on batch `batch_index` of the epoch, for every model that has that batch.
     pub fn train_step(&mut self, batch_index: usize) {
+        crate::startup::mark(crate::startup::FIRST_STEP);
         let step = StepParams {
             batch_index: u32_of(batch_index),
             training: 1,

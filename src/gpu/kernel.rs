@@ -21,6 +21,41 @@ pub enum Slot {
 pub struct Family {
     pub name: &'static str,
     compiled: CompiledFamily,
+    /// The entry points whose `@workgroup_size` is fixed in the source, and its invocations.
+    fixed_sizes: Arc<Vec<(String, u32)>>,
+}
+
+/// One workgroup of a launch, as the on-paper estimates see it ([`super::roofline`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Workgroup {
+    pub threads: u32,
+    /// Workgroup memory it declares, bytes.
+    pub shared_bytes: u64,
+}
+
+impl Workgroup {
+    /// The workgroup of `entry` of `family` under `constants`: the block kernels' WGX × WGY and their
+    /// on-chip U (U_SHARED, U_VEC4S vec4s), else the entry's fixed size from the source.
+    fn of(family: &Family, entry: &str, constants: &[(&'static str, f64)]) -> Workgroup {
+        let constant = |k: &str| constants.iter().find(|(n, _)| *n == k).map(|&(_, v)| v);
+        match (constant("WGX"), constant("WGY")) {
+            (Some(x), y) => Workgroup {
+                threads: (x * y.unwrap_or(1.0)) as u32,
+                shared_bytes: match (constant("U_SHARED"), constant("U_VEC4S")) {
+                    (Some(1.0), Some(v)) => 16 * v as u64,
+                    _ => 0,
+                },
+            },
+            _ => Workgroup {
+                threads: family
+                    .fixed_sizes
+                    .iter()
+                    .find(|(e, _)| e == entry)
+                    .map_or(1, |&(_, n)| n),
+                shared_bytes: 0,
+            },
+        }
+    }
 }
 
 impl Family {
@@ -31,14 +66,23 @@ impl Family {
         source: String,
         slots: &[Slot],
     ) -> Result<Family, GpuError> {
+        let fixed_sizes = Arc::new(super::shaders::fixed_workgroup_sizes(&source));
         if let Some(compiled) = gpu.families.get(name, &source) {
-            return Ok(Family { name, compiled });
+            return Ok(Family {
+                name,
+                compiled,
+                fixed_sizes,
+            });
         }
         let compiled = gpu.checked(&format!("compiling the `{name}` kernels"), || {
             Self::compile(gpu, name, &source, slots)
         })?;
         gpu.families.insert(name, source, compiled.clone());
-        Ok(Family { name, compiled })
+        Ok(Family {
+            name,
+            compiled,
+            fixed_sizes,
+        })
     }
 
     fn compile(gpu: &Gpu, name: &'static str, source: &str, slots: &[Slot]) -> CompiledFamily {
@@ -112,10 +156,13 @@ impl Family {
                             // Kernels fill their workgroup memory before reading it.
                             zero_initialize_workgroup_memory: false,
                         },
-                        cache: None,
+                        cache: gpu.driver_cache.as_ref().map(|c| &c.cache),
                     })
             },
         )?;
+        if let Some(c) = &gpu.driver_cache {
+            c.touched();
+        }
         pipelines.push((key, pipeline.clone()));
         Ok(pipeline)
     }
@@ -176,6 +223,7 @@ pub struct Launch {
     pub pipeline: wgpu::ComputePipeline,
     pub bind_group: wgpu::BindGroup,
     pub grid: [u32; 3],
+    pub workgroup: Workgroup,
     pub cost: Cost,
 }
 
@@ -193,6 +241,7 @@ impl Launch {
             pipeline: family.pipeline(gpu, entry, constants)?,
             bind_group,
             grid,
+            workgroup: Workgroup::of(family, entry, constants),
             cost: Cost::default(),
         })
     }

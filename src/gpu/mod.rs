@@ -4,7 +4,8 @@
 //!   where they cover the engine's needs; [`context`]: the open device, its buffers and readback.
 //! - [`shaders`]: the embedded WGSL sources and the module each family compiles.
 //! - [`kernel`]: pipelines per entry point and pipeline constants, recorded launches;
-//!   [`pipeline_cache`]: the families compiled on a device, reused by every engine of a run.
+//!   [`pipeline_cache`]: the families compiled on a device, reused by every engine of a run;
+//!   [`driver_cache`]: the driver's compiled pipelines kept on disk between runs (Vulkan).
 //! - [`kernels`]: one module per kernel family: its launch builder and its standalone check.
 //! - [`shader_structs`]: the Rust mirrors of the WGSL structs; [`bindings`]: each family's bindings,
 //!   declared once for the bind-group layout, the bind group and tests/shader_interface.rs.
@@ -17,14 +18,17 @@
 //! - [`variants`]: every pipeline (module, entry point, constants) the engine, checks, tune and bench
 //!   can create, for the shader translation test.
 //! - [`yardstick`]: plain products of the engine's shapes, for the bench and `gpulstm tune`;
-//!   [`profile`]: timing launches, yardstick shapes, the on-paper roofline.
+//!   [`profile`]: timing launches, yardstick shapes; [`roofline`]: on-paper estimates for named GPUs
+//!   with waves and occupancy; [`bench`]: the kernel profile `cargo bench` and `gpulstm bench` run.
 
 pub mod adapters;
+pub mod bench;
 pub mod bindings;
 pub mod check;
 pub use crate::compare;
 pub mod context;
 pub mod device_layout;
+pub mod driver_cache;
 pub mod engine;
 pub mod fault;
 pub mod kernel;
@@ -33,6 +37,7 @@ pub mod layers;
 pub mod pipeline_cache;
 pub mod plan;
 pub mod profile;
+pub mod roofline;
 pub mod shader_structs;
 pub mod shaders;
 pub mod tiles;

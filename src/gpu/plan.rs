@@ -122,8 +122,8 @@ pub fn limit_uses(device: &wgpu::Limits, adapter: &wgpu::Limits) -> Vec<LimitUse
             device.max_storage_buffer_binding_size,
             adapter.max_storage_buffer_binding_size,
             None,
-            "models per chunk (the largest per-model buffer × models fits one binding; so must the \
-             raw series and Adam's 128 KiB step-size table)",
+            "models per chunk (the largest per-model buffer × models fits one binding, clamped to \
+             4 GiB so every u32 index fits; so must the raw series and Adam's 128 KiB step-size table)",
         ),
         row(
             "max_buffer_size",

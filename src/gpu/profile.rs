@@ -1,11 +1,11 @@
-//! Timing kernels on the adapter (for the bench and `gpulstm tune`), the yardstick shape of each engine
-//! product, and the on-paper roofline of a step on named GPUs.
+//! Timing kernels on the adapter (for the bench, `gpulstm bench` and `gpulstm tune`) and the yardstick
+//! shape of each engine product (the on-paper estimates are in [`super::roofline`]).
 
 use std::time::Instant;
 
 use super::context::{Gpu, GpuError};
 use super::device_layout::round4;
-use super::kernel::{submit, Cost, Launch};
+use super::kernel::{submit, Launch};
 use super::tiles::Product;
 use super::yardstick::MatShape;
 
@@ -119,33 +119,4 @@ pub fn yardstick_shape(product: &Product, models: usize) -> MatShape {
             cols: round4(units),
         },
     }
-}
-
-/// A GPU for the on-paper roofline: FP32 FMA throughput (no tensor cores: WGSL has none) and memory
-/// bandwidth.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-pub struct PaperGpu {
-    pub name: &'static str,
-    pub flops: f64,
-    pub bytes_per_second: f64,
-}
-
-/// NVIDIA H100 SXM: 67 TFLOP/s FP32 (non-tensor), 3.35 TB/s HBM3 (vendor figures).
-pub const H100: PaperGpu = PaperGpu {
-    name: "NVIDIA H100 SXM",
-    flops: 67e12,
-    bytes_per_second: 3.35e12,
-};
-
-/// Apple M2 (10-core GPU): 3.6 TFLOP/s FP32, 100 GB/s unified memory (vendor figures).
-pub const M2: PaperGpu = PaperGpu {
-    name: "Apple M2 (10-core GPU)",
-    flops: 3.6e12,
-    bytes_per_second: 100e9,
-};
-
-/// The roofline time of a launch on `gpu`: whichever of its FLOPs and its bytes takes longer at peak.
-/// A lower bound: it ignores launch overhead, occupancy, latency and caches.
-pub fn roofline_ms(cost: &Cost, gpu: &PaperGpu) -> f64 {
-    1e3 * (cost.flops / gpu.flops).max(cost.bytes / gpu.bytes_per_second)
 }

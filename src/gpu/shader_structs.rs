@@ -154,8 +154,24 @@ mirror! {
     }
 }
 
-/// A size or offset as the u32 the kernels index with. Every buffer is checked against the adapter's
-/// limits (at most 4 GiB) before its launches are built, so every element index fits.
+/// The most bytes one buffer (one storage binding) may take, whatever the adapter reports: 4 GiB, so every
+/// f32 index into it is below 2³⁰ and the kernels' index arithmetic (a vec4 index times 4 for a scalar
+/// view, an offset plus a row) stays inside u32 with room to spare. Metal reports its binding limit as the
+/// whole buffer size (tens of GiB on a large Mac), where u32 indices would wrap silently.
+pub const MAX_INDEXED_BINDING_BYTES: u64 = 1 << 32;
+
+/// The bytes one buffer the kernels index may take under `limits`: the storage-binding and buffer limits,
+/// clamped to [`MAX_INDEXED_BINDING_BYTES`]. The engine sizes every buffer (and so the models per chunk)
+/// by this alone.
+pub fn binding_bytes(limits: &wgpu::Limits) -> u64 {
+    limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        .min(MAX_INDEXED_BINDING_BYTES)
+}
+
+/// A size or offset as the u32 the kernels index with. Every buffer is at most [`binding_bytes`] (checked
+/// before its launches are built), so every element index fits.
 pub fn u32_of(x: usize) -> u32 {
     debug_assert!(x <= u32::MAX as usize, "index {x} exceeds u32");
     x as u32

@@ -61,6 +61,31 @@ pub fn modules() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Each entry point of `source` whose `@workgroup_size` is written as numbers, with its invocations (the
+/// product of the sizes); entry points sized by pipeline constants are left out. tests/shader_races.rs
+/// checks this against naga's reading of every module.
+pub fn fixed_workgroup_sizes(source: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    for (at, _) in source.match_indices("@workgroup_size(") {
+        let rest = &source[at + "@workgroup_size(".len()..];
+        let Some(close) = rest.find(')') else {
+            continue;
+        };
+        let sizes: Option<Vec<u32>> = rest[..close]
+            .split(',')
+            .map(|x| x.trim().trim_end_matches('u').parse().ok())
+            .collect();
+        let name = rest[close..]
+            .split_once("fn ")
+            .and_then(|(_, f)| f.split('(').next())
+            .map(|n| n.trim().to_string());
+        if let (Some(sizes), Some(name)) = (sizes, name) {
+            out.push((name, sizes.iter().product()));
+        }
+    }
+    out
+}
+
 /// The module of family `name`.
 pub fn module(name: &str) -> String {
     modules()

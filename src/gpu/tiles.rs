@@ -179,6 +179,17 @@ impl Product {
         }
     }
 
+    /// Workgroups per model that compute this product with `tile`: one for the recurrent kernels (a
+    /// workgroup covers the batch and layer), else row tiles × column tiles of C.
+    pub fn workgroups(&self, tile: &Tile) -> usize {
+        if self.whole().is_some() {
+            return 1;
+        }
+        let (rows, cols4) = self.extent();
+        let (span_rows, span_cols) = tile.span();
+        rows.div_ceil(span_rows.max(1)) * cols4.div_ceil(span_cols.max(1))
+    }
+
     /// Rows and vec4 columns of C.
     fn extent(&self) -> (usize, usize) {
         match *self {
@@ -385,6 +396,10 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
         t.wgy = t.wgy.max(rows.div_ceil(t.rows as usize) as u32);
         t.cols = cols4.div_ceil(t.wgx as usize) as u32;
         t.rows = rows.div_ceil(t.wgy as usize) as u32;
+        // No row group without a real row: one would read row b−1's gates (its loads are clamped into
+        // the batch) while that row's owner overwrites them in the same step, a race between
+        // invocations (lstm_forward.wgsl). The fewest row groups that cover the batch at this block.
+        t.wgy = rows.div_ceil(t.rows as usize).max(1) as u32;
     }
     // Only the recurrent kernels can keep U on chip, and only where it fits.
     t.shared = t.shared

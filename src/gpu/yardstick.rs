@@ -211,7 +211,8 @@ impl FmaPeak {
         // The kernel reads the x component of vec4s a[lid.x] and b[lid.y].
         let as_vec4 =
             |v: &[f32]| -> Vec<f32> { v.iter().flat_map(|&x| [x, 0.0, 0.0, 0.0]).collect() };
-        let c = gpu.storage("fma c", groups * 64);
+        // One vec4 per invocation, the result in x (shaders/yardsticks.wgsl `fma_peak`).
+        let c = gpu.storage("fma c", groups * 64 * 4);
         let p = MatParams {
             k: u32_of(k),
             ..Default::default()
@@ -240,7 +241,11 @@ impl FmaPeak {
     /// k times and writes the sum of all components.
     pub fn check(&self, gpu: &Gpu) -> Result<CheckResult, GpuError> {
         submit(gpu, &[&self.launch]);
-        let got = gpu.read_f32(&self.c, 0, self.groups * 64)?;
+        let got: Vec<f32> = gpu
+            .read_f32(&self.c, 0, self.groups * 64 * 4)?
+            .into_iter()
+            .step_by(4)
+            .collect();
         let mut want = Vec::new();
         let mut magnitude = 0.0f64;
         for _group in 0..self.groups {

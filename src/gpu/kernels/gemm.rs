@@ -9,7 +9,7 @@ use crate::gpu::compare::{compare, tol_matmul, CheckResult, Data, TOL_EXACT};
 use crate::gpu::context::{Gpu, GpuError};
 use crate::gpu::kernel::{grid_1d, submit, Cost, Launch};
 use crate::gpu::shader_structs::{mirror, u32_of, ModelStateGpu, RunUniform};
-use crate::gpu::tiles::{Product, Tile, Tiles};
+use crate::gpu::tiles::{Product, Tiles};
 use crate::reference;
 use crate::reference::dense::{dense_backward, dense_forward};
 
@@ -107,7 +107,7 @@ fn product_launch(
         c: &c.buf,
     }
     .bind(gpu, &kernels.gemm);
-    let grid = product_grid(p.rows as usize, p.cols4 as usize, tile, models);
+    let grid = [u32_of(product.workgroups(&tile)), u32_of(models), 1];
     // The grid's x is the tile count, bounded by the limits the device was opened with.
     let max = gpu.limits.max_compute_workgroups_per_dimension;
     if grid[0] > max || grid[1] > max {
@@ -129,13 +129,6 @@ fn product_launch(
         grid,
     )?
     .costing(Cost::product(product, models, floats)))
-}
-
-/// Grid of a product kernel: row tiles × column tiles along x, one model per y.
-fn product_grid(rows: usize, cols4: usize, tile: Tile, models: usize) -> [u32; 3] {
-    let (span_rows, span_cols) = tile.span();
-    let tiles = rows.div_ceil(span_rows) * cols4.div_ceil(span_cols);
-    [u32_of(tiles), u32_of(models), 1]
 }
 
 fn no_tile(product: &Product) -> GpuError {
@@ -253,8 +246,9 @@ impl Transpose<'_> {
             c: &self.dst.buf,
         }
         .bind(gpu, &kernels.gemm);
-        let elements = (self.src.rows * self.src.width) as u64;
-        let mut grid = grid_1d(elements, 64, u32::MAX);
+        // One invocation per vec4 of the transposed block (shaders/gemm.wgsl `transpose`).
+        let vec4s = (self.src.rows * self.src.width / 4) as u64;
+        let mut grid = grid_1d(vec4s, 64, u32::MAX);
         grid[1] = u32_of(models);
         Ok(Launch::new(gpu, &kernels.gemm, "transpose", &[], bg, grid)?
             .costing(Cost::moves(2 * models * self.src.rows * self.src.width)))

@@ -22,8 +22,8 @@ bindings! {
         p: Uniform<LstmParams>,
         params: Read<[f32; 4]>,
         gates: ReadWrite<[f32; 4]>,
-        cell: ReadWrite<[f32; 4]>,
-        xa: ReadWrite<[f32; 4]>,
+        cell: ReadWrite<f32>,
+        xa: ReadWrite<f32>,
     }
 }
 
