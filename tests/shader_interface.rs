@@ -14,29 +14,21 @@
 //! `override`), so each module is checked once, not per variant. A failure names the module and entry
 //! point, the binding (group, number, variable) or the struct and field.
 
+mod common;
+
+use common::naga_validate::validator;
 use gpulstm::gpu::bindings::Binding;
 use gpulstm::gpu::kernels::{binding_table, mirrors, slots, FAMILIES};
 use gpulstm::gpu::shader_structs::Mirror;
 use gpulstm::gpu::shaders;
-use naga::valid::{Capabilities, ModuleInfo, ShaderStages, SubgroupOperationSet, ValidationFlags};
+use naga::valid::ModuleInfo;
 use naga::{AddressSpace, Handle, Module, StorageAccess, Type, TypeInner};
 
 /// A module parsed and validated as the engine compiles it (subgroup shuffles for `+subgroup` ones).
 fn parse(name: &str, source: &str) -> (Module, ModuleInfo) {
     let module = naga::front::wgsl::parse_str(source)
         .unwrap_or_else(|e| panic!("{name}: WGSL does not parse: {}", e.emit_to_string(source)));
-    let subgroups = name.ends_with("+subgroup");
-    let caps = if subgroups {
-        Capabilities::SUBGROUP
-    } else {
-        Capabilities::empty()
-    };
-    let mut v = naga::valid::Validator::new(ValidationFlags::all(), caps);
-    if subgroups {
-        v.subgroup_stages(ShaderStages::COMPUTE)
-            .subgroup_operations(SubgroupOperationSet::SHUFFLE);
-    }
-    let info = v
+    let info = validator(name.ends_with("+subgroup"))
         .validate(&module)
         .unwrap_or_else(|e| panic!("{name}: does not validate: {e:?}"));
     (module, info)

@@ -14,9 +14,12 @@
 //!
 //! Needs no adapter. A control module written the old way proves each rule can fail.
 
+mod common;
+
+use common::naga_validate::validator;
 use gpulstm::gpu::shaders;
 use gpulstm::gpu::variants::{all_variants, Variant};
-use naga::valid::{Capabilities, ModuleInfo, ShaderStages, SubgroupOperationSet, ValidationFlags};
+use naga::valid::ModuleInfo;
 use naga::{
     AddressSpace, BinaryOperator, Block, Expression, Function, Handle, Literal, Module, ScalarKind,
     ShaderStage, Statement, TypeInner,
@@ -39,16 +42,7 @@ impl Findings {
 }
 
 fn validate(module: &Module, subgroups: bool, resolved: bool) -> ModuleInfo {
-    let caps = if subgroups {
-        Capabilities::SUBGROUP
-    } else {
-        Capabilities::empty()
-    };
-    let mut v = naga::valid::Validator::new(ValidationFlags::all(), caps);
-    if subgroups {
-        v.subgroup_stages(ShaderStages::COMPUTE)
-            .subgroup_operations(SubgroupOperationSet::SHUFFLE);
-    }
+    let mut v = validator(subgroups);
     let result = if resolved {
         v.validate_resolved_overrides(module)
     } else {

@@ -13,13 +13,16 @@
 //! rule of a language version. Bounds checks are on (as `Gpu::shader_module` asks) and loop bounding off.
 //! A failure names the module, the entry point and constants, where the variant came from, and the target.
 
+mod common;
+
 use std::collections::BTreeMap;
 
+use common::naga_validate::{capabilities, validator};
 use gpulstm::gpu::shaders;
 use gpulstm::gpu::variants::{all_variants, catalog, Variant};
 use naga::back::{glsl, hlsl, msl, spv};
 use naga::proc::{BoundsCheckPolicies, BoundsCheckPolicy};
-use naga::valid::{Capabilities, ModuleInfo, ShaderStages, SubgroupOperationSet, ValidationFlags};
+use naga::valid::ModuleInfo;
 use naga::{Module, ShaderStage};
 
 /// The backends, by the name a failure gives.
@@ -32,22 +35,10 @@ struct Parsed {
     subgroups: bool,
 }
 
-fn capabilities(subgroups: bool) -> Capabilities {
-    if subgroups {
-        Capabilities::SUBGROUP
-    } else {
-        Capabilities::empty()
-    }
-}
-
 /// A validator allowing only what the engine needs: every check, no capabilities beyond subgroups where
 /// the module uses them, and of subgroup operations only shuffles, in compute shaders only.
 fn validate(module: &Module, subgroups: bool, resolved: bool) -> Result<ModuleInfo, String> {
-    let mut v = naga::valid::Validator::new(ValidationFlags::all(), capabilities(subgroups));
-    if subgroups {
-        v.subgroup_stages(ShaderStages::COMPUTE)
-            .subgroup_operations(SubgroupOperationSet::SHUFFLE);
-    }
+    let mut v = validator(subgroups);
     let result = if resolved {
         v.validate_resolved_overrides(module)
     } else {

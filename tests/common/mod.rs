@@ -1,6 +1,7 @@
 //! Shared by the GPU tests: open the adapter, or skip with a printed reason, or fail loudly when
 //! GPULSTM_REQUIRE_GPU=1 (CI sets it, so the GPU tests can never silently not run there).
 
+pub mod naga_validate;
 pub mod runs;
 
 use gpulstm::gpu::{Gpu, LimitSet};
