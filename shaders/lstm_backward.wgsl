@@ -12,6 +12,12 @@
 // Blocking (blocks.wgsl): an invocation owns RB rows × CB quads of units (a vec4 of four units' dh and dc);
 // the host makes WGX·CB cover the U4/4 quads and WGY·RB the batch. With U_SHARED = 1 the workgroup keeps
 // Uᵀ (U_VEC4S = 4U·U4/4 vec4s) in workgroup memory for the whole loop, as the forward kernel keeps U.
+// Where the workgroup memory also holds one step's dz of the whole batch (STEP_TILE = 1, STEP_VEC4S = B·U;
+// the host turns it on wherever it fits beside Uᵀ), gate_grads writes dz there too and the contraction
+// reads it on chip: two workgroup barriers per step (dz written before it is read; read before the next
+// step overwrites it) and no device-scope storage barrier in the time loop. Each (row, unit) has one
+// owner, which writes its whole vec4. Every load after the first barrier reads dz, so nothing moves ahead
+// of it (Uᵀ, the other operand, is on chip or in the parameters and needs no ordering).
 // dh_in: the gradient arriving from above, [T][B][U4] when `dh_every_step` = 1 (a sequence output), else
 // [B][U4] for the last step only.
 
@@ -42,6 +48,9 @@ struct LstmBackParams {
 override U_SHARED: u32 = 0u;
 override U_VEC4S: u32 = 1u;
 var<workgroup> ut_tile: array<vec4<f32>, U_VEC4S>;
+override STEP_TILE: u32 = 0u;
+override STEP_VEC4S: u32 = 1u;
+var<workgroup> dz_tile: array<vec4<f32>, STEP_VEC4S>; // [B][U]
 
 var<private> quads: array<u32, MAX_CB>;
 var<private> quad0: u32;
@@ -93,6 +102,9 @@ fn gate_grads(t: u32, row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>, 
                 );
                 (*dz)[4u * ci + e] = dzu;
                 dgates[g_base + n * p.units + u] = dzu;
+                if (STEP_TILE == 1u) {
+                    dz_tile[row * p.units + u] = dzu;
+                }
             }
         }
         (*dc)[ci] = carry;
@@ -112,8 +124,12 @@ fn load_ut(j: u32, t_base: u32) -> Row {
     return v;
 }
 
-fn dz(n: u32, u: u32) -> vec4<f32> {
-    return dgates[g_base + n * p.units + u];
+// dz of unit u, batch row `row`, at the step whose rows start at tb.
+fn dz(tb: u32, row: u32, u: u32) -> vec4<f32> {
+    if (STEP_TILE == 1u) {
+        return dz_tile[row * p.units + u];
+    }
+    return dgates[g_base + (tb + row) * p.units + u];
 }
 
 fn store_state(row: u32, dh: ptr<function, Row>, dc: ptr<function, Row>) {
@@ -195,7 +211,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (RB > 14u) { gate_grads(t, row0 + 14u, &h14, &d14, &dz_unused); }
         if (RB > 15u) { gate_grads(t, row0 + 15u, &h15, &d15, &dz_unused); }
         // Every row's dgates of step t are written before anyone reads them for dh_{t−1}.
-        storageBarrier();
+        if (STEP_TILE == 1u) {
+            workgroupBarrier();
+        } else {
+            storageBarrier();
+        }
         let tb = t * b;
         var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
         var a6: Row;  var a7: Row;  var a8: Row;  var a9: Row;  var a10: Row; var a11: Row;
@@ -205,22 +225,26 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
             var w1 = load_ut(4u * u + 1u, t_base);
             var w2 = load_ut(4u * u + 2u, t_base);
             var w3 = load_ut(4u * u + 3u, t_base);
-            if (RB > 0u) { fma_row4(&a0, dz(tb + r0, u), &w0, &w1, &w2, &w3); }
-            if (RB > 1u) { fma_row4(&a1, dz(tb + r1, u), &w0, &w1, &w2, &w3); }
-            if (RB > 2u) { fma_row4(&a2, dz(tb + r2, u), &w0, &w1, &w2, &w3); }
-            if (RB > 3u) { fma_row4(&a3, dz(tb + r3, u), &w0, &w1, &w2, &w3); }
-            if (RB > 4u) { fma_row4(&a4, dz(tb + r4, u), &w0, &w1, &w2, &w3); }
-            if (RB > 5u) { fma_row4(&a5, dz(tb + r5, u), &w0, &w1, &w2, &w3); }
-            if (RB > 6u) { fma_row4(&a6, dz(tb + r6, u), &w0, &w1, &w2, &w3); }
-            if (RB > 7u) { fma_row4(&a7, dz(tb + r7, u), &w0, &w1, &w2, &w3); }
-            if (RB > 8u) { fma_row4(&a8, dz(tb + r8, u), &w0, &w1, &w2, &w3); }
-            if (RB > 9u) { fma_row4(&a9, dz(tb + r9, u), &w0, &w1, &w2, &w3); }
-            if (RB > 10u) { fma_row4(&a10, dz(tb + r10, u), &w0, &w1, &w2, &w3); }
-            if (RB > 11u) { fma_row4(&a11, dz(tb + r11, u), &w0, &w1, &w2, &w3); }
-            if (RB > 12u) { fma_row4(&a12, dz(tb + r12, u), &w0, &w1, &w2, &w3); }
-            if (RB > 13u) { fma_row4(&a13, dz(tb + r13, u), &w0, &w1, &w2, &w3); }
-            if (RB > 14u) { fma_row4(&a14, dz(tb + r14, u), &w0, &w1, &w2, &w3); }
-            if (RB > 15u) { fma_row4(&a15, dz(tb + r15, u), &w0, &w1, &w2, &w3); }
+            if (RB > 0u) { fma_row4(&a0, dz(tb, r0, u), &w0, &w1, &w2, &w3); }
+            if (RB > 1u) { fma_row4(&a1, dz(tb, r1, u), &w0, &w1, &w2, &w3); }
+            if (RB > 2u) { fma_row4(&a2, dz(tb, r2, u), &w0, &w1, &w2, &w3); }
+            if (RB > 3u) { fma_row4(&a3, dz(tb, r3, u), &w0, &w1, &w2, &w3); }
+            if (RB > 4u) { fma_row4(&a4, dz(tb, r4, u), &w0, &w1, &w2, &w3); }
+            if (RB > 5u) { fma_row4(&a5, dz(tb, r5, u), &w0, &w1, &w2, &w3); }
+            if (RB > 6u) { fma_row4(&a6, dz(tb, r6, u), &w0, &w1, &w2, &w3); }
+            if (RB > 7u) { fma_row4(&a7, dz(tb, r7, u), &w0, &w1, &w2, &w3); }
+            if (RB > 8u) { fma_row4(&a8, dz(tb, r8, u), &w0, &w1, &w2, &w3); }
+            if (RB > 9u) { fma_row4(&a9, dz(tb, r9, u), &w0, &w1, &w2, &w3); }
+            if (RB > 10u) { fma_row4(&a10, dz(tb, r10, u), &w0, &w1, &w2, &w3); }
+            if (RB > 11u) { fma_row4(&a11, dz(tb, r11, u), &w0, &w1, &w2, &w3); }
+            if (RB > 12u) { fma_row4(&a12, dz(tb, r12, u), &w0, &w1, &w2, &w3); }
+            if (RB > 13u) { fma_row4(&a13, dz(tb, r13, u), &w0, &w1, &w2, &w3); }
+            if (RB > 14u) { fma_row4(&a14, dz(tb, r14, u), &w0, &w1, &w2, &w3); }
+            if (RB > 15u) { fma_row4(&a15, dz(tb, r15, u), &w0, &w1, &w2, &w3); }
+        }
+        // Every read of this step's dz is done before the next step's gate_grads overwrites it.
+        if (STEP_TILE == 1u) {
+            workgroupBarrier();
         }
         h0 = a0; h1 = a1; h2 = a2; h3 = a3; h4 = a4; h5 = a5; h6 = a6; h7 = a7;
         h8 = a8; h9 = a9; h10 = a10; h11 = a11; h12 = a12; h13 = a13; h14 = a14; h15 = a15;

@@ -19,6 +19,11 @@
 // Where the adapter's workgroup memory holds U (pipeline constant U_SHARED = 1, U_VEC4S = U4·U), the
 // workgroup copies it there once and every step reads it on chip; otherwise each step reads it from the
 // parameters (on a CPU rasteriser workgroup memory is no faster, so the defaults leave it off there).
+// Where the workgroup memory also holds two copies of the batch's h (STEP_TILE = 1, STEP_FLOATS = 2·B·U4: the
+// host turns it on wherever it fits beside U), step t reads h_{t−1} from copy t mod 2 and writes h_t into
+// the other, so one workgroup barrier per step orders the recurrence: no device-scope storage barrier in
+// the time loop, and the next step's projection is loaded before that barrier (it does not depend on it).
+// h still goes to xa as well, where the weight gradient and the layer above read it after the dispatch.
 
 struct LstmParams {
     units: u32,        // U
@@ -44,6 +49,10 @@ struct LstmParams {
 override U_SHARED: u32 = 0u;
 override U_VEC4S: u32 = 1u;
 var<workgroup> u_tile: array<vec4<f32>, U_VEC4S>;
+override STEP_TILE: u32 = 0u;
+override STEP_FLOATS: u32 = 1u;
+// [2][B][U4]; lanes own neighbouring units, so a scalar array (one writer per float).
+var<workgroup> h_tile: array<f32, STEP_FLOATS>;
 
 // This invocation's units (clamped for loads; stores test the unclamped unit) and its model's bases.
 var<private> units: array<u32, MAX_CB>;
@@ -78,8 +87,13 @@ fn load_u(k: u32, w_base: u32) -> Row {
     return v;
 }
 
-fn h_prev(n: u32, k4: u32) -> vec4<f32> {
-    let at = 4u * (x_base + n * p.s4 + p.h4_off + k4);
+// Floats 4·k4 … 4·k4+3 of h_{t−1} of batch row `row`.
+fn h_prev(t: u32, row: u32, k4: u32) -> vec4<f32> {
+    if (STEP_TILE == 1u) {
+        let at = ((t % 2u) * cfg.batch + row) * 4u * p.h4 + 4u * k4;
+        return vec4<f32>(h_tile[at], h_tile[at + 1u], h_tile[at + 2u], h_tile[at + 3u]);
+    }
+    let at = 4u * (x_base + (t * cfg.batch + row) * p.s4 + p.h4_off + k4);
     return vec4<f32>(xa[at], xa[at + 1u], xa[at + 2u], xa[at + 3u]);
 }
 
@@ -103,6 +117,9 @@ fn cell_update(t: u32, row: u32, acc: ptr<function, Row>, cst: ptr<function, arr
             let h = a.w * tanh_stable(c);
             (*hst)[ci] = h;
             xa[4u * (x_base + (n + cfg.batch) * p.s4 + p.h4_off) + u] = h;
+            if (STEP_TILE == 1u) {
+                h_tile[(((t + 1u) % 2u) * cfg.batch + row) * 4u * p.h4 + u] = h;
+            }
         }
     }
 }
@@ -122,6 +139,14 @@ fn setup(model: u32, lane: u32, flat: u32) -> u32 {
         for (var i = flat; i < 4u * p.h4 * p.units; i += WGX * WGY) {
             u_tile[i] = params[w_base + i];
         }
+    }
+    if (STEP_TILE == 1u) {
+        // h_{−1} = 0, and the padding units (which meet U's zero rows) stay 0, never NaN.
+        for (var i = flat; i < STEP_FLOATS; i += WGX * WGY) {
+            h_tile[i] = 0.0;
+        }
+    }
+    if (U_SHARED == 1u || STEP_TILE == 1u) {
         workgroupBarrier();
     }
     return w_base;
@@ -152,48 +177,49 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     var c12: array<f32, MAX_CB>; var c13: array<f32, MAX_CB>; var c14: array<f32, MAX_CB>;
     var c15: array<f32, MAX_CB>;
     var h: array<f32, MAX_CB>; // h goes back through memory here: this copy is unused
+    // Step 0's projection; each later step's is loaded at the end of the step before.
+    var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
+    var a6: Row;  var a7: Row;  var a8: Row;  var a9: Row;  var a10: Row; var a11: Row;
+    var a12: Row; var a13: Row; var a14: Row; var a15: Row;
+    if (RB > 0u) { a0 = load_gates(r0); }
+    if (RB > 1u) { a1 = load_gates(r1); }
+    if (RB > 2u) { a2 = load_gates(r2); }
+    if (RB > 3u) { a3 = load_gates(r3); }
+    if (RB > 4u) { a4 = load_gates(r4); }
+    if (RB > 5u) { a5 = load_gates(r5); }
+    if (RB > 6u) { a6 = load_gates(r6); }
+    if (RB > 7u) { a7 = load_gates(r7); }
+    if (RB > 8u) { a8 = load_gates(r8); }
+    if (RB > 9u) { a9 = load_gates(r9); }
+    if (RB > 10u) { a10 = load_gates(r10); }
+    if (RB > 11u) { a11 = load_gates(r11); }
+    if (RB > 12u) { a12 = load_gates(r12); }
+    if (RB > 13u) { a13 = load_gates(r13); }
+    if (RB > 14u) { a14 = load_gates(r14); }
+    if (RB > 15u) { a15 = load_gates(r15); }
     for (var t = 0u; t < cfg.steps; t++) {
         let tb = t * b;
-        var a0: Row;  var a1: Row;  var a2: Row;  var a3: Row;  var a4: Row;  var a5: Row;
-        var a6: Row;  var a7: Row;  var a8: Row;  var a9: Row;  var a10: Row; var a11: Row;
-        var a12: Row; var a13: Row; var a14: Row; var a15: Row;
-        if (RB > 0u) { a0 = load_gates(tb + r0); }
-        if (RB > 1u) { a1 = load_gates(tb + r1); }
-        if (RB > 2u) { a2 = load_gates(tb + r2); }
-        if (RB > 3u) { a3 = load_gates(tb + r3); }
-        if (RB > 4u) { a4 = load_gates(tb + r4); }
-        if (RB > 5u) { a5 = load_gates(tb + r5); }
-        if (RB > 6u) { a6 = load_gates(tb + r6); }
-        if (RB > 7u) { a7 = load_gates(tb + r7); }
-        if (RB > 8u) { a8 = load_gates(tb + r8); }
-        if (RB > 9u) { a9 = load_gates(tb + r9); }
-        if (RB > 10u) { a10 = load_gates(tb + r10); }
-        if (RB > 11u) { a11 = load_gates(tb + r11); }
-        if (RB > 12u) { a12 = load_gates(tb + r12); }
-        if (RB > 13u) { a13 = load_gates(tb + r13); }
-        if (RB > 14u) { a14 = load_gates(tb + r14); }
-        if (RB > 15u) { a15 = load_gates(tb + r15); }
         for (var k4 = 0u; k4 < p.h4; k4++) {
             var w0 = load_u(4u * k4, w_base);
             var w1 = load_u(4u * k4 + 1u, w_base);
             var w2 = load_u(4u * k4 + 2u, w_base);
             var w3 = load_u(4u * k4 + 3u, w_base);
-            if (RB > 0u) { fma_row4(&a0, h_prev(tb + r0, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 1u) { fma_row4(&a1, h_prev(tb + r1, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 2u) { fma_row4(&a2, h_prev(tb + r2, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 3u) { fma_row4(&a3, h_prev(tb + r3, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 4u) { fma_row4(&a4, h_prev(tb + r4, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 5u) { fma_row4(&a5, h_prev(tb + r5, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 6u) { fma_row4(&a6, h_prev(tb + r6, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 7u) { fma_row4(&a7, h_prev(tb + r7, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 8u) { fma_row4(&a8, h_prev(tb + r8, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 9u) { fma_row4(&a9, h_prev(tb + r9, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 10u) { fma_row4(&a10, h_prev(tb + r10, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 11u) { fma_row4(&a11, h_prev(tb + r11, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 12u) { fma_row4(&a12, h_prev(tb + r12, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 13u) { fma_row4(&a13, h_prev(tb + r13, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 14u) { fma_row4(&a14, h_prev(tb + r14, k4), &w0, &w1, &w2, &w3); }
-            if (RB > 15u) { fma_row4(&a15, h_prev(tb + r15, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 0u) { fma_row4(&a0, h_prev(t, r0, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 1u) { fma_row4(&a1, h_prev(t, r1, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 2u) { fma_row4(&a2, h_prev(t, r2, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 3u) { fma_row4(&a3, h_prev(t, r3, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 4u) { fma_row4(&a4, h_prev(t, r4, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 5u) { fma_row4(&a5, h_prev(t, r5, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 6u) { fma_row4(&a6, h_prev(t, r6, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 7u) { fma_row4(&a7, h_prev(t, r7, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 8u) { fma_row4(&a8, h_prev(t, r8, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 9u) { fma_row4(&a9, h_prev(t, r9, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 10u) { fma_row4(&a10, h_prev(t, r10, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 11u) { fma_row4(&a11, h_prev(t, r11, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 12u) { fma_row4(&a12, h_prev(t, r12, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 13u) { fma_row4(&a13, h_prev(t, r13, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 14u) { fma_row4(&a14, h_prev(t, r14, k4), &w0, &w1, &w2, &w3); }
+            if (RB > 15u) { fma_row4(&a15, h_prev(t, r15, k4), &w0, &w1, &w2, &w3); }
         }
         if (RB > 0u) { cell_update(t, row0, &a0, &c0, &h); }
         if (RB > 1u) { cell_update(t, row0 + 1u, &a1, &c1, &h); }
@@ -211,7 +237,31 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         if (RB > 13u) { cell_update(t, row0 + 13u, &a13, &c13, &h); }
         if (RB > 14u) { cell_update(t, row0 + 14u, &a14, &c14, &h); }
         if (RB > 15u) { cell_update(t, row0 + 15u, &a15, &c15, &h); }
-        // h_t of every row is in xa before any invocation starts step t+1.
-        storageBarrier();
+        // The next step's projection does not depend on the barrier: loaded before it.
+        if (t + 1u < cfg.steps) {
+            let next = tb + b;
+            if (RB > 0u) { a0 = load_gates(next + r0); }
+            if (RB > 1u) { a1 = load_gates(next + r1); }
+            if (RB > 2u) { a2 = load_gates(next + r2); }
+            if (RB > 3u) { a3 = load_gates(next + r3); }
+            if (RB > 4u) { a4 = load_gates(next + r4); }
+            if (RB > 5u) { a5 = load_gates(next + r5); }
+            if (RB > 6u) { a6 = load_gates(next + r6); }
+            if (RB > 7u) { a7 = load_gates(next + r7); }
+            if (RB > 8u) { a8 = load_gates(next + r8); }
+            if (RB > 9u) { a9 = load_gates(next + r9); }
+            if (RB > 10u) { a10 = load_gates(next + r10); }
+            if (RB > 11u) { a11 = load_gates(next + r11); }
+            if (RB > 12u) { a12 = load_gates(next + r12); }
+            if (RB > 13u) { a13 = load_gates(next + r13); }
+            if (RB > 14u) { a14 = load_gates(next + r14); }
+            if (RB > 15u) { a15 = load_gates(next + r15); }
+        }
+        // h_t of every row is written (in h_tile, or in xa) before any invocation starts step t+1.
+        if (STEP_TILE == 1u) {
+            workgroupBarrier();
+        } else {
+            storageBarrier();
+        }
     }
 }

@@ -184,6 +184,7 @@ fn a_lower_limit_changes_the_plan_and_an_impossible_one_is_refused() {
         wgy: 10,
         shared: false,
         subgroup: false,
+        step_tile: false,
     };
     let roomy = fit(&p, wide, GPU_LIMITS).expect("500 invocations fit 1024");
     assert_eq!((roomy.wgx, roomy.wgy), (50, 10));
@@ -218,6 +219,7 @@ fn the_tile_cache_keeps_one_entry_per_adapter_driver_and_product() {
             wgy: 1,
             shared: false,
             subgroup: false,
+            step_tile: false,
         },
         gflops: 1.0,
         default_gflops: 1.0,

@@ -282,6 +282,7 @@ fn lower_limits_change_the_tiles_not_the_results() {
         let wanted = Tile {
             shared: true,
             subgroup: false,
+            step_tile: false,
             ..Tiles::defaults(gpu)
                 .tile(&recurrence)
                 .expect("a default tile")
@@ -307,4 +308,59 @@ fn lower_limits_change_the_tiles_not_the_results() {
     assert!(roomy_tile.shared, "{roomy_tile}");
     assert!(!tight_tile.shared, "{tight_tile}");
     assert_eq!(roomy, tight);
+}
+
+/// The discrete-GPU defaults (U and each step's h, or dz, in workgroup memory with workgroup barriers in
+/// the time loop; one batch row per BPTT thread) train on this adapter to the same numbers, bit for bit,
+/// as the adapter's own defaults with the same blocks' contraction order, and within the engines'
+/// bounds otherwise: the memory placement changes where values wait, never what is summed.
+#[test]
+fn the_discrete_defaults_with_the_step_on_chip_train_like_the_adapters_own() {
+    let Some(gpu) = common::gpu_or_skip("the_discrete_defaults_with_the_step_on_chip_train") else {
+        return;
+    };
+    let pb = Problem {
+        batch: 6,
+        ..Problem::small()
+    };
+    let limits = TileLimits::of(&gpu);
+    let discrete = Tiles::new(AdapterClass::Discrete, limits);
+    let products = step_products(&pb.layout, pb.batch, pb.lookback);
+    let on_chip: Vec<String> = products
+        .iter()
+        .filter_map(|p| {
+            discrete
+                .tile(p)
+                .filter(|t| t.step_tile)
+                .map(|t| format!("{}: {t}", p.key()))
+        })
+        .collect();
+    eprintln!("step state on chip: {on_chip:#?}");
+    assert!(
+        on_chip.iter().any(|k| k.starts_with("recurrence"))
+            && on_chip.iter().any(|k| k.starts_with("bptt")),
+        "the discrete defaults put the step on chip in both recurrent kernels: {on_chip:?}"
+    );
+    let fit = |tiles: &Tiles| {
+        let optim = pb.optim(2);
+        let mut engine = pb.engine_with(&gpu, 3, &optim, tiles).expect("engine");
+        engine.fit(false, |_, _| {}).expect("fit");
+        engine.evaluate(false, false);
+        (
+            engine.read_params().expect("params"),
+            engine.read_predictions().expect("predictions"),
+        )
+    };
+    let (own, chip) = (fit(&Tiles::defaults(&gpu)), fit(&discrete));
+    let worst = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (dp, dy) = (worst(&own.0, &chip.0), worst(&own.1, &chip.1));
+    eprintln!("adapter defaults against discrete defaults: params {dp:e}, predictions {dy:e}");
+    // Two optimiser steps of f32 sums in other orders (the subgroup variant against the memory one):
+    // differences of a few ulps of weights of order 1, far below what a lost h or dz would cause (O(0.1)).
+    assert!(dp < 1e-4 && dy < 1e-4, "params {dp:e}, predictions {dy:e}");
 }

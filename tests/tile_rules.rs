@@ -86,6 +86,7 @@ fn no_tile_the_engine_can_choose_has_an_idle_row_group() {
                             wgy,
                             shared: false,
                             subgroup: false,
+                            step_tile: wgy % 2 == 0,
                         };
                         tiles.extend(fit(&product, asked, limits).map(|t| (2, t)));
                         let cached = Tiles::new(class, limits).with(&product, asked);

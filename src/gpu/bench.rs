@@ -20,7 +20,7 @@ use super::engine::{max_models_per_engine, BatchEngine, EngineShape, ModelSetup,
 use super::kernel::{submit, Cost, Launch, Workgroup};
 use super::profile::{launch_ms, median, yardstick_shape};
 use super::roofline::{estimate, Estimate, PaperGpu, ASSUMPTIONS, PAPER_GPUS};
-use super::tiles::{Tile, TileLimits, Tiles};
+use super::tiles::{Tile, Tiles};
 use super::yardstick::{candidate_tiles, FmaPeak, MatShape, Yardstick};
 use crate::fit::{AdamConfig, EarlyStopRule, SplitWindows, Window};
 use crate::model::{init_params, ModelSpec, ParamLayout, DEFAULT_LAYERS};
@@ -249,11 +249,11 @@ fn engines<'g>(
 fn best_yardstick(
     gpu: &Gpu,
     shape: MatShape,
-    limits: TileLimits,
+    tiles_of: &Tiles,
     extra: &[Tile],
 ) -> Result<Launch, GpuError> {
     let y = Yardstick::new(gpu, shape, 5)?;
-    let mut tiles = candidate_tiles(&shape, limits);
+    let mut tiles = candidate_tiles(&shape, tiles_of.class, tiles_of.limits);
     tiles.extend_from_slice(extra);
     let mut best: Option<(f64, Launch)> = None;
     for tile in tiles {
@@ -320,7 +320,7 @@ fn kernel_rows(
                 let shape = yardstick_shape(&product, models);
                 let key = format!("{shape:?}");
                 if let std::collections::btree_map::Entry::Vacant(slot) = yardsticks.entry(key) {
-                    slot.insert(best_yardstick(gpu, shape, tiles.limits, &[])?);
+                    slot.insert(best_yardstick(gpu, shape, tiles, &[])?);
                 }
                 row.cost.product = l.cost.product;
                 row.yardstick = Some((shape, Vec::new()));
@@ -414,10 +414,11 @@ pub fn run(
         wgy: 1,
         shared: false,
         subgroup: false,
+        step_tile: false,
     };
     let square = MatShape::square(1024);
     progress("timing the 1024³ yardstick's tiles");
-    let matmul = best_yardstick(gpu, square, tiles.limits, &[wide])?;
+    let matmul = best_yardstick(gpu, square, tiles, &[wide])?;
     let matmul_tile = matmul.label.clone();
     let peak = FmaPeak::new(gpu, 256, 512, 3)?;
     if !peak.check(gpu)?.pass {

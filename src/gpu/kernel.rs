@@ -33,18 +33,27 @@ pub struct Workgroup {
     pub shared_bytes: u64,
 }
 
+/// Workgroup memory the recurrent kernels declare under their constants: U (U_SHARED, U_VEC4S vec4s)
+/// and the step's state (STEP_TILE; STEP_FLOATS floats forward, STEP_VEC4S vec4s in the BPTT).
+fn on_chip_bytes(constant: &dyn Fn(&str) -> Option<f64>) -> u64 {
+    let part = |flag: &str, len: &str, bytes: u64| match (constant(flag), constant(len)) {
+        (Some(1.0), Some(n)) => bytes * n as u64,
+        _ => 0,
+    };
+    part("U_SHARED", "U_VEC4S", 16)
+        + part("STEP_TILE", "STEP_FLOATS", 4)
+        + part("STEP_TILE", "STEP_VEC4S", 16)
+}
+
 impl Workgroup {
     /// The workgroup of `entry` of `family` under `constants`: the block kernels' WGX × WGY and their
-    /// on-chip U (U_SHARED, U_VEC4S vec4s), else the entry's fixed size from the source.
+    /// workgroup memory ([`on_chip_bytes`]), else the entry's fixed size from the source.
     fn of(family: &Family, entry: &str, constants: &[(&'static str, f64)]) -> Workgroup {
         let constant = |k: &str| constants.iter().find(|(n, _)| *n == k).map(|&(_, v)| v);
         match (constant("WGX"), constant("WGY")) {
             (Some(x), y) => Workgroup {
                 threads: (x * y.unwrap_or(1.0)) as u32,
-                shared_bytes: match (constant("U_SHARED"), constant("U_VEC4S")) {
-                    (Some(1.0), Some(v)) => 16 * v as u64,
-                    _ => 0,
-                },
+                shared_bytes: on_chip_bytes(&constant),
             },
             _ => Workgroup {
                 threads: family

@@ -120,14 +120,9 @@ impl PaperGpu {
     /// own tile rules; `None` where no tile is legal.
     pub fn launch_shape(&self, product: &Product, models: usize) -> Option<(u64, Workgroup)> {
         let tile = self.tiles().tile(product)?;
-        let shared_bytes = if tile.shared {
-            product.shared_bytes().unwrap_or(0)
-        } else {
-            0
-        };
         let workgroup = Workgroup {
             threads: tile.wgx * tile.wgy,
-            shared_bytes,
+            shared_bytes: product.tile_bytes(&tile),
         };
         Some(((product.workgroups(&tile) * models) as u64, workgroup))
     }

@@ -36,6 +36,11 @@ pub struct Tile {
     /// lanes by shuffles instead of through memory and a barrier.
     #[serde(default)]
     pub subgroup: bool,
+    /// For the recurrent kernels' memory variant, whether one step's h (forward; two copies) or dz (BPTT)
+    /// of the whole batch stays in workgroup memory, so workgroup barriers order the time loop instead of
+    /// device-scope storage barriers. Tiles cached before this field existed read `false`.
+    #[serde(default)]
+    pub step_tile: bool,
 }
 
 impl Tile {
@@ -74,6 +79,9 @@ impl std::fmt::Display for Tile {
         )?;
         if self.subgroup {
             write!(f, ", subgroup shuffles")?;
+        }
+        if self.step_tile {
+            write!(f, ", the step's h/dz in workgroup memory")?;
         }
         Ok(())
     }
@@ -162,6 +170,24 @@ impl Product {
         }
     }
 
+    /// Bytes of workgroup memory one step's state of the batch takes when kept on chip: two copies of h,
+    /// [2][B][U4] floats (forward), or dz, [B][U] vec4s (BPTT); `None` for the other products.
+    pub fn step_bytes(&self) -> Option<u64> {
+        match *self {
+            Product::Recurrence { batch, units, .. } => {
+                Some(4 * 2 * (batch * round4(units)) as u64)
+            }
+            Product::Bptt { batch, units, .. } => Some(16 * (batch * units) as u64),
+            _ => None,
+        }
+    }
+
+    /// Workgroup memory `tile` declares for this product: U (Uᵀ) and the step's state where on chip.
+    pub fn tile_bytes(&self, tile: &Tile) -> u64 {
+        let part = |on: bool, bytes: Option<u64>| if on { bytes.unwrap_or(0) } else { 0 };
+        part(tile.shared, self.shared_bytes()) + part(tile.step_tile, self.step_bytes())
+    }
+
     /// Rows and vec4 columns a workgroup must cover whole (the recurrent kernels keep their state in
     /// registers across steps); `None` where the grid tiles the product freely.
     fn whole(&self) -> Option<(usize, usize)> {
@@ -218,14 +244,14 @@ impl Product {
     /// entry points (`Kernels::build`).
     pub fn pipeline(&self, tile: &Tile, subgroups: bool) -> Pipeline {
         let recurrent =
-            |plain: &'static str, with_subgroups: &'static str, units: usize| Pipeline {
+            |plain: &'static str, with_subgroups: &'static str, product: &Product| Pipeline {
                 module: if subgroups { with_subgroups } else { plain },
                 entry: if tile.subgroup {
                     "main_subgroup"
                 } else {
                     "main"
                 },
-                constants: recurrent_constants(tile, units),
+                constants: recurrent_constants(tile, product),
             };
         match *self {
             Product::Project { .. } => Pipeline {
@@ -238,27 +264,29 @@ impl Product {
                 entry: "weight_grad",
                 constants: tile.constants(),
             },
-            Product::Recurrence { units, .. } => {
-                recurrent("lstm_forward", "lstm_forward+subgroup", units)
-            }
-            Product::Bptt { units, .. } => {
-                recurrent("lstm_backward", "lstm_backward+subgroup", units)
-            }
+            Product::Recurrence { .. } => recurrent("lstm_forward", "lstm_forward+subgroup", self),
+            Product::Bptt { .. } => recurrent("lstm_backward", "lstm_backward+subgroup", self),
         }
     }
 }
 
 /// The recurrent kernels' constants: the block constants plus where U lives, U_SHARED and U_VEC4S (the
-/// vec4s of U, U4·U, that the workgroup keeps on chip; 1 when it does not).
-pub fn recurrent_constants(tile: &Tile, units: usize) -> Constants {
+/// vec4s of U, U4·U, that the workgroup keeps on chip; 1 when it does not), and where the step's state
+/// lives, STEP_TILE and its length (forward STEP_FLOATS = 2·B·U4, BPTT STEP_VEC4S = B·U; 1 when off).
+pub fn recurrent_constants(tile: &Tile, product: &Product) -> Constants {
     let mut c = tile.constants();
-    c.push(("U_SHARED", f64::from(u8::from(tile.shared))));
-    let vec4s = if tile.shared {
-        round4(units) * units
-    } else {
-        1
+    let (batch, units, step_len) = match *product {
+        Product::Recurrence { batch, units, .. } => {
+            (batch, units, ("STEP_FLOATS", 2 * round4(units)))
+        }
+        Product::Bptt { batch, units, .. } => (batch, units, ("STEP_VEC4S", units)),
+        _ => (0, 0, ("STEP_FLOATS", 0)),
     };
-    c.push(("U_VEC4S", vec4s as f64));
+    let on_chip = |on: bool, len: usize| if on { len.max(1) } else { 1 } as f64;
+    c.push(("U_SHARED", f64::from(u8::from(tile.shared))));
+    c.push(("U_VEC4S", on_chip(tile.shared, round4(units) * units)));
+    c.push(("STEP_TILE", f64::from(u8::from(tile.step_tile))));
+    c.push((step_len.0, on_chip(tile.step_tile, batch * step_len.1)));
     c
 }
 
@@ -324,6 +352,7 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
                 wgy: 1,
                 shared: false,
                 subgroup: false,
+                step_tile: false,
             }
         }
         (AdapterClass::Cpu, Product::Project { .. }) => Tile {
@@ -333,6 +362,7 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
             wgy: 1,
             shared: false,
             subgroup: false,
+            step_tile: false,
         },
         (AdapterClass::Cpu, _) => {
             let cols = div(cols4, 8).min(MAX_COLS);
@@ -345,8 +375,12 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
                 wgy: 1,
                 shared: false,
                 subgroup: true,
+                step_tile: false,
             }
         }
+        // GPUs: 4×2 vec4 blocks (32 floats of C, 8 loads of A and B per 4 steps of the contraction: well
+        // under 255 registers with the loads in flight); 64-lane workgroups on discrete GPUs (two NVIDIA
+        // warps, one AMD wave64) and 32 on integrated ones (one Apple/Intel SIMD group each).
         (_, Product::Project { .. }) | (_, Product::WeightGrad { .. }) => Tile {
             rows: 4,
             cols: 2,
@@ -358,14 +392,16 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
             wgy: 4,
             shared: false,
             subgroup: false,
+            step_tile: false,
         },
-        (_, _) => {
-            // One unit (or quad) per lane along x; rows spread over y, four per invocation where the
-            // workgroup has room (the invocations every device the engine opens allows; [`fit`] checks
-            // the device's own limits).
+        (_, Product::Recurrence { .. }) => {
+            // One unit per lane along x (U = 50: 50 lanes), four rows per invocation along y (B = 10: 3
+            // row groups, 150 threads, 5 warps of 32 or 3 waves of 64, 78 % of lanes busy). U on chip for
+            // the whole time loop, and both copies of h beside it (41.6 + 4.2 KB for U = 50, B = 10: inside
+            // the 48 KB NVIDIA's Vulkan driver allows), so each step ends in one workgroup barrier.
+            // [`fit`] turns either off where the device has less workgroup memory.
             let wgx = (cols4 as u32).max(1);
             let wgy = div(rows, 4).min((super::shaders::FIXED_WORKGROUP_INVOCATIONS / wgx).max(1));
-            // U on chip for the whole time loop wherever it fits ([`fit`] turns it off where not).
             Tile {
                 rows: div(rows, wgy as usize),
                 cols: 1,
@@ -373,6 +409,28 @@ pub fn default_tile(class: AdapterClass, product: &Product) -> Tile {
                 wgy,
                 shared: true,
                 subgroup: false,
+                step_tile: true,
+            }
+        }
+        (_, _) => {
+            // BPTT: one quad of units per lane along x (U = 50: 13 lanes) and ONE row per invocation along
+            // y (B = 10: 130 threads; four rows each left 39 threads, two warps with 61 % of lanes busy and
+            // a quarter of the latency hiding). Uᵀ on chip first (41.6 KB for U = 50; it is read by every
+            // row group at every step), dz of the step beside it where that fits too (8 KB more: on
+            // devices with 64 KB or more, e.g. AMD and Intel; not in NVIDIA's 48 KB).
+            let wgx = (cols4 as u32).max(1);
+            let wgy = (rows as u32).clamp(
+                1,
+                (super::shaders::FIXED_WORKGROUP_INVOCATIONS / wgx).max(1),
+            );
+            Tile {
+                rows: div(rows, wgy as usize),
+                cols: 1,
+                wgx,
+                wgy,
+                shared: true,
+                subgroup: false,
+                step_tile: true,
             }
         }
     }
@@ -426,6 +484,11 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
                 ..t
             });
     }
+    // The step's state on chip: only in the memory variant, and only where it fits beside U.
+    t.step_tile = t.step_tile
+        && !t.subgroup
+        && product.step_bytes().is_some()
+        && product.tile_bytes(&t) <= limits.workgroup_bytes as u64;
     let ok = t.wgx <= limits.size_x
         && t.wgy <= limits.size_y
         && t.wgx * t.wgy <= limits.invocations
@@ -434,15 +497,29 @@ pub fn fit(product: &Product, tile: Tile, limits: TileLimits) -> Option<Tile> {
     ok.then_some(t)
 }
 
+/// Every way of placing U (parameters or workgroup memory), h/dz between lanes (memory or subgroup
+/// shuffles) and the step's state (storage or workgroup memory): (shared, subgroup, step_tile).
+const PLACEMENTS: [(bool, bool, bool); 8] = [
+    (false, false, false),
+    (true, false, false),
+    (false, true, false),
+    (true, true, false),
+    (false, false, true),
+    (true, false, true),
+    (false, true, true),
+    (true, true, true),
+];
+
 /// `tile` with each way of placing U and h (U from the parameters or in workgroup memory; h through
 /// memory or by subgroup shuffles), each made legal by [`fit`], duplicates dropped: what the recurrent
 /// kernels' standalone checks run.
 pub fn placement_variants(product: &Product, tile: Tile, limits: TileLimits) -> Vec<Tile> {
     let mut out: Vec<Tile> = Vec::new();
-    for (shared, subgroup) in [(false, false), (true, false), (false, true), (true, true)] {
+    for (shared, subgroup, step_tile) in PLACEMENTS {
         let variant = Tile {
             shared,
             subgroup,
+            step_tile,
             ..tile
         };
         if let Some(legal) = fit(product, variant, limits) {
@@ -454,12 +531,35 @@ pub fn placement_variants(product: &Product, tile: Tile, limits: TileLimits) -> 
     out
 }
 
+/// Registers (floats) a GPU thread has before the compiler spills: 255 on NVIDIA, 256 VGPRs of a wave on
+/// AMD; less the ~55 an invocation spends on indices, addresses and loop state (an estimate).
+pub const GPU_BLOCK_REGISTERS: u32 = 200;
+
+impl Product {
+    /// Floats a `tile` invocation keeps live: RB·CB vec4 accumulators, the operands of one `fma_row4`
+    /// (four rows of CB vec4s and a vec4), and what the recurrent kernels carry between steps (c: RB·CB
+    /// floats; the BPTT's dh and dc: 2·RB·CB vec4s).
+    pub fn block_registers(&self, tile: &Tile) -> u32 {
+        let block = tile.rows * tile.cols;
+        let carried = match self {
+            Product::Recurrence { .. } => block,
+            Product::Bptt { .. } => 8 * block,
+            _ => 0,
+        };
+        4 * block + 16 * tile.cols + 4 + carried
+    }
+}
+
 /// Every tile `gpulstm tune` tries for `product` (legal ones only, the default first): a few dozen at
 /// most, so tuning a model takes minutes, not hours.
 pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) -> Vec<Tile> {
     let mut out: Vec<Tile> = Vec::new();
+    // On GPUs only blocks that stay in registers; a CPU rasteriser keeps any block in its vector
+    // registers and memory alike (measured on lavapipe: big blocks win there).
+    let in_registers =
+        |t: &Tile| class == AdapterClass::Cpu || product.block_registers(t) <= GPU_BLOCK_REGISTERS;
     let mut push = |t: Tile| {
-        if let Some(t) = fit(product, t, limits) {
+        if let Some(t) = fit(product, t, limits).filter(in_registers) {
             if !out.contains(&t) {
                 out.push(t);
             }
@@ -481,17 +581,22 @@ pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) ->
         AdapterClass::Cpu => &[2, 4, 7, 8],
         _ => &[1, 2, 4],
     };
+    // The recurrent kernels' workgroup covers the layer, so the block fixes the workgroup: on a CPU
+    // rasteriser only blocks whose workgroup fits one of its SIMD widths; on GPUs every block up to 256
+    // threads (1 to 8 warps of 32, 1 to 4 waves of 64), the one-row-per-thread shapes included.
+    let fits_shape = |lanes_x: u32, lanes_y: u32| match class {
+        AdapterClass::Cpu => shapes.iter().any(|&(x, y)| lanes_x <= x && lanes_y <= y),
+        _ => lanes_x * lanes_y <= super::shaders::FIXED_WORKGROUP_INVOCATIONS,
+    };
     for &(wgx, wgy) in shapes {
         for &r in row_choices {
             for &c in col_choices {
                 if product.whole().is_some() {
-                    // The workgroup covers the layer: only blocks that leave few lanes idle.
                     let lanes_x = cols4.div_ceil(c as usize) as u32;
                     let lanes_y = rows.div_ceil(r as usize) as u32;
-                    if lanes_x <= wgx && lanes_y <= wgy {
-                        for (shared, subgroup) in
-                            [(false, false), (true, false), (false, true), (true, true)]
-                        {
+                    // Once per block, not once per shape.
+                    if (wgx, wgy) == shapes[0] && fits_shape(lanes_x, lanes_y) {
+                        for (shared, subgroup, step_tile) in PLACEMENTS {
                             push(Tile {
                                 rows: r,
                                 cols: c,
@@ -499,6 +604,7 @@ pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) ->
                                 wgy: lanes_y,
                                 shared,
                                 subgroup,
+                                step_tile,
                             });
                         }
                     }
@@ -510,6 +616,7 @@ pub fn candidates(class: AdapterClass, product: &Product, limits: TileLimits) ->
                         wgy,
                         shared: false,
                         subgroup: false,
+                        step_tile: false,
                     });
                 }
             }

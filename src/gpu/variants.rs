@@ -146,8 +146,15 @@ pub fn all_variants() -> Vec<Variant> {
         for product in &products {
             let limits = limit_profiles()[0];
             let shape = yardstick_shape(product, 1);
-            let mut tiles = candidate_tiles(&shape, limits);
-            tiles.extend(Tiles::new(AdapterClass::Cpu, limits).tile(product));
+            let mut tiles = Vec::new();
+            for class in [
+                AdapterClass::Cpu,
+                AdapterClass::Discrete,
+                AdapterClass::Integrated,
+            ] {
+                tiles.extend(candidate_tiles(&shape, class, limits));
+                tiles.extend(Tiles::new(class, limits).tile(product));
+            }
             for tile in tiles {
                 push(yardstick(
                     tile,
@@ -157,7 +164,15 @@ pub fn all_variants() -> Vec<Variant> {
         }
     }
     let square = MatShape::square(1024);
-    for tile in candidate_tiles(&square, limit_profiles()[0]) {
+    let classes = [
+        AdapterClass::Cpu,
+        AdapterClass::Discrete,
+        AdapterClass::Integrated,
+    ];
+    for tile in classes
+        .into_iter()
+        .flat_map(|class| candidate_tiles(&square, class, limit_profiles()[0]))
+    {
         push(yardstick(tile, "bench: the 1024³ product".into()));
     }
     for tile in super::yardstick::check_tiles() {

@@ -9,7 +9,9 @@ use super::context::{Gpu, GpuError};
 use super::kernel::{submit, Family, Launch};
 use super::shader_structs::{mirror, u32_of};
 use super::shaders;
-use super::tiles::{Tile, TileLimits, MAX_COLS, MAX_ROWS};
+use super::tiles::{
+    AdapterClass, Product, Tile, TileLimits, GPU_BLOCK_REGISTERS, MAX_COLS, MAX_ROWS,
+};
 
 mirror! {
     Mat =>
@@ -167,31 +169,52 @@ impl Yardstick {
     }
 }
 
-/// Tiles worth trying for a plain product of `shape` (the fastest is the yardstick).
-pub fn candidate_tiles(shape: &MatShape, limits: TileLimits) -> Vec<Tile> {
+/// Tiles worth trying for a plain product of `shape` (the fastest is the yardstick): on a CPU rasteriser
+/// 8-lane workgroups (its SIMD width) with big blocks; on GPUs 32- and 64-lane workgroups (a warp, an
+/// Apple/Intel SIMD group, an AMD wave64, and twice those) with blocks that stay in registers.
+pub fn candidate_tiles(shape: &MatShape, class: AdapterClass, limits: TileLimits) -> Vec<Tile> {
     let cols4 = shape.cols / 4;
+    let (shapes, row_choices, col_choices): (&[(u32, u32)], &[u32], &[u32]) = match class {
+        AdapterClass::Cpu => (&[(8, 1)], &[4, 8, 10, 12, 16], &[2, 4, 7, 8]),
+        _ => (&[(32, 1), (8, 4), (64, 1), (16, 4)], &[2, 4, 8], &[1, 2, 4]),
+    };
     let mut out = Vec::new();
-    for rows in [4u32, 8, 10, 12, 16] {
-        for cols in [2u32, 4, 7, 8] {
-            let rows = rows.min(shape.rows as u32).min(MAX_ROWS);
-            let cols = cols.min(cols4.div_ceil(8) as u32).clamp(1, MAX_COLS);
-            let t = Tile {
-                rows,
-                cols,
-                wgx: 8,
-                wgy: 1,
-                shared: false,
-                subgroup: false,
-            };
-            if t.wgx <= limits.size_x && !out.contains(&t) {
-                out.push(t);
+    for &(wgx, wgy) in shapes {
+        for &rows in row_choices {
+            for &cols in col_choices {
+                let rows = rows.min(shape.rows as u32).min(MAX_ROWS);
+                let cols = cols
+                    .min(cols4.div_ceil(wgx as usize) as u32)
+                    .clamp(1, MAX_COLS);
+                let t = Tile {
+                    rows,
+                    cols,
+                    wgx,
+                    wgy,
+                    shared: false,
+                    subgroup: false,
+                    step_tile: false,
+                };
+                let product = Product::Project {
+                    rows: shape.rows,
+                    depth4: shape.depth / 4,
+                    cols4,
+                };
+                let legal = t.wgx <= limits.size_x
+                    && t.wgy <= limits.size_y
+                    && t.wgx * t.wgy <= limits.invocations;
+                let in_registers = class == AdapterClass::Cpu
+                    || product.block_registers(&t) <= GPU_BLOCK_REGISTERS;
+                if legal && in_registers && !out.contains(&t) {
+                    out.push(t);
+                }
             }
         }
     }
     out
 }
 
-/// The FMA-only kernel: `groups` 8×8 workgroups, each invocation 256 FMAs per step of a `k`-step loop.
+/// The FMA-only kernel: `groups` 8×8 workgroups, each invocation 128 FMAs per step of a `k`-step loop.
 pub struct FmaPeak {
     pub launch: Launch,
     pub flops: f64,
@@ -227,7 +250,7 @@ impl FmaPeak {
         let launch = Launch::new(gpu, &f, "fma_peak", &[], bg, [u32_of(groups), 1, 1])?;
         Ok(FmaPeak {
             launch,
-            flops: 2.0 * 256.0 * 64.0 * (groups * k) as f64,
+            flops: 2.0 * 128.0 * 64.0 * (groups * k) as f64,
             c,
             xa,
             yb,
@@ -236,8 +259,8 @@ impl FmaPeak {
         })
     }
 
-    /// Runs once and compares with the closed form: invocation (x, y) holds a_r = a[x] + r (r < 16) and
-    /// b_g = (b[y], b[y]/2, b[y]/4, b[y]/8) + g (g < 4), adds a_r·b_g to each of its 64 vec4 accumulators
+    /// Runs once and compares with the closed form: invocation (x, y) holds a_r = a[x] + r (r < 8) and
+    /// b_g = (b[y], b[y]/2, b[y]/4, b[y]/8) + g (g < 4), adds a_r·b_g to each of its 32 vec4 accumulators
     /// k times and writes the sum of all components.
     pub fn check(&self, gpu: &Gpu) -> Result<CheckResult, GpuError> {
         submit(gpu, &[&self.launch]);
@@ -252,7 +275,7 @@ impl FmaPeak {
             for &y in &self.yb {
                 for &x in &self.xa {
                     let (mut sum, mut abs) = (0.0f64, 0.0f64);
-                    for r in 0..16 {
+                    for r in 0..8 {
                         let ar = (x + r as f32) as f64;
                         for g in 0..4 {
                             for e in 0..4 {
@@ -268,8 +291,8 @@ impl FmaPeak {
             }
         }
         // Each accumulator is a chain of k f32 FMAs (rounding ≤ k·u of its magnitude) and the result a sum
-        // of 256 of them (≤ 256·u more), u = 2⁻²⁴; twice that bound. An indexing mistake moves the result
-        // by whole terms k·a_r·b_g, of order 1/256 of the magnitude, far above it for the k used here.
+        // of 128 of them (≤ 128·u more), u = 2⁻²⁴; twice that bound. An indexing mistake moves the result
+        // by whole terms k·a_r·b_g, of order 1/128 of the magnitude, far above it for the k used here.
         let u = f32::EPSILON as f64 / 2.0;
         Ok(compare(
             "yardsticks::fma_peak",
@@ -277,7 +300,7 @@ impl FmaPeak {
             &got,
             &want,
             Tol {
-                abs: 2.0 * (self.k + 256) as f64 * u * magnitude,
+                abs: 2.0 * (self.k + 128) as f64 * u * magnitude,
                 rel: 0.0,
             },
         ))
@@ -297,6 +320,7 @@ pub fn check_tiles() -> Vec<Tile> {
                     wgy,
                     shared: false,
                     subgroup: false,
+                    step_tile: false,
                 });
             }
         }

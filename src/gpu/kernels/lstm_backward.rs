@@ -261,8 +261,11 @@ fn check_one(
     submit(gpu, &[&launch]);
     let got = gpu.read_f32(&dgates.buf, 0, models * t * b * g4)?;
     let got_state = gpu.read_f32(&dstate, 0, models * 2 * b * u4)?;
+    let tile = tiles
+        .tile(&bptt.product())
+        .map_or_else(|| "no tile".to_string(), |t| t.to_string());
     let shape = format!(
-        "I={} U={u} B={b} T={t}, dh from above {}",
+        "I={} U={u} B={b} T={t}, dh from above {}, tile {tile}",
         case.input,
         if every_step {
             "every step"
