@@ -23,6 +23,8 @@
 //! - [`checkpoint`]: `model.safetensors`, saved and loaded.
 //! - [`report`]: the evaluation of a run and everything a run writes (metrics.json, CSVs, report.md,
 //!   plots, checkpoint, summary), from `report::write`.
+//! - [`sweep`]: many configurations over the same splits, one chosen per split without look-ahead,
+//!   tested against naive (DM, SPA).
 //! - [`cli`]: the command line: the clap definitions and one file per subcommand; it decides what runs.
 
 pub mod atomic;
@@ -45,4 +47,5 @@ pub mod rng;
 pub mod run_dir;
 pub mod runtime_dir;
 pub mod startup;
+pub mod sweep;
 pub mod train;

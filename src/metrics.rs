@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub mod compare_tests;
+pub mod intervals;
 pub mod returns;
 pub mod trading;
 

@@ -10,6 +10,10 @@
 pub const PURPOSE_INIT: u32 = 1;
 /// Purpose value of the per-epoch shuffle stream (step = the model's epoch serial).
 pub const PURPOSE_SHUFFLE: u32 = 2;
+/// Purpose value of a random sweep's draws (model = the draw, step = the key's position, index 0).
+pub const PURPOSE_SWEEP: u32 = 4;
+/// Purpose value of a sweep's bootstrap (model 0; step and index = the draw's number, high and low word).
+pub const PURPOSE_BOOTSTRAP: u32 = 5;
 /// Base purpose value of the dropout streams; the layer index goes in bits 8.. (see [`dropout_purpose`]).
 pub const PURPOSE_DROPOUT: u32 = 3;
 

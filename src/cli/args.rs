@@ -12,6 +12,7 @@ use crate::fit::{AdamConfig, Hyper};
 use crate::gpu;
 use crate::model::DEFAULT_LAYERS;
 use crate::report::evaluate::Scoring;
+use crate::sweep::score::SweepScoring;
 use crate::train::backend::Backend;
 use crate::train::protocol::RunSpec;
 use crate::train::Shard;
@@ -45,6 +46,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Join the shard directories of a `train --shard I/N` run into one run directory.
     Merge(MergeArgs),
+    /// Train a grid (or random draws) of configurations × every split × seeds, choose a configuration
+    /// per split without look-ahead, and test the winner against the naive forecast for data snooping.
+    Sweep(Box<SweepArgs>),
     /// Profile the GPU kernels on this adapter (the report's model): per-kernel times against
     /// same-shape yardsticks, start-up time, on-paper estimates for named GPUs.
     Bench(BenchArgs),
@@ -321,7 +325,7 @@ impl BackendArg {
 /// A parser for whole numbers in `[min, max]` whose errors say what is allowed. Negative numbers reach
 /// it (the flags set `allow_negative_numbers`) so that `--epochs -1` is reported as out of range rather
 /// than as an unknown flag.
-fn whole(
+pub(super) fn whole(
     min: u64,
     max: u64,
 ) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
@@ -340,7 +344,7 @@ fn whole(
     }
 }
 
-fn count(
+pub(super) fn count(
     min: usize,
     max: usize,
 ) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
@@ -348,7 +352,7 @@ fn count(
     move |text: &str| parse(text).map(|v| v as usize)
 }
 
-fn learning_rate(text: &str) -> Result<f64, String> {
+pub(super) fn learning_rate(text: &str) -> Result<f64, String> {
     let lr: f64 = text
         .trim()
         .parse()
@@ -492,6 +496,38 @@ pub struct TrainArgs {
     /// --limits and --quiet may be given with it).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
+}
+
+/// `gpulstm sweep`: every `train` flag (the base configuration), and what to vary.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// KEY=V1,V2,.. (repeatable; the sweep is the product of all grids). Keys: lr, dropout (every dropout
+    /// layer), dropout1, dropout2, .., epochs, patience, batch_size, lookback, train_window, layers,
+    /// seeds, target_transform, features, scaler_kind; `layers` and `features` alternatives are
+    /// separated by `|`. With --random, a key may take a range: loguniform(a,b), uniform(a,b), int(a,b).
+    #[arg(long, value_name = "KEY=V1,V2,..", action = clap::ArgAction::Append)]
+    pub grid: Vec<String>,
+    /// Draw N configurations at random from the grids' lists and ranges instead of taking their product.
+    #[arg(long, value_name = "N", value_parser = count(1, 1_000_000), allow_negative_numbers = true)]
+    pub random: Option<usize>,
+    /// Seed of --random's draws and of the bootstrap.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = whole(0, u64::MAX), allow_negative_numbers = true)]
+    pub sweep_seed: u64,
+    /// Each split uses the configuration with the best mean validation loss over the K most recent
+    /// splits whose validation windows ended before its own begins.
+    #[arg(long, value_name = "K", default_value_t = SweepScoring::DEFAULT_SELECT_WINDOW, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub select_window: usize,
+    /// Resamples of the stationary bootstrap behind the SPA and Reality Check p-values.
+    #[arg(long, value_name = "B", default_value_t = SweepScoring::DEFAULT_BOOTSTRAP, value_parser = count(10, 1_000_000), allow_negative_numbers = true)]
+    pub bootstrap: usize,
+    /// The two swept keys of the skill heatmap [default: the two with most values].
+    #[arg(long, value_name = "A,B")]
+    pub heatmap: Option<String>,
+    /// Largest sweep (models over all configurations) run without --force.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub max_models: usize,
 }
 
 /// `gpulstm check`.

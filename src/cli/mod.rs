@@ -9,6 +9,8 @@ mod common;
 mod devices;
 mod merge;
 mod predict;
+mod sweep;
+mod sweep_configs;
 mod train;
 mod train_plan;
 mod train_run;
@@ -16,7 +18,7 @@ mod tune;
 
 pub use args::{
     BackendArg, BenchArgs, CheckArgs, Cli, Command, DataArgs, EarlyStopArg, LimitsArg, MergeArgs,
-    PredictArgs, ProtocolArg, ScalerArg, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE,
+    PredictArgs, ProtocolArg, ScalerArg, SweepArgs, TrainArgs, TuneArgs, WindowArg, MAX_BATCH_SIZE,
     MAX_EPOCHS,
 };
 pub use common::Failure;
@@ -32,5 +34,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Predict(args) => predict::predict(&args),
         Command::Merge(args) => merge::merge(&args),
         Command::Bench(args) => bench::bench(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
     }
 }

@@ -302,9 +302,6 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
         Protocol::Seed => "stopping after the split in flight, the carried model saved; press Ctrl-C again to stop now",
     };
     crate::interrupt::install(message).map_err(runtime)?;
-    run_dir
-        .set_backend(&TrainedBy::of(trainer.as_ref()))
-        .map_err(runtime)?;
     if !args.quiet {
         warn(&format!(
             "training {model_count} model{} for {split_count} split{}{} ({}{}) on {} ...",
@@ -321,52 +318,66 @@ pub(super) fn execute(args: &TrainArgs, plan: Plan, mut run_dir: RunDir) -> Resu
             trainer.describe()
         ));
     }
-    let reporter = Reporter::new(Mode::detect(args.quiet));
-    let on_progress = |p: Progress| reporter.update(p);
-    let mut journal = DirJournal {
-        dir: &mut run_dir,
-        last_state_save: Instant::now(),
-    };
-    if let Some(shard) = args.shard {
-        let trained = PanelPlan::new(&panel, &config.spec).and_then(|p| {
-            p.fit(
-                &config.spec,
-                trainer.as_mut(),
-                &on_progress,
-                &mut journal,
-                Some(shard),
-            )
-            .map(|fits| fits.keys().filter(|&&i| p.in_shard(shard, i)).count())
-        });
-        reporter.finish();
-        return match trained {
-            Ok(n) => {
-                say(&format!(
-                    "shard {shard}: {n} models trained and saved in {}\njoin the shards with: gpulstm merge OUT {} ...\n",
-                    out_dir.display(),
-                    out_dir.display()
-                ));
-                run_dir.finish_shard().map_err(runtime)
-            }
-            Err(e) => Err(stopped(run_dir, &out_dir, e)),
-        };
-    }
-    let result = protocol::run_panel(
+    let trained = fit_in_dir(
         &panel,
         &config.spec,
         trainer.as_mut(),
-        &on_progress,
-        &mut journal,
+        &mut run_dir,
+        args.shard,
+        args.quiet,
     );
-    reporter.finish();
-    let result = match result {
-        Ok(r) => r,
+    let result = match trained {
+        Ok(Fitted::Shard(n)) => {
+            let shard = args.shard.map(|s| s.to_string()).unwrap_or_default();
+            say(&format!(
+                "shard {shard}: {n} models trained and saved in {}\njoin the shards with: gpulstm merge OUT {} ...\n",
+                out_dir.display(),
+                out_dir.display()
+            ));
+            return run_dir.finish_shard().map_err(runtime);
+        }
+        Ok(Fitted::Run(r)) => r,
         Err(e) => return Err(stopped(run_dir, &out_dir, e)),
     };
     match write_results(&out_dir, &panel, &config, &result) {
         Ok(()) => run_dir.finish().map_err(runtime),
         Err(e) => Err(stopped(run_dir, &out_dir, e)),
     }
+}
+
+/// What [`fit_in_dir`] trained: a whole run's result, or the number of models of a shard.
+pub(super) enum Fitted {
+    Run(Box<PanelResult>),
+    Shard(usize),
+}
+
+/// Trains `spec` on `panel` in `run_dir` with `trainer` (its journal resumes finished models and saves
+/// new ones; a signal stops it at the next safe point), with a progress bar unless `quiet`.
+pub(super) fn fit_in_dir(
+    panel: &[NamedSeries],
+    spec: &crate::train::RunSpec,
+    trainer: &mut dyn crate::train::Trainer,
+    run_dir: &mut RunDir,
+    shard: Option<crate::train::Shard>,
+    quiet: bool,
+) -> anyhow::Result<Fitted> {
+    run_dir.set_backend(&TrainedBy::of(trainer))?;
+    let reporter = Reporter::new(Mode::detect(quiet));
+    let on_progress = |p: Progress| reporter.update(p);
+    let mut journal = DirJournal {
+        dir: run_dir,
+        last_state_save: Instant::now(),
+    };
+    let fitted = match shard {
+        Some(shard) => PanelPlan::new(panel, spec).and_then(|p| {
+            p.fit(spec, trainer, &on_progress, &mut journal, Some(shard))
+                .map(|fits| Fitted::Shard(fits.keys().filter(|&&i| p.in_shard(shard, i)).count()))
+        }),
+        None => protocol::run_panel(panel, spec, trainer, &on_progress, &mut journal)
+            .map(|r| Fitted::Run(Box::new(r))),
+    };
+    reporter.finish();
+    fitted
 }
 
 /// Every result file of a finished run, then the summary on stdout.
@@ -387,7 +398,7 @@ pub(super) fn write_results(
 }
 
 /// Records an interrupted or failed run and the failure to report.
-fn stopped(mut run_dir: RunDir, dir: &Path, e: anyhow::Error) -> Failure {
+pub(super) fn stopped(mut run_dir: RunDir, dir: &Path, e: anyhow::Error) -> Failure {
     if let Some(i) = e.downcast_ref::<Interrupted>() {
         let resume = format!("gpulstm train --resume {}", shell_path(dir));
         let _ = run_dir.set_state(

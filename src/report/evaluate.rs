@@ -643,19 +643,41 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
     let cat = |f: fn(&SplitNumbers) -> &Vec<f64>| -> Vec<f64> {
         numbers.iter().flat_map(|&n| f(n).iter().copied()).collect()
     };
-    let actual = cat(|n| &n.val_actual_price);
-    let pred = cat(|n| &n.val_pred_price);
-    let last = cat(|n| &n.val_last_price);
-    let model = regression(&actual, &pred);
-    let naive = regression(&actual, &last);
-    let drift = cat(|n| &n.val_drift_price);
-    let ridge = cat(|n| &n.val_ridge_price);
     let mut rows: Vec<usize> = numbers.iter().flat_map(|n| n.val_rows.clone()).collect();
     rows.sort_unstable();
     rows.dedup();
+    pooled_prices(
+        &PooledPrices {
+            actual: cat(|n| &n.val_actual_price),
+            pred: cat(|n| &n.val_pred_price),
+            last: cat(|n| &n.val_last_price),
+            drift: cat(|n| &n.val_drift_price),
+            ridge: cat(|n| &n.val_ridge_price),
+        },
+        rows.len(),
+    )
+}
+
+/// Validation predictions taken together, in dollars: the model's, the actual closes, the last closes
+/// before them (the naive forecast), and the drift and ridge baselines' on the same days.
+#[derive(Debug, Clone, Default)]
+pub struct PooledPrices {
+    pub actual: Vec<f64>,
+    pub pred: Vec<f64>,
+    pub last: Vec<f64>,
+    pub drift: Vec<f64>,
+    pub ridge: Vec<f64>,
+}
+
+/// The pooled scores of `p` (a run's, or a sweep's selected forecasts), over `distinct_dates` days;
+/// the per-split shares (IC above 0) are the caller's.
+pub fn pooled_prices(p: &PooledPrices, distinct_dates: usize) -> Pooled {
+    let (actual, pred, last) = (&p.actual, &p.pred, &p.last);
+    let model = regression(actual, pred);
+    let naive = regression(actual, last);
     Pooled {
         predictions: actual.len(),
-        distinct_dates: rows.len(),
+        distinct_dates,
         model_rmse: model.rmse,
         model_mae: model.mae,
         naive_rmse: naive.rmse,
@@ -664,13 +686,13 @@ fn pooled(numbers: &[&SplitNumbers]) -> Pooled {
         directional_accuracy: if actual.is_empty() {
             f64::NAN
         } else {
-            directional_accuracy(&last, &actual, &pred)
+            directional_accuracy(last, actual, pred)
         },
         diverged_excluded: 0,
-        returns: return_scores(&last, &actual, &pred),
+        returns: return_scores(last, actual, pred),
         ic_pearson_positive_share: f64::NAN,
         ic_spearman_positive_share: f64::NAN,
-        baselines: baselines(&last, &actual, &drift, &ridge, model.rmse),
+        baselines: baselines(last, actual, &p.drift, &p.ridge, model.rmse),
     }
 }
 

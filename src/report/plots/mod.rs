@@ -5,7 +5,8 @@
 //!   errors of both and the next-day forecast;
 //! - [`split_rmse`]: each split's validation RMSE in price units, model against naive;
 //! - [`equity`]: the trading view's equity curves after costs, model's signals against buy-and-hold;
-//! - [`skill`]: a panel run's skill by series.
+//! - [`skill`]: a panel run's skill by series;
+//! - [`heatmap`]: a sweep's pooled skill over two swept keys.
 //!
 //! [`axes`] and [`canvas`] hold what they share. Text is drawn with DejaVu Sans compiled into the
 //! binary (`assets/fonts/`), registered with plotters' ab_glyph support under the generic family
@@ -15,6 +16,7 @@
 mod axes;
 mod canvas;
 mod equity;
+pub mod heatmap;
 mod loss;
 mod predictions;
 pub mod skill;
