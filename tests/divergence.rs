@@ -72,6 +72,7 @@ fn check_all_diverged(trainer: &mut dyn Trainer, stops_at_once: bool) {
         init_weights: None,
         notes: vec![],
         scoring: Default::default(),
+        intervals: None,
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     assert_eq!(eval.pooled.diverged_excluded, 4);
@@ -120,6 +121,7 @@ fn sound_models_are_not_marked() {
         init_weights: None,
         notes: vec![],
         scoring: Default::default(),
+        intervals: None,
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     assert_eq!(eval.pooled.diverged_excluded, 0);

@@ -118,6 +118,7 @@ fn config(protocol: Protocol) -> RunConfig {
         init_weights: None,
         notes: vec![],
         scoring: Default::default(),
+        intervals: None,
     }
 }
 

@@ -164,6 +164,7 @@ fn synthetic_with(protocol: Protocol, max_splits: Option<usize>) -> (Evaluation,
         init_weights: None,
         notes: vec!["a note | with a pipe".to_string()],
         scoring: Default::default(),
+        intervals: None,
     };
     let eval = evaluate(&series, &config, &result).expect("evaluation");
     (eval, config)

@@ -65,6 +65,7 @@ fn tiny_run(protocol: Protocol, max_splits: usize, step: usize) -> Evaluation {
         init_weights: None,
         notes: Vec::new(),
         scoring: Default::default(),
+        intervals: None,
     };
     evaluate(&series, &config, &result).expect("evaluation")
 }

@@ -363,6 +363,18 @@ pub(super) fn learning_rate(text: &str) -> Result<f64, String> {
     Ok(lr)
 }
 
+/// `--levels`: a nominal coverage in percent, strictly between 0 and 100.
+fn level_percent(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a coverage in percent such as 80".to_string())?;
+    if !(v > 0.0 && v < 100.0) {
+        return Err("a coverage in percent is above 0 and below 100".to_string());
+    }
+    Ok(v)
+}
+
 /// A finite number ≥ 0 (`--ridge-lambda`, `--cost-bps`).
 fn non_negative(text: &str) -> Result<f64, String> {
     let v: f64 = text
@@ -427,6 +439,15 @@ pub struct TrainArgs {
     /// Trading view: go short when the predicted close is below the last close (default: flat).
     #[arg(long)]
     pub short: bool,
+    /// Prediction intervals at these nominal coverages (percent), e.g. 80,95: walk-forward conformal
+    /// intervals of the model and of the naive forecast, scored (coverage, width, Winkler) and written
+    /// as lo-80/hi-80/.. columns of predictions.csv.
+    #[arg(long, value_name = "P,P,..", value_delimiter = ',', value_parser = level_percent, allow_negative_numbers = true)]
+    pub levels: Option<Vec<f64>>,
+    /// Conformal intervals: each split's half-width from the validation errors of the K most recent
+    /// splits whose validation windows ended before its own began (earlier splits get none).
+    #[arg(long, value_name = "K", default_value_t = crate::report::intervals::IntervalSpec::DEFAULT_CONFORMAL, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
+    pub conformal: usize,
     /// What is trained on what.
     #[arg(long, value_enum, default_value_t = ProtocolArg::WalkForward)]
     pub protocol: ProtocolArg,

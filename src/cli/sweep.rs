@@ -16,7 +16,7 @@ use super::sweep_configs::config_args;
 use super::train_plan::{plan, Plan};
 use super::train_run::{config_checksum, fit_in_dir, Fitted};
 use crate::report::metrics_json::PanelEvaluation;
-use crate::report::write::{write_run, RunOutputs};
+use crate::report::write::{write_evaluated, RunOutputs};
 use crate::run_dir::{RunDir, RunRecord, State, RUN_JSON};
 use crate::sweep::grid::{grid_configs, random_configs, Axis, Config};
 use crate::sweep::score::{score_sweep, SweepScoring};
@@ -265,8 +265,8 @@ fn write_all(
             config: &p.plan.config,
             result: &result,
         };
-        write_run(&outputs).map_err(runtime)?;
         let eval = PanelEvaluation::new(&p.plan.panel, &p.plan.config, &result).map_err(runtime)?;
+        write_evaluated(&outputs, &eval).map_err(runtime)?;
         evaluations.push(eval.series);
         dirs.push(dir);
     }

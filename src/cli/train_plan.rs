@@ -12,6 +12,7 @@ use crate::fit::{AdamConfig, EarlyStopRule, Hyper};
 use crate::model::{ModelSpec, ParamLayout};
 use crate::report::evaluate::{RunConfig, Scoring};
 use crate::report::files;
+use crate::report::intervals::IntervalSpec;
 use crate::train::protocol::{check_seed_protocol, Protocol, RunSpec, ScalerMode};
 use crate::train::walk_forward::PanelPlan;
 
@@ -172,6 +173,15 @@ pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
                 cost_bps: args.cost_bps,
                 short: args.short,
             },
+            intervals: args.levels.as_ref().map(|levels| {
+                let mut fractions: Vec<f64> = levels.iter().map(|p| p / 100.0).collect();
+                fractions.sort_by(f64::total_cmp);
+                fractions.dedup();
+                IntervalSpec {
+                    levels: fractions,
+                    k: args.conformal,
+                }
+            }),
         },
         out_dir,
         split_count,

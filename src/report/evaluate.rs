@@ -49,6 +49,8 @@ pub struct RunConfig {
     pub notes: Vec<String>,
     /// How the forecasts are scored beside the baselines and traded.
     pub scoring: Scoring,
+    /// `--levels`/`--conformal`: the intervals to put around the forecasts, if any.
+    pub intervals: Option<super::intervals::IntervalSpec>,
 }
 
 /// The scoring choices that change no model: the ridge baseline's penalty (`--ridge-lambda`) and the
@@ -222,6 +224,7 @@ fn metric_describe(values: &[Regression]) -> MetricDescribe {
 /// One run's numbers on one series: everything of an [`Evaluation`] but the series' name and what only
 /// several seeds have (their spread and their own rows).
 struct Scored {
+    intervals: Option<super::intervals::IntervalsEval>,
     trading: Trading,
     trades: Vec<TradeRow>,
     run: RunInfo,
@@ -297,6 +300,7 @@ fn assemble(series: String, ensemble: Scored, per_seed: &[(u64, Scored)]) -> Eva
         seed_splits,
         history,
         predictions: ensemble.predictions,
+        intervals: ensemble.intervals,
     }
 }
 
@@ -367,7 +371,12 @@ fn score(series: &Series, config: &RunConfig, result: &RunResult) -> anyhow::Res
         .cloned()
         .collect();
     let (trading, trades) = pooled_trading(&sound, &beats, &config.scoring);
+    let intervals = match &config.intervals {
+        Some(spec) => Some(interval_eval(spec, &numbers, &splits)?),
+        None => None,
+    };
     Ok(Scored {
+        intervals,
         trading,
         trades,
         run: run_info(series, config, result),
@@ -498,6 +507,27 @@ fn prediction_rows(series: &Series, out: &SplitOutcome, n: &SplitNumbers) -> Vec
             spread: n.val_spread.get(i).copied(),
         });
     train.chain(val).collect()
+}
+
+/// The run's conformal intervals from each split's validation numbers.
+fn interval_eval(
+    spec: &super::intervals::IntervalSpec,
+    numbers: &[SplitNumbers],
+    splits: &[SplitEval],
+) -> anyhow::Result<super::intervals::IntervalsEval> {
+    let windows: Vec<super::intervals::ValWindow> = numbers
+        .iter()
+        .zip(splits)
+        .map(|(n, s)| super::intervals::ValWindow {
+            split: s.index,
+            rows: &n.val_rows,
+            pred: &n.val_pred_price,
+            actual: &n.val_actual_price,
+            naive: &n.val_last_price,
+            diverged: s.diverged,
+        })
+        .collect();
+    super::intervals::evaluate(spec, &windows)
 }
 
 /// `describe` over the splits whose model did not diverge: a diverged model's numbers (NaN, or errors of

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::atomic::AtomicFile;
 
-use super::metrics_json::{Evaluation, PanelEvaluation, PredictionRow, SplitEval};
+use super::metrics_json::{Evaluation, PanelEvaluation, PredictionRow, SplitEval, WindowName};
 use crate::metrics::trading::TradeStats;
 use crate::metrics::{Regression, ReturnScores};
 use crate::train::Spread;
@@ -418,13 +418,21 @@ pub fn write_history_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<Pa
     write_csv(dir, HISTORY_CSV, &header, rows)
 }
 
+/// predictions.csv; with `--levels`, each validation row also has its interval bounds (`lo-80`,
+/// `hi-80`, …), empty where the split has no interval.
 pub fn write_predictions_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Result<PathBuf> {
-    let header: Vec<String> = PREDICTIONS_HEADER.iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = PREDICTIONS_HEADER.iter().map(|s| s.to_string()).collect();
+    let bands = series
+        .first()
+        .and_then(|e| e.intervals.as_ref())
+        .map_or(Vec::new(), |i| i.columns.clone());
+    header.extend(bands.iter().cloned());
     let rows = series.iter().flat_map(|e| {
-        e.predictions.iter().map(|p: &PredictionRow| {
+        let bands = &bands;
+        e.predictions.iter().map(move |p: &PredictionRow| {
             let spread =
                 |f: fn(&Spread) -> f64| p.spread.as_ref().map(f).map(num).unwrap_or_default();
-            [
+            let mut row = vec![
                 e.series.clone(),
                 p.split.to_string(),
                 p.window.as_str().to_string(),
@@ -437,7 +445,17 @@ pub fn write_predictions_csv(dir: &Path, series: &[Evaluation]) -> anyhow::Resul
                 spread(|s| s.max),
                 p.drift.map(num).unwrap_or_default(),
                 p.ridge.map(num).unwrap_or_default(),
-            ]
+            ];
+            let band = e
+                .intervals
+                .as_ref()
+                .filter(|_| p.window == WindowName::Val)
+                .and_then(|i| i.bands(p.split, p.predicted));
+            match band {
+                Some(b) => row.extend(b.into_iter().map(num)),
+                None => row.extend(bands.iter().map(|_| String::new())),
+            }
+            row
         })
     });
     write_csv(dir, PREDICTIONS_CSV, &header, rows)

@@ -221,6 +221,9 @@ fn render_body(eval: &Evaluation, config: &RunConfig, plot_dir: &str) -> String 
     super::seed_tables::section(&mut md, eval);
     price_units(&mut md, eval);
     baseline(&mut md, eval);
+    if let Some(i) = &eval.intervals {
+        super::intervals::markdown(&mut md, i, eval.forecast.mean);
+    }
     seed_spread(&mut md, eval);
     forecast(&mut md, eval);
     // A panel says these once, after its series (the configuration is the same for all).

@@ -52,6 +52,9 @@ pub struct Evaluation {
     /// One row per prediction, price units (`predictions.csv`).
     #[serde(skip)]
     pub predictions: Vec<PredictionRow>,
+    /// With `--levels`: walk-forward conformal intervals of the model and of naive, and their scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<super::intervals::IntervalsEval>,
 }
 
 /// `run`: the configuration, as run.

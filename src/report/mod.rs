@@ -10,12 +10,14 @@
 //! - [`verdicts`] — the baseline and return-space sentences the summary and report.md share.
 //! - [`baselines`] — the drift and ridge baselines of each split.
 //! - [`trading`] — the forecasts traded after costs, beside buy-and-hold and ridge.
+//! - [`intervals`] — walk-forward conformal intervals of the model and of naive (`--levels`).
 //! - [`write`] — the one entry that writes every output of a finished run, in order.
 
 pub mod baselines;
 pub mod evaluate;
 pub mod files;
 pub mod format;
+pub mod intervals;
 pub mod markdown;
 pub mod metrics_json;
 pub mod panel;

@@ -28,12 +28,17 @@ pub struct RunOutputs<'a> {
 /// Writes every result file of a finished run into `run.dir` and returns the summary for stdout.
 pub fn write_run(run: &RunOutputs) -> anyhow::Result<String> {
     let evaluation = PanelEvaluation::new(run.panel, run.config, run.result)?;
-    let mut written: Vec<String> = files::write_all(run.dir, &evaluation)?
+    write_evaluated(run, &evaluation)
+}
+
+/// [`write_run`] with the run's evaluation already made (a sweep scores it too).
+pub fn write_evaluated(run: &RunOutputs, evaluation: &PanelEvaluation) -> anyhow::Result<String> {
+    let mut written: Vec<String> = files::write_all(run.dir, evaluation)?
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
-    written.extend(write_human(run, &evaluation)?);
-    Ok(summary::render_panel(&evaluation, run.dir, &written))
+    written.extend(write_human(run, evaluation)?);
+    Ok(summary::render_panel(evaluation, run.dir, &written))
 }
 
 /// The human-facing outputs beside the machine-readable files: report.md, the checkpoints and the
