@@ -169,3 +169,21 @@ fn selection_takes_the_best_mean_and_never_looks_ahead() {
     missing[1][20] = None;
     assert_ne!(select(&units, &missing, 5, 0)[20].config, 1);
 }
+
+#[test]
+fn the_dm_verdict_reads_the_sign_of_the_statistic() {
+    use gpulstm::metrics::compare_tests::DmTest;
+    use gpulstm::sweep::report::verdict;
+    let dm = |statistic: f64, p_value: f64| DmTest {
+        statistic,
+        p_value,
+        n: 100,
+        lag: 0,
+        mean_differential: statistic,
+    };
+    // The differential is the model's squared error minus naive's: positive means the model is worse.
+    assert!(verdict(&dm(6.3, 1e-9), "x").contains("significantly less accurate than naive"));
+    assert!(verdict(&dm(-2.5, 0.01), "x").contains("significantly more accurate than naive"));
+    assert!(verdict(&dm(-1.0, 0.3), "x").contains("no evidence"));
+    assert!(verdict(&dm(f64::NAN, f64::NAN), "x").contains("undefined"));
+}

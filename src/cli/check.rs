@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use clap::Parser;
 
 use super::args::{CheckArgs, Cli, Command};
-use super::common::{bytes, runtime, say, usage, Failure};
+use super::common::{bytes, runtime, say, usage, warn, Failure};
 use crate::compare::CheckResult;
 use crate::gpu::{self, GpuError};
 use crate::model::{ModelSpec, ParamLayout};
@@ -136,7 +136,14 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
                 "kernel families and their CPU twins:\n{}\n",
                 twins.join("\n")
             ));
-            results.extend(gpu::check::run_all(&gpu, seed).map_err(runtime)?);
+            let started = std::time::Instant::now();
+            let progress = |what: &str| {
+                warn(&format!(
+                    "[{:>6.1} s] checking {what} ...",
+                    started.elapsed().as_secs_f64()
+                ))
+            };
+            results.extend(gpu::check::run_all(&gpu, seed, &progress).map_err(runtime)?);
             checked.push(gpu.summary.name.clone());
         }
         Err(e @ GpuError::NoAdapter { filter: Some(_) }) => return Err(usage(e)),

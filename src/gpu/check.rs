@@ -513,14 +513,22 @@ pub fn kernel_checks() -> Vec<KernelCheck> {
 }
 
 /// Every check, in the order `gpulstm check` prints them, on shapes drawn from `shape_seed`: each
-/// family on its own, then a training step and whole fits of the engine.
-pub fn run_all(gpu: &Gpu, shape_seed: u64) -> Result<Vec<CheckResult>, GpuError> {
+/// family on its own, then a training step and whole fits of the engine. `started(what)` is told
+/// before each part (a slow shader compiler, such as GL's on a cold cache, takes minutes per part).
+pub fn run_all(
+    gpu: &Gpu,
+    shape_seed: u64,
+    started: &dyn Fn(&str),
+) -> Result<Vec<CheckResult>, GpuError> {
     let mut all = Vec::new();
-    for (_, _, check) in kernel_checks() {
+    for (family, _, check) in kernel_checks() {
+        started(family);
         all.extend(check(gpu, shape_seed)?);
     }
     let pb = Problem::random(shape_seed);
+    started("a training step");
     all.extend(check_training_step(gpu, &pb)?);
+    started("whole fits");
     all.extend(check_fit(gpu, &pb, 3)?);
     Ok(all)
 }

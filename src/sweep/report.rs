@@ -3,6 +3,7 @@
 
 use super::score::Scored;
 use super::write::{push, ranked, SweepOutputs};
+use crate::metrics::compare_tests::DmTest;
 use crate::report::plots::heatmap::HEATMAP_PLOT;
 
 /// Rows of the leaderboard in report.md.
@@ -24,14 +25,18 @@ fn num(v: f64, decimals: usize) -> String {
     }
 }
 
-/// A p-value in words: what it says about beating naive at the 5 % level.
-fn verdict(p: f64, what: &str) -> String {
-    if !p.is_finite() {
+/// A DM test in words: the statistic's sign says which forecast had the smaller squared errors
+/// (the differential is the model's minus naive's), the p-value whether that is evidence at 5 %.
+pub fn verdict(dm: &DmTest, what: &str) -> String {
+    let (t, p) = (dm.statistic, dm.p_value);
+    if !t.is_finite() || !p.is_finite() {
         format!("{what}: the test is undefined here (too few days or no variation)")
-    } else if p < 0.05 {
-        format!("{what}: p = {p:.3}, below 0.05: the evidence says it beats the naive forecast")
+    } else if p >= 0.05 {
+        format!("{what}: DM {t:.2}, p = {p:.3}: no evidence at the 5 % level of a difference from naive")
+    } else if t < 0.0 {
+        format!("{what}: DM {t:.2}, p = {p:.3}: significantly more accurate than naive")
     } else {
-        format!("{what}: p = {p:.3}: no evidence at the 5 % level that it beats the naive forecast")
+        format!("{what}: DM {t:.2}, p = {p:.3}: significantly less accurate than naive")
     }
 }
 
@@ -63,7 +68,7 @@ fn leaderboard(o: &SweepOutputs, out: &mut String) {
             o.configs.len()
         ),
     );
-    push(out, format_args!("| rank | configuration | RMSE ($) | skill | direction | DM p vs naive |\n|---:|---|---:|---:|---:|---:|\n"));
+    push(out, format_args!("| rank | configuration | RMSE ($) | skill | direction | DM vs naive (p) |\n|---:|---|---:|---:|---:|---:|\n"));
     for (rank, &i) in ranked(s).iter().take(TOP).enumerate() {
         let c = &s.configs[i];
         let mark = match (i == s.hindsight, i == o.scoring.default_config) {
@@ -75,12 +80,13 @@ fn leaderboard(o: &SweepOutputs, out: &mut String) {
         push(
             out,
             format_args!(
-                "| {} | c{i:03} {}{mark} | {} | {} | {} | {} |\n",
+                "| {} | c{i:03} {}{mark} | {} | {} | {} | {} ({}) |\n",
                 rank + 1,
                 o.configs[i].label(),
                 num(c.pooled.model_rmse, 4),
                 num(c.pooled.skill, 4),
                 pct(c.pooled.directional_accuracy),
+                num(c.dm.statistic, 2),
                 num(c.dm.p_value, 3)
             ),
         );
@@ -143,8 +149,8 @@ fn significance(o: &SweepOutputs, out: &mut String) {
         format_args!(
             "Diebold–Mariano on squared errors, one prediction per day (the freshest, {} days), HAC \
              variance with lag {} and the Harvey–Leybourne–Newbold correction, Student t with n − 1 \
-             degrees of freedom; one-sided p-values for \"more accurate than naive\" are half the \
-             two-sided ones printed when the statistic is negative.\n\n",
+             degrees of freedom. The differential is the model's squared error minus naive's: a \
+             negative statistic means the model was the more accurate.\n\n",
             s.selected.dm.n, o.scoring.dm_lag
         ),
     );
@@ -152,13 +158,10 @@ fn significance(o: &SweepOutputs, out: &mut String) {
         out,
         format_args!(
             "- {}\n",
-            verdict(
-                s.selected.dm.p_value,
-                "the selected forecasts (DM, two-sided)"
-            )
+            verdict(&s.selected.dm, "the selected forecasts (two-sided)")
         ),
     );
-    push(out, format_args!("- {}\n", verdict(s.configs[s.hindsight].dm.p_value, "the hindsight winner (DM, two-sided; this ignores that it was picked from all of them)")));
+    push(out, format_args!("- {}\n", verdict(&s.configs[s.hindsight].dm, "the hindsight winner (two-sided; this ignores that it was picked from all of them)")));
     let spa = &s.spa;
     push(
         out,
