@@ -354,3 +354,73 @@ fn a_sweep_stopped_by_sigint_resumes_to_the_uninterrupted_files() {
     let _ = std::fs::remove_dir_all(&whole);
     let _ = std::fs::remove_dir_all(&cut);
 }
+
+/// `sweep --shard I/N` in N directories, joined by `sweep --merge`, writes the unsharded sweep's files.
+#[test]
+fn sweep_shards_merge_to_the_unsharded_sweep() {
+    let dir = common::scratch("sweep", "shards");
+    let grid = ["--grid", "lr=0.001,0.01"];
+    ok(&sweep(&dir.join("whole"), "cpu", &grid));
+    let mut shard_dirs = Vec::new();
+    for i in 0..3 {
+        let d = dir.join(format!("shard{i}"));
+        let shard = format!("{i}/3");
+        let mut extra = grid.to_vec();
+        extra.extend(["--shard", &shard]);
+        let out = sweep(&d, "cpu", &extra);
+        ok(&out);
+        assert!(
+            text(&out.stdout).contains("gpulstm sweep --merge"),
+            "{}",
+            text(&out.stdout)
+        );
+        shard_dirs.push(d);
+    }
+    // A missing share is refused, naming it.
+    let two: Vec<&str> = shard_dirs[..2]
+        .iter()
+        .map(|d| d.to_str().unwrap())
+        .collect();
+    let bad = dir.join("bad");
+    let mut args = vec![
+        "sweep",
+        "--quiet",
+        "--out",
+        bad.to_str().unwrap(),
+        "--merge",
+    ];
+    args.extend(&two);
+    let refused = gpulstm(&args);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("2/3"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let merged = dir.join("merged");
+    let all: Vec<&str> = shard_dirs
+        .iter()
+        .rev()
+        .map(|d| d.to_str().unwrap())
+        .collect();
+    let mut args = vec![
+        "sweep",
+        "--quiet",
+        "--out",
+        merged.to_str().unwrap(),
+        "--merge",
+    ];
+    args.extend(&all);
+    ok(&gpulstm(&args));
+    for file in [
+        "sweep.csv",
+        "selection.csv",
+        "configs/c001/predictions.csv",
+        "configs/c000/splits.csv",
+    ] {
+        let a = std::fs::read_to_string(dir.join("whole").join(file)).unwrap();
+        let b = std::fs::read_to_string(merged.join(file)).unwrap();
+        assert!(a == b, "{file} differs after the merge");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

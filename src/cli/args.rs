@@ -546,6 +546,9 @@ pub struct SweepArgs {
     /// The two swept keys of the skill heatmap [default: the two with most values].
     #[arg(long, value_name = "A,B")]
     pub heatmap: Option<String>,
+    /// Join these `sweep --shard I/N` directories (all N, any order) into the sweep in --out.
+    #[arg(long, value_name = "SHARD_DIR", num_args = 1.., conflicts_with_all = ["shard", "resume"])]
+    pub merge: Vec<PathBuf>,
     /// Largest sweep (models over all configurations) run without --force.
     #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = count(1, usize::MAX), allow_negative_numbers = true)]
     pub max_models: usize,

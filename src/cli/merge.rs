@@ -20,13 +20,13 @@ use crate::train::FitOutcome;
 use crate::train::{Engine, TrainedBy};
 
 /// One shard directory, read.
-struct ShardDir {
-    path: PathBuf,
-    record: RunRecord,
-    shard: Shard,
+pub(super) struct ShardDir {
+    pub path: PathBuf,
+    pub record: RunRecord,
+    pub shard: Shard,
 }
 
-fn read_shard(path: &Path) -> Result<ShardDir, Failure> {
+pub(super) fn read_shard(path: &Path) -> Result<ShardDir, Failure> {
     let file = path.join(RUN_JSON);
     let text = std::fs::read_to_string(&file).map_err(|e| {
         usage(anyhow!(
@@ -59,7 +59,7 @@ fn read_shard(path: &Path) -> Result<ShardDir, Failure> {
 
 /// The shards must be one run's: same version, data and configuration, same N, each index once, none
 /// missing.
-fn check_set(shards: &[ShardDir]) -> Result<(), Failure> {
+pub(super) fn check_set(shards: &[ShardDir]) -> Result<(), Failure> {
     let first = &shards[0];
     for s in &shards[1..] {
         let same = [
@@ -121,7 +121,7 @@ fn check_set(shards: &[ShardDir]) -> Result<(), Failure> {
 }
 
 /// Every shard's models, each checked to be its shard's own and present exactly once.
-fn collect_fits(
+pub(super) fn collect_fits(
     shards: &[ShardDir],
     plan: &PanelPlan,
 ) -> Result<BTreeMap<usize, FitOutcome>, Failure> {
@@ -249,7 +249,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
 }
 
 /// `argv` without the given flags and their values (`--flag V` or `--flag=V`).
-fn without_flags(argv: &[String], flags: &[&str]) -> Vec<String> {
+pub(super) fn without_flags(argv: &[String], flags: &[&str]) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     let mut skip_value = false;
     for a in argv {

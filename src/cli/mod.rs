@@ -11,6 +11,7 @@ mod merge;
 mod predict;
 mod sweep;
 mod sweep_configs;
+mod sweep_merge;
 mod train;
 mod train_plan;
 mod train_run;

@@ -33,25 +33,28 @@ pub struct SweepRecord {
     /// Each configuration's label, in directory order.
     pub configs: Vec<String>,
     pub state: State,
+    /// `--shard I/N`: every configuration trained share I of its models, for `sweep --merge`.
+    #[serde(default)]
+    pub shard: Option<crate::train::Shard>,
 }
 
 pub const SWEEP_JSON: &str = "sweep.json";
 
 /// One configuration, planned.
-struct Planned {
-    config: Config,
-    args: TrainArgs,
-    plan: Plan,
-    dir: PathBuf,
+pub(super) struct Planned {
+    pub config: Config,
+    pub args: TrainArgs,
+    pub plan: Plan,
+    pub dir: PathBuf,
 }
 
-fn config_dir(out: &Path, i: usize) -> PathBuf {
+pub(super) fn config_dir(out: &Path, i: usize) -> PathBuf {
     out.join("configs").join(format!("c{i:03}"))
 }
 
 /// The configurations the flags describe, the base configuration (the flags as given) among them:
 /// where no grid point runs exactly the base, it is added last.
-fn configs(args: &SweepArgs) -> Result<(Vec<Config>, usize), Failure> {
+pub(super) fn configs(args: &SweepArgs) -> Result<(Vec<Config>, usize), Failure> {
     let axes: Vec<Axis> = args
         .grid
         .iter()
@@ -97,7 +100,11 @@ fn plan_quiet(args: &TrainArgs) -> Result<Plan, Failure> {
 
 /// Plans every configuration in its directory under `out`; a configuration `train` would refuse is
 /// the user's to fix, named by its label.
-fn plan_all(args: &SweepArgs, out: &Path, list: &[Config]) -> Result<Vec<Planned>, Failure> {
+pub(super) fn plan_all(
+    args: &SweepArgs,
+    out: &Path,
+    list: &[Config],
+) -> Result<Vec<Planned>, Failure> {
     list.iter()
         .enumerate()
         .map(|(i, c)| {
@@ -160,7 +167,7 @@ fn open_dir(p: &Planned, record: &RunRecord, resume: bool) -> Result<RunDir, Fai
     RunDir::start(&p.dir, record.clone()).map_err(usage)
 }
 
-fn config_record(p: &Planned, argv: &[String], cwd: &Path) -> RunRecord {
+pub(super) fn config_record(p: &Planned, argv: &[String], cwd: &Path) -> RunRecord {
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
     RunRecord {
         gpulstm_version: env!("CARGO_PKG_VERSION").into(),
@@ -171,7 +178,7 @@ fn config_record(p: &Planned, argv: &[String], cwd: &Path) -> RunRecord {
         config_checksum: config_checksum(&p.plan.config.spec),
         splits: p.plan.split_count,
         models: p.plan.model_count,
-        shard: None,
+        shard: p.args.shard,
         backend: None,
         engine: None,
         state: State::Running,
@@ -182,7 +189,7 @@ fn config_record(p: &Planned, argv: &[String], cwd: &Path) -> RunRecord {
     }
 }
 
-fn save_record(out: &Path, record: &SweepRecord) -> Result<(), Failure> {
+pub(super) fn save_record(out: &Path, record: &SweepRecord) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(record).map_err(runtime)?;
     crate::atomic::write(&out.join(SWEEP_JSON), text.as_bytes()).map_err(runtime)
 }
@@ -195,7 +202,7 @@ fn train_all(
     out: &Path,
     quiet: bool,
     resume: bool,
-) -> Result<Vec<(PanelResult, RunDir)>, Failure> {
+) -> Result<Vec<(Option<PanelResult>, RunDir)>, Failure> {
     let mut done = Vec::with_capacity(planned.len());
     for (i, p) in planned.iter().enumerate() {
         let mut dir = open_dir(p, &config_record(p, &record.argv, &record.cwd), resume)?;
@@ -213,14 +220,12 @@ fn train_all(
             &p.plan.config.spec,
             trainer,
             &mut dir,
-            None,
+            p.args.shard,
             quiet,
         );
         match fitted {
-            Ok(Fitted::Run(r)) => done.push((*r, dir)),
-            Ok(Fitted::Shard(_)) => {
-                return Err(runtime(anyhow!("a sweep configuration trained as a shard")))
-            }
+            Ok(Fitted::Run(r)) => done.push((Some(*r), dir)),
+            Ok(Fitted::Shard(_)) => done.push((None, dir)),
             Err(e) => {
                 let interrupted = e.downcast_ref::<Interrupted>().is_some();
                 let state = if interrupted {
@@ -248,7 +253,7 @@ fn train_all(
 }
 
 /// Writes each configuration's own results (a complete `train` run directory each), then the sweep's.
-fn write_all(
+pub(super) fn write_all(
     args: &SweepArgs,
     out: &Path,
     planned: &[Planned],
@@ -317,10 +322,8 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             (args.clone(), out)
         }
     };
-    if args.train.shard.is_some() {
-        return Err(usage(anyhow!(
-            "--shard: a sweep runs whole on one machine for now; drop --shard"
-        )));
+    if !args.merge.is_empty() {
+        return super::sweep_merge::merge(&args, &out);
     }
     let started = Instant::now();
     let (list, default) = configs(&args)?;
@@ -334,6 +337,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         cwd: std::env::current_dir().map_err(runtime)?,
         configs: list.iter().map(Config::label).collect(),
         state: State::Running,
+        shard: args.train.shard,
     };
     if let Some(dir) = &args.train.resume {
         record.argv = read_record(dir)?.argv;
@@ -360,6 +364,24 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
     let resume = args.train.resume.is_some();
     let trained = train_all(&planned, trainer.as_mut(), &mut record, &out, quiet, resume)?;
+    if let Some(shard) = args.train.shard {
+        for (_, dir) in trained {
+            dir.finish_shard().map_err(runtime)?;
+        }
+        record.state = State::Complete;
+        save_record(&out, &record)?;
+        say(&format!(
+            "sweep shard {shard}: every configuration's share trained and saved in {}\njoin the shards with: gpulstm sweep --merge {} ... --out OUT\n",
+            out.display(),
+            out.display()
+        ));
+        return Ok(());
+    }
+    let trained = trained
+        .into_iter()
+        .map(|(r, d)| r.map(|r| (r, d)))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| runtime(anyhow!("a configuration trained only a shard")))?;
     let summary = write_all(&args, &out, &planned, trained, default, started)?;
     record.state = State::Complete;
     save_record(&out, &record)?;
@@ -367,7 +389,7 @@ pub(super) fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn read_record(dir: &Path) -> Result<SweepRecord, Failure> {
+pub(super) fn read_record(dir: &Path) -> Result<SweepRecord, Failure> {
     let path = dir.join(SWEEP_JSON);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         usage(anyhow!(
