@@ -34,3 +34,20 @@ pub fn install(message: &str) -> anyhow::Result<()> {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }
+
+/// For a host that handles signals itself (the Python package, whose own SIGINT handler raises
+/// `KeyboardInterrupt`): no handler is installed by [`install`], and the host asks for the stop with
+/// [`request`].
+pub fn handled_by_host() {
+    let _ = INSTALLED.set(Ok(()));
+}
+
+/// Asks the run in progress to stop at its next safe point, as a first signal does.
+pub fn request() {
+    REQUESTED.store(true, Ordering::SeqCst);
+}
+
+/// Forgets an earlier stop request, so that a host's next run starts afresh.
+pub fn clear() {
+    REQUESTED.store(false, Ordering::SeqCst);
+}

@@ -6,7 +6,7 @@
 //! order (two threads finishing together), so the reporter only ever moves forward.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +15,17 @@ use crate::train::Progress;
 
 /// How often the plain mode prints a line (besides the first and the last update).
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+/// Something besides the reporter that wants every update (the Python package's progress bar).
+pub type Observer = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+static OBSERVER: RwLock<Option<Observer>> = RwLock::new(None);
+
+/// Sends every later [`Reporter::update`] to `observer` too (`None`: no longer).
+pub fn set_observer(observer: Option<Observer>) {
+    let mut slot = OBSERVER.write().unwrap_or_else(|e| e.into_inner());
+    *slot = observer;
+}
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +112,10 @@ impl Reporter {
 
     /// Shows one update. Safe to call from several threads at once.
     pub fn update(&self, p: Progress) {
+        let observer = OBSERVER.read().map(|o| o.clone()).unwrap_or(None);
+        if let Some(observe) = observer {
+            observe(&p);
+        }
         let loss = p
             .val_loss
             .filter(|v| v.is_finite())

@@ -73,8 +73,18 @@ pub(super) fn gpu_failure(e: GpuError) -> Failure {
     }
 }
 
+/// Set by a host that wants no summary on stdout (the Python package with `verbose=False`).
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(super) fn set_silent(silent: bool) {
+    SILENT.store(silent, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Prints to stdout; a closed stdout (`gpulstm devices | head -1`) is not an error worth a panic.
 pub(super) fn say(text: &str) {
+    if SILENT.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

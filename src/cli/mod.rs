@@ -7,6 +7,7 @@ mod bench;
 mod check;
 mod common;
 mod devices;
+pub mod embed;
 mod merge;
 mod predict;
 mod sweep;

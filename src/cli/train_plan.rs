@@ -127,7 +127,15 @@ fn run_spec(
 }
 
 pub(super) fn plan(args: &TrainArgs) -> Result<Plan, Failure> {
-    let (panel, mut notes) = args.data.load_panel_noted(&args.data.options()?)?;
+    let loaded = args.data.load_panel_noted(&args.data.options()?)?;
+    plan_with(args, loaded)
+}
+
+/// [`plan`] for a panel already loaded (with the loader's notes), from files or from memory.
+pub(super) fn plan_with(
+    args: &TrainArgs,
+    (panel, mut notes): (Vec<NamedSeries>, Vec<String>),
+) -> Result<Plan, Failure> {
     let model =
         ModelSpec::parse(&args.layers, panel[0].series.feature_names.len()).map_err(usage)?;
     let spec = run_spec(args, ParamLayout::new(&model), &mut notes)?;

@@ -68,7 +68,7 @@ impl Journal for DirJournal<'_> {
 
 /// The data as given and its checksum: the bytes of every file the series came from, in order, or the
 /// embedded sample's version.
-fn data_checksum(args: &TrainArgs, plan: &Plan) -> Result<(String, String), Failure> {
+pub(super) fn data_checksum(args: &TrainArgs, plan: &Plan) -> Result<(String, String), Failure> {
     if args.data.data.is_empty() {
         return Ok((
             "embedded sample".into(),

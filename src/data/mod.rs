@@ -15,6 +15,7 @@
 
 pub mod dates;
 pub mod features;
+pub mod frame;
 pub mod load;
 pub mod panel;
 pub mod sample;
