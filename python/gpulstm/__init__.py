@@ -401,6 +401,8 @@ def _frame_from_csv(path: Path, kind: str) -> Any:
         return pl.read_csv(path, try_parse_dates=True, infer_schema_length=None)
     import pandas as pd
 
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return pd.read_csv(path)  # round-trip parsing is pandas 3's default
     return pd.read_csv(path, float_precision="round_trip")
 
 
@@ -454,19 +456,22 @@ class Run:
 
     @property
     def forecast(self) -> Any:
-        """The next-day forecast of every series (``metrics.json``'s ``forecast``), one row each."""
+        """The next-day forecast of every series (``metrics.json``'s ``forecast``), one row each:
+        ``unique_id, ds`` (the next weekday), ``LSTM`` (the mean of the models used), ``min, max,
+        std`` of those models and ``models`` (how many)."""
         rows = []
         for s in _series_entries(self.metrics):
             fc = s.get("forecast") or {}
+            name = s.get("series")
             rows.append(
                 {
-                    "unique_id": s.get("name") or s.get("series"),
-                    "ds": fc.get("date"),
-                    "LSTM": fc.get("mean", fc.get("price")),
+                    "unique_id": name if isinstance(name, str) else None,
+                    "ds": fc.get("next_trading_day"),
+                    "LSTM": fc.get("mean"),
                     "min": fc.get("min"),
                     "max": fc.get("max"),
                     "std": fc.get("std"),
-                    "models": len(fc.get("members", []) or []),
+                    "models": len(fc.get("members") or []),
                 }
             )
         return _make_frame(rows, self._kind)
@@ -595,7 +600,7 @@ def train(
     seeds: int = 1,
     ensemble_last: int = 1,
     levels: Optional[Sequence[float]] = None,
-    conformal: int = 20,
+    conformal: int = 50,
     ridge_lambda: Optional[float] = None,
     cost_bps: Optional[float] = None,
     short: bool = False,
@@ -653,7 +658,7 @@ def train(
             Default 1.
         ensemble_last: the forecast is the mean of the last K splits' models. Default 1.
         levels: prediction-interval coverages in percent, e.g. ``[80, 95]``. Default None.
-        conformal: splits whose errors give each split's interval half-width. Default 20.
+        conformal: splits whose errors give each split's interval half-width. Default 50.
         ridge_lambda: ridge baseline's penalty. Default None (the command line's, 1).
         cost_bps: trading view's cost per unit of turnover, basis points. Default None (the
             command line's).
@@ -781,7 +786,7 @@ def cross_validation(
     random_seed: int = 42,
     seeds: int = 1,
     levels: Optional[Sequence[float]] = None,
-    conformal: int = 20,
+    conformal: int = 50,
     scaler_kind: str = "minmax",
     target_transform: str = "level",
     backend: str = "auto",
@@ -832,7 +837,7 @@ def cross_validation(
             LSTM-hi-80, LSTM-hi-95`` (walk-forward conformal intervals: each window's half-width
             from the errors of the ``conformal`` most recent windows that ended before it began;
             NaN for the first windows). Default None.
-        conformal: windows behind each interval. Default 20.
+        conformal: windows behind each interval. Default 50.
         scaler_kind: ``"minmax"``, ``"standard"`` or ``"robust"`` (fitted on each window's training
             rows). Default ``"minmax"``.
         target_transform: ``"level"``, ``"diff"``, ``"return"`` or ``"log-return"``. Default ``"level"``.

@@ -64,12 +64,15 @@ def test_shape_and_cutoff(sample_pd):
 
 
 def test_levels_columns(sample_pd):
-    cv = gpulstm.cross_validation(sample_pd, levels=[80, 95], conformal=1, **SMALL)
+    # 95 % from K windows of 5 errors needs at least 19 errors (else the interval is infinite and
+    # left out): K=4, so windows 5 and 6 have intervals.
+    cv = gpulstm.cross_validation(sample_pd, levels=[80, 95], conformal=4, **{**SMALL, "n_windows": 6})
     assert list(cv.columns) == [
         "unique_id", "ds", "cutoff", "LSTM",
         "LSTM-lo-95", "LSTM-lo-80", "LSTM-hi-80", "LSTM-hi-95", "Naive", "y",
     ]
-    later = cv[cv["cutoff"] > cv["cutoff"].min()]
+    later = cv[cv["LSTM-lo-95"].notna()]
+    assert len(later) == 2 * 5 and cv["LSTM-lo-80"].isna().sum() == 4 * 5
     assert (later["LSTM-lo-95"] <= later["LSTM-lo-80"]).all()
     assert (later["LSTM-lo-80"] <= later["LSTM"]).all()
     assert (later["LSTM-hi-80"] <= later["LSTM-hi-95"]).all()
@@ -97,7 +100,14 @@ def test_expanding_window(sample_pd):
 
 def test_polars_in_polars_out(sample_pd):
     pl = pytest.importorskip("polars")
-    df = pl.from_pandas(sample_pd).with_columns(pl.col("ds").cast(pl.Date))
+    df = pl.DataFrame(
+        {
+            "unique_id": sample_pd["unique_id"].to_numpy().astype(str),
+            "ds": sample_pd["ds"].dt.date.tolist(),
+            "y": sample_pd["y"].to_numpy(),
+        }
+    )
+    assert df.schema["ds"] == pl.Date
     cv = gpulstm.cross_validation(df, **SMALL)
     assert isinstance(cv, pl.DataFrame)
     assert cv.columns == ["unique_id", "ds", "cutoff", "LSTM", "Naive", "y"]
