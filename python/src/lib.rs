@@ -37,7 +37,7 @@ fn numbers<T, const N: usize>(
     bytes: &[u8],
     from: fn([u8; N]) -> T,
 ) -> PyResult<Vec<T>> {
-    if bytes.len() % N != 0 {
+    if !bytes.len().is_multiple_of(N) {
         return Err(PyValueError::new_err(format!(
             "{what}: {} bytes is not a whole number of {N}-byte values",
             bytes.len()
@@ -224,11 +224,14 @@ fn watched<T: Send>(
 /// What a run's end means for Python: its directory, or the failure as an exception. A stop asked for
 /// by an exception from the progress callback (not a Ctrl-C) raises that exception; one asked for by
 /// Ctrl-C raises `KeyboardInterrupt` with the crate's message, which says how to resume.
-fn finish(py: Python<'_>, result: Result<PathBuf, Failure>, stop: Option<PyErr>) -> PyResult<String> {
+fn finish(
+    py: Python<'_>,
+    result: Result<PathBuf, Failure>,
+    stop: Option<PyErr>,
+) -> PyResult<String> {
     match (result, stop) {
         (Ok(dir), _) => Ok(dir.display().to_string()),
-        (Err(f @ Failure::Interrupted(_)), Some(e)) if !e.is_instance_of::<PyKeyboardInterrupt>(py) => {
-            let _ = f;
+        (Err(Failure::Interrupted(_)), Some(e)) if !e.is_instance_of::<PyKeyboardInterrupt>(py) => {
             Err(e)
         }
         (Err(f), _) => Err(to_py(f)),
