@@ -19,6 +19,9 @@ fn ci_runs_readme_test_command() {
     assert_eq!(a, b, "README's test command and .ci/run's differ");
     // The Python package is tested by the same command: its wheel built, installed and pytest run.
     for part in ["maturin build", "pytest", "python/tests"] {
-        assert!(a.contains(part), "the test command does not run {part}: {a}");
+        assert!(
+            a.contains(part),
+            "the test command does not run {part}: {a}"
+        );
     }
 }
