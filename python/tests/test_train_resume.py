@@ -95,12 +95,30 @@ def test_devices_and_version():
     assert gpulstm.__version__ == "0.1.0"
 
 
-def test_docstrings_say_every_argument():
+def _arg_entries(doc):
+    """Each argument's text in a Google-style ``Args:`` section: from ``    name:`` to the next."""
+    import re
+
+    section = doc.split("Args:", 1)[1].split("\n\nReturns:", 1)[0]
+    parts = re.split(r"\n    (\w+):", "\n" + section.strip("\n"))
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def test_docstrings_say_every_argument_and_its_default():
     import inspect
 
     for fn in (gpulstm.cross_validation, gpulstm.train):
-        doc = inspect.getdoc(fn)
+        entries = _arg_entries(inspect.getdoc(fn))
         for name, p in inspect.signature(fn).parameters.items():
-            assert f"{name}:" in doc, f"{fn.__name__}: {name} is not in the docstring"
-            if p.default is not inspect.Parameter.empty and name not in ("layers",):
-                assert "Default" in doc.split(f"{name}:", 1)[1].split("\n    ")[0] or True
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                continue
+            assert name in entries, f"{fn.__name__}: {name} is not in the docstring"
+            if p.default is inspect.Parameter.empty:
+                continue
+            text = " ".join(entries[name].split())
+            assert "Default" in text, f"{fn.__name__}: {name}'s default is not stated"
+            if isinstance(p.default, (bool, int, float, str)) or p.default is None:
+                said = text.split("Default", 1)[1]
+                assert str(p.default) in said or name == "layers", (
+                    f"{fn.__name__}: {name} defaults to {p.default!r}, the docstring says {said!r}"
+                )
