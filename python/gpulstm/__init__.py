@@ -332,8 +332,11 @@ def _run_native(fn: Callable[..., str], *args: Any, progress: Any, **kw: Any) ->
         marker = "saved in "
         if marker in text:
             dir = text.split(marker, 1)[1].split(";", 1)[0].strip()
-        if dir:
-            text += f"; from Python: gpulstm.train(resume={dir!r})"
+        if not dir:
+            # Not the engine's stop (that names its directory): a Ctrl-C that came as the run
+            # completed, or one from elsewhere. It stays a plain KeyboardInterrupt.
+            raise
+        text += f"; from Python: gpulstm.train(resume={dir!r})"
         raise Interrupted(text, dir) from None
     finally:
         if isinstance(progress, _Progress):

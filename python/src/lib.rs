@@ -5,7 +5,6 @@
 //! Ctrl-C (a `KeyboardInterrupt` asks the run to stop after the chunk in flight, as SIGINT does for the
 //! command line). The pure-Python layer (`gpulstm/__init__.py`) builds the arguments and the frames.
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -150,6 +149,11 @@ type Update = (String, usize, usize, Option<f64>);
 /// Runs `work` on a worker thread; this thread, the GIL released while it waits, hands progress to
 /// `progress` and turns a signal (Ctrl-C) or an exception raised by `progress` into a stop request.
 /// Returns the work's result and the exception that asked for the stop, if one did.
+///
+/// Each update is a rendezvous: the worker waits until the callback has run and signals have been
+/// checked, so a stop asked for in (or right after) the callback for chunk k is seen before chunk
+/// k + 1 starts, however fast the chunks are. Without it a small run could finish before this thread
+/// got round to its first update, and the Ctrl-C would be lost.
 fn watched<T: Send>(
     py: Python<'_>,
     progress: Option<&Bound<'_, PyAny>>,
@@ -160,11 +164,16 @@ fn watched<T: Send>(
     gpulstm::interrupt::clear();
     embed::set_silent(!verbose);
     let (tx, rx) = mpsc::channel::<Update>();
+    let (ack_tx, ack_rx) = mpsc::channel::<()>();
     if progress.is_some() {
-        let tx = Mutex::new(tx);
+        let link = Mutex::new((tx, ack_rx));
         gpulstm::progress::set_observer(Some(Arc::new(move |p: &gpulstm::train::Progress| {
-            if let Ok(tx) = tx.lock() {
-                let _ = tx.send((p.stage.to_string(), p.done, p.total, p.val_loss));
+            if let Ok(link) = link.lock() {
+                let update = (p.stage.to_string(), p.done, p.total, p.val_loss);
+                // An error means this thread has stopped listening: go on without waiting.
+                if link.0.send(update).is_ok() {
+                    let _ = link.1.recv();
+                }
             }
         })));
     }
@@ -173,39 +182,31 @@ fn watched<T: Send>(
     let outcome = std::thread::scope(|scope| {
         let handle = scope.spawn(work);
         let mut stop: Option<PyErr> = None;
+        let mut forward = Forward::default();
         loop {
             let finished = handle.is_finished();
-            let updates: Vec<Update> = py.allow_threads(|| {
-                let mut got: Vec<Update> = Vec::new();
-                let Ok(rx) = rx.lock() else {
-                    return got;
-                };
-                if !finished {
-                    if let Ok(u) = rx.recv_timeout(POLL) {
-                        got.push(u);
-                    }
+            let update: Option<Update> = py.allow_threads(|| {
+                let rx = rx.lock().ok()?;
+                if finished {
+                    rx.try_recv().ok()
+                } else {
+                    rx.recv_timeout(POLL).ok()
                 }
-                got.extend(rx.try_iter());
-                got
             });
-            if let Some(callback) = progress {
-                for u in updates {
-                    if let Err(e) = callback.call1(u) {
-                        if stop.is_none() {
-                            gpulstm::interrupt::request();
-                            stop = Some(e);
-                        }
+            if let (Some(callback), Some(u)) = (progress, update.as_ref()) {
+                if forward.moves(u) {
+                    if let Err(e) = callback.call1(u.clone()) {
+                        ask_stop(&mut stop, e);
                     }
                 }
             }
-            if finished {
-                break;
+            if let Err(e) = py.check_signals() {
+                ask_stop(&mut stop, e);
             }
-            if stop.is_none() {
-                if let Err(e) = py.check_signals() {
-                    gpulstm::interrupt::request();
-                    stop = Some(e);
-                }
+            if update.is_some() {
+                let _ = ack_tx.send(());
+            } else if finished {
+                break;
             }
         }
         (handle.join(), stop)
@@ -221,16 +222,44 @@ fn watched<T: Send>(
     }
 }
 
-/// What a run's end means for Python: its directory, or the failure as an exception. A stop asked for
+/// The callback sees progress only move forward: worker threads that finish chunks together may
+/// report them out of order (chunk 3 before chunk 2), and a bar must not step back.
+#[derive(Default)]
+struct Forward {
+    last: Option<(String, usize)>,
+}
+
+impl Forward {
+    /// Whether `u` is news: a new stage, or more done in the current one.
+    fn moves(&mut self, u: &Update) -> bool {
+        let news = match &self.last {
+            Some((stage, done)) => *stage != u.0 || u.1 > *done,
+            None => true,
+        };
+        if news {
+            self.last = Some((u.0.clone(), u.1));
+        }
+        news
+    }
+}
+
+/// Keeps the first exception that asked for a stop and tells the run to stop at its next chunk.
+fn ask_stop(stop: &mut Option<PyErr>, e: PyErr) {
+    if stop.is_none() {
+        gpulstm::interrupt::request();
+        *stop = Some(e);
+    }
+}
+
+/// What a run's end means for Python: its value, or the failure as an exception. A stop asked for
 /// by an exception from the progress callback (not a Ctrl-C) raises that exception; one asked for by
 /// Ctrl-C raises `KeyboardInterrupt` with the crate's message, which says how to resume.
-fn finish(
-    py: Python<'_>,
-    result: Result<PathBuf, Failure>,
-    stop: Option<PyErr>,
-) -> PyResult<String> {
+fn finish<T>(py: Python<'_>, result: Result<T, Failure>, stop: Option<PyErr>) -> PyResult<T> {
     match (result, stop) {
-        (Ok(dir), _) => Ok(dir.display().to_string()),
+        (Ok(value), None) => Ok(value),
+        // The stop came during the last chunk: the run is complete on disk, and the exception (the
+        // user's Ctrl-C or the callback's error) still reaches the caller rather than vanishing.
+        (Ok(_), Some(e)) => Err(e),
         (Err(Failure::Interrupted(_)), Some(e)) if !e.is_instance_of::<PyKeyboardInterrupt>(py) => {
             Err(e)
         }
@@ -251,7 +280,7 @@ fn train(
 ) -> PyResult<String> {
     let data = memory_data(frame)?;
     let (result, stop) = watched(py, progress, verbose, || embed::train(&argv, data.as_ref()))?;
-    finish(py, result, stop)
+    finish(py, result, stop).map(|dir| dir.display().to_string())
 }
 
 /// Continues the interrupted run in `dir` (on `frame` when it was started on one).
@@ -275,7 +304,7 @@ fn resume(
             quiet,
         )
     })?;
-    finish(py, result, stop)
+    finish(py, result, stop).map(|dir| dir.display().to_string())
 }
 
 /// The command line itself on `argv` (without the program name), as `gpulstm ARGV...` would run it.
@@ -287,8 +316,8 @@ fn cli(
     progress: Option<&Bound<'_, PyAny>>,
     verbose: bool,
 ) -> PyResult<()> {
-    let (result, _stop) = watched(py, progress, verbose, || embed::run_args(&argv))?;
-    result.map_err(to_py)
+    let (result, stop) = watched(py, progress, verbose, || embed::run_args(&argv))?;
+    finish(py, result, stop)
 }
 
 /// Checks a frame as `train` would, without training: the series' names and lengths.

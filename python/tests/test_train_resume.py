@@ -122,3 +122,20 @@ def test_docstrings_say_every_argument_and_its_default():
                 assert str(p.default) in said or name == "layers", (
                     f"{fn.__name__}: {name} defaults to {p.default!r}, the docstring says {said!r}"
                 )
+
+
+def test_ctrl_c_on_the_last_update_is_not_lost(tmp_path, sample_pd):
+    # Before each update became a rendezvous this Ctrl-C could be seen after the run returned and
+    # be swallowed; now it is handled before the worker goes on.
+    def ctrl_c_at_the_end(stage, done, total, loss):
+        if done == total:
+            _thread.interrupt_main()
+
+    out = tmp_path / "late"
+    with pytest.raises(KeyboardInterrupt) as info:
+        gpulstm.train(sample_pd, out=out, max_models_per_chunk=1, progress=ctrl_c_at_the_end, **TRAIN)
+    # The run had finished its last chunk: it is complete, and the Ctrl-C still reaches the caller,
+    # as the plain KeyboardInterrupt, not the resumable Interrupted.
+    assert not isinstance(info.value, gpulstm.Interrupted)
+    assert json.loads((out / "run.json").read_text())["state"] == "complete"
+    assert (out / "metrics.json").exists()
