@@ -236,6 +236,22 @@ fn an_unfinished_run_is_not_overwritten_and_resume_takes_no_new_configuration() 
         .unwrap();
     assert_eq!(extra.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&extra.stderr).contains("--epochs: --resume continues the run"));
+    // A run another version began is refused, naming both versions; the record is left as it was.
+    let mut other = rec.clone();
+    other.gpulstm_version = "0.0.0-other".into();
+    std::fs::write(&path, serde_json::to_string(&other).unwrap()).unwrap();
+    let refused = Command::new(BIN)
+        .args(["train", "--resume", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&refused.stderr);
+    let want = format!(
+        "recorded by gpulstm 0.0.0-other, this is {}; results would not be comparable",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.contains(&want), "{text}");
+    std::fs::write(&path, serde_json::to_string(&rec).unwrap()).unwrap();
     let resumed = Command::new(BIN)
         .args(["train", "--quiet", "--resume", dir.to_str().unwrap()])
         .output()

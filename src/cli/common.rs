@@ -126,3 +126,16 @@ pub(super) fn pick_trainer(
     }
     Ok(trainer)
 }
+
+/// Refuses to continue a run (or sweep) in `dir` that another version of gpulstm, `recorded`, began:
+/// the two halves' numbers would not be comparable.
+pub(super) fn same_version(dir: &std::path::Path, recorded: &str) -> Result<(), Failure> {
+    let this = env!("CARGO_PKG_VERSION");
+    if recorded != this {
+        return Err(usage(anyhow::anyhow!(
+            "{}: recorded by gpulstm {recorded}, this is {this}; results would not be comparable",
+            dir.display()
+        )));
+    }
+    Ok(())
+}

@@ -134,19 +134,8 @@ pub fn resume(
     backend: Option<&str>,
     quiet: bool,
 ) -> Result<PathBuf, Failure> {
-    let dir = dir
-        .canonicalize()
-        .map_err(|e| usage(anyhow!("resume {}: {e}", dir.display())))?;
-    let run_dir = RunDir::resume(&dir).map_err(usage)?;
+    let (dir, run_dir) = train_run::open_for_resume(dir, "resume")?;
     let rec = run_dir.record.clone();
-    if rec.gpulstm_version != env!("CARGO_PKG_VERSION") {
-        return Err(usage(anyhow!(
-            "{}: recorded by gpulstm {}, this is {}; results would not be comparable",
-            dir.display(),
-            rec.gpulstm_version,
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
     let mut recorded = train_run::recorded_args(&rec.argv, &dir)?;
     if let Some(name) = backend {
         recorded.backend = BackendArg::from_str(name, true)

@@ -11,7 +11,7 @@ use clap::Parser;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Cli, Command, SweepArgs, TrainArgs};
-use super::common::{pick_trainer, runtime, say, usage, warn, Failure};
+use super::common::{pick_trainer, runtime, same_version, say, usage, warn, Failure};
 use super::sweep_configs::config_args;
 use super::train_plan::{plan, Plan};
 use super::train_run::{config_checksum, fit_in_dir, Fitted};
@@ -413,14 +413,7 @@ fn resumed(dir: &Path) -> Result<(SweepArgs, PathBuf), Failure> {
             dir.display()
         )));
     }
-    if rec.gpulstm_version != env!("CARGO_PKG_VERSION") {
-        return Err(usage(anyhow!(
-            "{}: recorded by gpulstm {}, this is {}; results would not be comparable",
-            dir.display(),
-            rec.gpulstm_version,
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
+    same_version(&dir, &rec.gpulstm_version)?;
     std::env::set_current_dir(&rec.cwd).map_err(|e| {
         usage(anyhow!(
             "{}: cannot enter the sweep's directory {}: {e}",

@@ -2,14 +2,14 @@
 //! a run to its end: complete (results written atomically), interrupted (resumable, exit 130) or failed
 //! (the reason recorded). See [`crate::run_dir`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use clap::Parser;
 
 use super::args::{Cli, Command, TrainArgs};
-use super::common::{pick_trainer, runtime, say, usage, warn, Failure};
+use super::common::{pick_trainer, runtime, same_version, say, usage, warn, Failure};
 use super::train_plan::{plan, Plan};
 use crate::data::NamedSeries;
 use crate::progress::{Mode, Reporter};
@@ -173,6 +173,18 @@ pub(super) fn refuse_unfinished(dir: &Path, force: bool) -> Result<(), Failure> 
 /// Flags `--resume` may be combined with: the ones that do not change the results' definition.
 const RESUME_FLAGS: [&str; 5] = ["--resume", "--backend", "--adapter", "--limits", "--quiet"];
 
+/// The interrupted run in `dir` (named `what` in errors: the flag or the argument), opened,
+/// refused when another version of gpulstm recorded it.
+pub(super) fn open_for_resume(dir: &Path, what: &str) -> Result<(PathBuf, RunDir), Failure> {
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| usage(anyhow!("{what} {}: {e}", dir.display())))?;
+    let run_dir = RunDir::resume(&dir).map_err(usage)?;
+    let rec = &run_dir.record;
+    same_version(&dir, &rec.gpulstm_version)?;
+    Ok((dir, run_dir))
+}
+
 /// `train --resume DIR`: the recorded arguments, checked against the data and configuration now.
 pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
     let given: Vec<String> = std::env::args()
@@ -188,19 +200,8 @@ pub(super) fn resume(args: &TrainArgs, dir: &Path) -> Result<(), Failure> {
              --adapter, --limits and --quiet may be given with it"
         )));
     }
-    let dir = dir
-        .canonicalize()
-        .map_err(|e| usage(anyhow!("--resume {}: {e}", dir.display())))?;
-    let run_dir = RunDir::resume(&dir).map_err(usage)?;
+    let (dir, run_dir) = open_for_resume(dir, "--resume")?;
     let rec = run_dir.record.clone();
-    if rec.gpulstm_version != env!("CARGO_PKG_VERSION") {
-        return Err(usage(anyhow!(
-            "{}: recorded by gpulstm {}, this is {}; results would not be comparable",
-            dir.display(),
-            rec.gpulstm_version,
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
     // Relative paths in the recorded arguments mean what they meant where the run started.
     std::env::set_current_dir(&rec.cwd).map_err(|e| {
         usage(anyhow!(
