@@ -37,6 +37,7 @@ __version__: str = _native.__version__
 
 __all__ = [
     "__version__",
+    "Devices",
     "Interrupted",
     "Run",
     "Sweep",
@@ -1035,9 +1036,25 @@ def sweep(
     return Sweep(out)
 
 
-def devices() -> str:
-    """The GPU adapters wgpu sees and their limits: the table ``gpulstm devices`` prints."""
-    return _native.devices()
+class Devices(list):
+    """The adapters wgpu sees, best first: a list of dicts (``name``, ``backend``, ``device_type``,
+    ``software``, ``driver``, ``opt_in``, ``timestamp_queries`` and the ``max_*`` limits, in bytes or
+    counts); ``str()`` (and ``print``) gives the table ``gpulstm devices`` prints, kept in
+    :attr:`table`."""
+
+    def __init__(self, adapters: List[Dict[str, Any]], table: str) -> None:
+        super().__init__(adapters)
+        self.table = table
+
+    def __str__(self) -> str:
+        return self.table
+
+
+def devices() -> Devices:
+    """The GPU adapters wgpu sees and their limits (:class:`Devices`): a list of dicts, one per
+    adapter, that prints as the table ``gpulstm devices`` prints."""
+    table, listed = _native.devices()
+    return Devices(json.loads(listed), table)
 
 
 def check(*, adapter: Optional[str] = None, seed: Optional[int] = None) -> None:

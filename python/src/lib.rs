@@ -353,10 +353,10 @@ fn model_inputs(model: String) -> PyResult<(Vec<String>, String, usize)> {
     embed::model_inputs(std::path::Path::new(&model)).map_err(to_py)
 }
 
-/// The table `gpulstm devices` prints.
+/// `(table, json)`: the table `gpulstm devices` prints and the adapters' summaries as JSON.
 #[pyfunction]
-fn devices(py: Python<'_>) -> String {
-    py.allow_threads(embed::devices_text)
+fn devices(py: Python<'_>) -> PyResult<(String, String)> {
+    py.allow_threads(embed::devices).map_err(to_py)
 }
 
 #[pymodule]

@@ -91,7 +91,21 @@ def test_predict_from_frame(tmp_path, sample_pd):
 
 
 def test_devices_and_version():
-    assert isinstance(gpulstm.devices(), str)
+    import os
+
+    found = gpulstm.devices()
+    assert isinstance(found, list) and str(found) == found.table
+    if os.environ.get("GPULSTM_REQUIRE_GPU") == "1":
+        assert found, found.table
+    if not found:
+        assert "no adapters found" in found.table
+    for i, a in enumerate(found):
+        assert {"name", "backend", "device_type", "software", "max_storage_buffer_binding_size",
+                "max_compute_workgroup_storage_size", "timestamp_queries", "opt_in"} <= set(a)
+        # The table's row i is this adapter.
+        row = [line for line in found.table.splitlines() if line.split()[:1] == [str(i)]]
+        assert row and a["name"] in row[0] and a["backend"] in row[0], found.table
+        assert a["max_storage_buffer_binding_size"] > 0
     assert gpulstm.__version__ == "0.1.0"
 
 

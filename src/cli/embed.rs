@@ -239,7 +239,10 @@ pub fn model_inputs(model: &Path) -> Result<(Vec<String>, String, usize), Failur
     Ok((loaded.feature_names, loaded.target_name, loaded.lookback))
 }
 
-/// The adapters table `gpulstm devices` prints.
-pub fn devices_text() -> String {
-    super::devices_table(&crate::gpu::list_adapters())
+/// The adapters `gpulstm devices` lists: the table it prints, and every adapter's summary as JSON
+/// (a list of objects, one field per [`crate::gpu::AdapterSummary`] field), from one enumeration.
+pub fn devices() -> Result<(String, String), Failure> {
+    let adapters = crate::gpu::list_adapters();
+    let json = serde_json::to_string(&adapters).map_err(|e| runtime(anyhow!("adapters: {e}")))?;
+    Ok((super::devices_table(&adapters), json))
 }
