@@ -335,9 +335,10 @@ fn malformed_inputs_exit_2_with_a_message_naming_the_place() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `gpulstm bench`'s flags are checked before any adapter is opened, and an existing --json file is kept.
+/// `gpulstm bench`'s flags are checked before any adapter is opened, and an existing --json file is kept
+/// (by `check --json` too).
 #[test]
-fn bench_names_its_bad_flags_and_keeps_an_existing_json() {
+fn bench_and_check_name_their_bad_flags_and_keep_an_existing_json() {
     let dir = scratch("bench_flags");
     std::fs::create_dir_all(&dir).unwrap();
     let r = gpulstm(&["bench", "--models", "0"]);
@@ -350,6 +351,11 @@ fn bench_names_its_bad_flags_and_keeps_an_existing_json() {
     std::fs::write(&kept, "mine").unwrap();
     let r = gpulstm(&["bench", "--json", kept.to_str().unwrap()]);
     assert_usage_error(&r, &["--json", "exists", "--force"]);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine");
+    // check --json keeps it too, and refuses before checking anything.
+    let r = gpulstm(&["check", "--json", kept.to_str().unwrap()]);
+    assert_usage_error(&r, &["--json", "exists", "--force"]);
+    assert!(!text(&r.stdout).contains("passed"));
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1057,18 +1057,40 @@ def devices() -> Devices:
     return Devices(json.loads(listed), table)
 
 
-def check(*, adapter: Optional[str] = None, seed: Optional[int] = None) -> None:
-    """``gpulstm check``: every CPU-engine op and GPU kernel against the f64 reference; prints the
-    differences and raises RuntimeError when one is out of tolerance.
+def check(*, adapter: Optional[str] = None, seed: Optional[int] = None,
+          verbose: bool = True) -> Dict[str, Any]:
+    """``gpulstm check``: every CPU-engine op and GPU kernel against the f64 reference.
 
     Args:
         adapter: GPU adapter name substring. Default None (the first).
-        seed: seed of the random shapes. Default None (a fresh one, printed).
+        seed: seed of the random shapes. Default None (a fresh one, in the result).
+        verbose: print the command line's table as it goes. Default True.
+
+    Returns:
+        dict: ``seed``, ``checked`` (the CPU engine and the adapter, when there is one), ``passed``,
+        ``failed`` and ``results``, one dict per check (``kernel``, ``what``, ``elements``,
+        ``max_abs``, ``max_rel``, ``abs_tol``, ``rel_tol``, ``margin``, ``pass``).
+
+    Raises:
+        RuntimeError: a check is out of tolerance; the result dict is its ``report`` attribute.
+        ValueError: ``adapter`` names no adapter.
     """
-    argv = ["check"]
-    _flag(argv, "--adapter", adapter)
-    _flag(argv, "--seed", seed)
-    _native.cli(argv)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "check.json")
+        argv = ["check", "--json", path]
+        _flag(argv, "--adapter", adapter)
+        _flag(argv, "--seed", seed)
+        try:
+            _native.cli(argv, verbose=verbose)
+        except RuntimeError as e:
+            if os.path.exists(path):
+                with open(path) as f:
+                    e.report = json.load(f)  # type: ignore[attr-defined]
+            raise
+        with open(path) as f:
+            return json.load(f)
 
 
 def cli(*args: str) -> None:

@@ -3,6 +3,7 @@ the run with the numbers an uninterrupted run gets; load, predict, devices."""
 
 import _thread
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -153,3 +154,18 @@ def test_ctrl_c_on_the_last_update_is_not_lost(tmp_path, sample_pd):
     assert not isinstance(info.value, gpulstm.Interrupted)
     assert json.loads((out / "run.json").read_text())["state"] == "complete"
     assert (out / "metrics.json").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="hides the GPU by naming Metal, absent on Linux")
+def test_check_returns_every_result(monkeypatch):
+    # The CPU engine's checks only (wgpu shown no backend but Metal): the GPU's take minutes on
+    # lavapipe and run in the Rust suite and `gpulstm check`.
+    monkeypatch.setenv("WGPU_BACKEND", "metal")
+    got = gpulstm.check(seed=7, verbose=False)
+    assert got["seed"] == 7 and got["checked"] == ["the CPU engine"]
+    assert got["failed"] == 0 and got["passed"] == len(got["results"]) > 20
+    for r in got["results"]:
+        assert r["pass"] and 0 <= r["margin"] < 1 and r["elements"] > 0, r
+    assert {r["kernel"].split("/")[-1] for r in got["results"]} >= {"matmul"}
+    with pytest.raises(ValueError, match="no-such-adapter"):
+        gpulstm.check(adapter="no-such-adapter", verbose=False)

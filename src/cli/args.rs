@@ -567,6 +567,13 @@ pub struct CheckArgs {
     /// Seed of the random shapes (default: a fresh one, printed, so a failure can be rerun).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Also write every check's result as JSON to FILE, failed checks included (an existing file is
+    /// kept unless --force).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Replace an existing --json FILE.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `gpulstm tune`: the products depend on the data's feature count, the layers, the look-back and the

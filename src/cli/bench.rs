@@ -1,23 +1,14 @@
 //! `gpulstm bench`: the kernel profile of `cargo bench --bench kernels` ([`crate::gpu::bench`]) from the
 //! installed binary, so a user with a real GPU can profile it without a Rust toolchain and send the JSON.
 
-use anyhow::anyhow;
-
 use super::args::BenchArgs;
-use super::common::{gpu_failure, runtime, say, usage, warn, Failure};
+use super::common::{gpu_failure, json_path_free, runtime, say, warn, write_json, Failure};
 use crate::gpu::bench::{self, BenchConfig};
 use crate::gpu::tiles::Tiles;
 use crate::gpu::Gpu;
 
 pub(super) fn bench(args: &BenchArgs) -> Result<(), Failure> {
-    if let Some(path) = &args.json {
-        if path.exists() && !args.force {
-            return Err(usage(anyhow!(
-                "--json {}: the file exists; choose another path or add --force to replace it",
-                path.display()
-            )));
-        }
-    }
+    json_path_free(args.json.as_deref(), args.force)?;
     let config = BenchConfig {
         models: args
             .models
@@ -30,11 +21,7 @@ pub(super) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let report = bench::run(&gpu, &tiles, &config, &mut |stage| warn(stage)).map_err(runtime)?;
     say(&report.render());
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report.to_json())
-            .map_err(|e| runtime(anyhow!("the profile as JSON: {e}")))?;
-        std::fs::write(path, text)
-            .map_err(|e| runtime(anyhow!("writing --json {}: {e}", path.display())))?;
-        say(&format!("wrote {}\n", path.display()));
+        write_json(path, &report.to_json())?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use clap::Parser;
 
 use super::args::{CheckArgs, Cli, Command};
-use super::common::{bytes, runtime, say, usage, warn, Failure};
+use super::common::{bytes, json_path_free, runtime, say, usage, warn, write_json, Failure};
 use crate::compare::CheckResult;
 use crate::gpu::{self, GpuError};
 use crate::model::{ModelSpec, ParamLayout};
@@ -96,6 +96,7 @@ fn relied_on(gpu: &gpu::Gpu) -> Result<String, Failure> {
 }
 
 pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
+    json_path_free(args.json.as_deref(), args.force)?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -154,6 +155,16 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
     }
     let (text, failed) = results_table(&results);
     say(&text);
+    if let Some(path) = &args.json {
+        let report = serde_json::json!({
+            "seed": seed,
+            "checked": checked,
+            "passed": results.len() - failed,
+            "failed": failed,
+            "results": results,
+        });
+        write_json(path, &report)?;
+    }
     if failed > 0 {
         return Err(runtime(anyhow!(
             "{failed} of {} checks failed on {}",

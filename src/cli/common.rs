@@ -139,3 +139,28 @@ pub(super) fn same_version(dir: &std::path::Path, recorded: &str) -> Result<(), 
     }
     Ok(())
 }
+
+/// Refuses a `--json FILE` that exists unless `--force`: a file a user wrote is not replaced unasked.
+/// Checked before the work, so a long run does not end in the refusal.
+pub(super) fn json_path_free(path: Option<&std::path::Path>, force: bool) -> Result<(), Failure> {
+    match path {
+        Some(p) if p.exists() && !force => Err(usage(anyhow::anyhow!(
+            "--json {}: the file exists; choose another path or add --force to replace it",
+            p.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `value` as pretty JSON to the `--json` file `path` and says so.
+pub(super) fn write_json(
+    path: &std::path::Path,
+    value: &impl serde::Serialize,
+) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| runtime(anyhow::anyhow!("--json {}: {e}", path.display())))?;
+    std::fs::write(path, text)
+        .map_err(|e| runtime(anyhow::anyhow!("writing --json {}: {e}", path.display())))?;
+    say(&format!("wrote {}\n", path.display()));
+    Ok(())
+}
