@@ -480,6 +480,34 @@ class Run:
             )
         return _make_frame(rows, self._kind)
 
+    def predict(self, df: Any, id_col: str = "unique_id", time_col: str = "ds") -> Any:
+        """The next-day forecast of each series of ``df`` by the models this run saved for it, in
+        :attr:`forecast`'s shape (``unique_id, ds, LSTM, min, max, std, models``), one row per series.
+
+        Args:
+            df: a pandas or polars frame with ``time_col``, ``id_col`` (a panel run's series names;
+                optional for a one-series run) and the columns the models read (features and target,
+                by name), ending where the forecast starts.
+            id_col: series column. Default ``"unique_id"``.
+            time_col: date column. Default ``"ds"``.
+
+        Returns:
+            DataFrame: pandas or polars, as ``df``.
+
+        Raises:
+            ValueError: a series the run has no models for, more than one series for a one-series
+                run, or a missing or bad column.
+        """
+        first = _series_entries(self.metrics)[0].get("series")
+        name = first if isinstance(first, str) else "series"
+        model = _native.run_model(_abs(self.dir), name, 1)
+        payload = _predict_payload(model, df, id_col, time_col, name)
+        rows = []
+        for series, date, mean, lo, hi, std, models in _native.predict_run(_abs(self.dir), payload):
+            rows.append({"unique_id": series, "ds": date, "LSTM": mean, "min": lo, "max": hi,
+                         "std": std, "models": models})
+        return _make_frame(rows, _kind(df))
+
     def cross_validation(self, time_dtype: Any = None) -> Any:
         """The validation predictions in neuralforecast's shape (see :func:`cross_validation`)."""
         return _cv_frame(self.dir / "predictions.csv", self._kind, time_dtype)
@@ -944,18 +972,25 @@ def predict(model_path: Union[str, os.PathLike], df: Any = None, *, data: Any = 
         return None  # type: ignore[return-value]
     if df is None:
         raise ValueError("give df (a DataFrame) or data (a CSV path)")
-    feats, target, _lookback = _native.model_inputs(_abs(model_path))
+    payload = _predict_payload(_abs(model_path), df, id_col, time_col, "series")
+    date, mean, members = _native.predict(_abs(model_path), payload)
+    return {"date": date, "forecast": mean, "members": list(members)}
+
+
+def _predict_payload(model: str, df: Any, id_col: str, time_col: str, name: str) -> Dict[str, Any]:
+    """The columns of ``df`` the models in ``model`` read; a frame without ``id_col`` is one series,
+    called ``name``."""
+    feats, target, _lookback = _native.model_inputs(model)
     kind = _kind(df)
     if id_col not in _columns_of(df, kind):
         if kind == "pandas":
-            df = df.assign(**{id_col: "series"})
+            df = df.assign(**{id_col: name})
         else:
             import polars as pl
 
-            df = df.with_columns(pl.lit("series").alias(id_col))
+            df = df.with_columns(pl.lit(name).alias(id_col))
     payload, _ = _frame_payload(df, id_col, time_col, target, feats)
-    date, mean, members = _native.predict(_abs(model_path), payload)
-    return {"date": date, "forecast": mean, "members": list(members)}
+    return payload
 
 
 class Sweep:

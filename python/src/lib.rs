@@ -342,9 +342,35 @@ fn predict(model: String, frame: &Bound<'_, PyDict>) -> PyResult<(String, f64, V
             data.panel.len()
         )));
     };
-    let (date, mean, members) =
-        embed::predict(std::path::Path::new(&model), &one.series).map_err(to_py)?;
-    Ok((date.format("%Y-%m-%d").to_string(), mean, members))
+    let (date, f) = embed::predict(std::path::Path::new(&model), &one.series).map_err(to_py)?;
+    let members = f.members.iter().map(|m| m.price).collect();
+    Ok((date.format("%Y-%m-%d").to_string(), f.mean, members))
+}
+
+/// One series' row of `Run.predict`: `(series, ISO date, mean, min, max, std, models)`.
+type PredictRow = (String, String, f64, f64, f64, f64, usize);
+
+/// The next-day forecast of every series of `frame` by its own models in the run directory `run`,
+/// one row per series in the frame's order.
+#[pyfunction]
+fn predict_run(run: String, frame: &Bound<'_, PyDict>) -> PyResult<Vec<PredictRow>> {
+    let data = Columns::from_dict(frame)?.memory_data()?;
+    let rows = embed::predict_run(std::path::Path::new(&run), &data.panel).map_err(to_py)?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, date, f)| {
+            let day = date.format("%Y-%m-%d").to_string();
+            (name, day, f.mean, f.min, f.max, f.std, f.members.len())
+        })
+        .collect())
+}
+
+/// The saved models of series `name` in the run directory `run` (see `embed::run_model`).
+#[pyfunction]
+fn run_model(run: String, name: String, series_count: usize) -> PyResult<String> {
+    embed::run_model(std::path::Path::new(&run), &name, series_count)
+        .map(|p| p.display().to_string())
+        .map_err(to_py)
 }
 
 /// `(features, target, lookback)` of a saved model.
@@ -367,6 +393,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli, m)?)?;
     m.add_function(wrap_pyfunction!(check_frame, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_run, m)?)?;
+    m.add_function(wrap_pyfunction!(run_model, m)?)?;
     m.add_function(wrap_pyfunction!(model_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(devices, m)?)?;
     Ok(())

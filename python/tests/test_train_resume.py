@@ -169,3 +169,33 @@ def test_check_returns_every_result(monkeypatch):
     assert {r["kernel"].split("/")[-1] for r in got["results"]} >= {"matmul"}
     with pytest.raises(ValueError, match="no-such-adapter"):
         gpulstm.check(adapter="no-such-adapter", verbose=False)
+
+
+def test_run_predict_gives_each_series_its_own_models(tmp_path, long_pd):
+    run = gpulstm.train(long_pd, out=tmp_path / "panel", verbose=False, **TRAIN)
+    got = run.predict(long_pd)
+    want = run.forecast
+    # On the data it was trained on, a run predicts what its report forecast, series by series.
+    assert list(got["unique_id"]) == sorted(long_pd["unique_id"].unique()) == list(want["unique_id"])
+    for col in ("ds", "LSTM", "min", "max", "std", "models"):
+        assert list(got[col]) == list(want[col]), col
+    # One series alone, and with its last day dropped: that series' models, a day earlier.
+    name = got["unique_id"][1]
+    one = long_pd[long_pd["unique_id"] == name]
+    alone = run.predict(one)
+    assert list(alone["LSTM"]) == [got["LSTM"][1]]
+    earlier = run.predict(one.iloc[:-1])
+    assert earlier["ds"][0] < got["ds"][1] and earlier["LSTM"][0] != got["LSTM"][1]
+    # A series the run never saw is named.
+    stranger = one.assign(unique_id="NOT_TRAINED")
+    with pytest.raises(ValueError, match="NOT_TRAINED"):
+        run.predict(stranger)
+
+
+def test_a_one_series_run_predicts_one_series(tmp_path, sample_pd, long_pd):
+    run = gpulstm.train(sample_pd, out=tmp_path / "one", verbose=False, **TRAIN)
+    got = run.predict(sample_pd)
+    assert list(got["LSTM"]) == list(run.forecast["LSTM"])
+    assert list(got["ds"]) == list(run.forecast["ds"])
+    with pytest.raises(ValueError, match="one-series run"):
+        run.predict(long_pd)

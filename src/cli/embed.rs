@@ -14,6 +14,7 @@ use super::common::{runtime, usage, Failure};
 use super::{train_plan, train_run};
 use crate::data::{NamedSeries, Series};
 use crate::run_dir::{RunDir, RunRecord, State};
+use crate::train::Forecast;
 
 /// A panel handed over in memory: its series, how `run.json` names the data, and the checksum a resume
 /// compares (the host's, over the arrays it handed over).
@@ -193,11 +194,9 @@ fn resume_in(
 }
 
 /// The next-day forecast of the models in `model` (a `model.safetensors`) on `series`, which must have
-/// the features the models read: `(date, mean of the models, each model's forecast)`.
-pub fn predict(
-    model: &Path,
-    series: &Series,
-) -> Result<(chrono::NaiveDate, f64, Vec<f64>), Failure> {
+/// the features the models read: its date and the models' forecasts (each, and their mean, min, max
+/// and std).
+pub fn predict(model: &Path, series: &Series) -> Result<(chrono::NaiveDate, Forecast), Failure> {
     let loaded = crate::checkpoint::load_models(model).map_err(usage)?;
     let inputs = loaded.layout.spec.input_size;
     if series.feature_names.len() != inputs {
@@ -226,11 +225,56 @@ pub fn predict(
     let forecast =
         crate::train::protocol::forecast(&raw, &loaded.layout, &loaded.models).map_err(runtime)?;
     let last = series.dates[series.len() - 1];
-    Ok((
-        crate::report::evaluate::next_trading_day(last),
-        forecast.mean,
-        forecast.members.iter().map(|m| m.price).collect(),
-    ))
+    Ok((crate::report::evaluate::next_trading_day(last), forecast))
+}
+
+/// The saved models of series `name` in the run directory `run`: `series/<name>/model.safetensors` in
+/// a panel run, the run's own `model.safetensors` in a one-series run (which then must be asked for one
+/// series: `series_count`).
+pub fn run_model(run: &Path, name: &str, series_count: usize) -> Result<PathBuf, Failure> {
+    use crate::report::files::{series_dir, MODEL_SAFETENSORS, SERIES_DIR};
+    if run.join(SERIES_DIR).is_dir() {
+        let model = run.join(series_dir(name)).join(MODEL_SAFETENSORS);
+        if !model.is_file() {
+            return Err(usage(anyhow!(
+                "series \"{name}\": the run {} saved no models for it (no {})",
+                run.display(),
+                model.display()
+            )));
+        }
+        return Ok(model);
+    }
+    let model = run.join(MODEL_SAFETENSORS);
+    if !model.is_file() {
+        return Err(usage(anyhow!(
+            "{}: not a complete run directory (no {MODEL_SAFETENSORS} and no {SERIES_DIR}/)",
+            run.display()
+        )));
+    }
+    if series_count != 1 {
+        return Err(usage(anyhow!(
+            "{}: a one-series run; its models forecast the series they were trained on, and the \
+             data holds {series_count} series",
+            run.display()
+        )));
+    }
+    Ok(model)
+}
+
+/// The next-day forecast of every series of `panel` by its own models in the run directory `run`
+/// (see [`run_model`]), in the panel's order: `(series, date, forecast)`.
+pub fn predict_run(
+    run: &Path,
+    panel: &[NamedSeries],
+) -> Result<Vec<(String, chrono::NaiveDate, Forecast)>, Failure> {
+    panel
+        .iter()
+        .map(|s| {
+            let model = run_model(run, &s.name, panel.len())?;
+            let (date, forecast) = predict(&model, &s.series)?;
+            Ok((s.name.clone(), date, forecast))
+        })
+        .collect()
 }
 
 /// The features and target a saved model reads, and its look-back: `(features, target, lookback)`.
