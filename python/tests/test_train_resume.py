@@ -32,7 +32,18 @@ def test_train_run_attributes(tmp_path, sample_pd):
     assert len(cv) == 6 * 5
 
 
-def test_interrupt_then_resume(tmp_path, sample_pd):
+@pytest.fixture
+def sigint_raises():
+    """Python's own SIGINT handler, whatever the runner inherited: a process started in the
+    background (`cmd &`) ignores SIGINT, and `_thread.interrupt_main` then does nothing."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_interrupt_then_resume(tmp_path, sample_pd, sigint_raises):
     whole = gpulstm.train(sample_pd, out=tmp_path / "whole", verbose=False, **TRAIN)
     seen = []
 
@@ -139,7 +150,7 @@ def test_docstrings_say_every_argument_and_its_default():
                 )
 
 
-def test_ctrl_c_on_the_last_update_is_not_lost(tmp_path, sample_pd):
+def test_ctrl_c_on_the_last_update_is_not_lost(tmp_path, sample_pd, sigint_raises):
     # Before each update became a rendezvous this Ctrl-C could be seen after the run returned and
     # be swallowed; now it is handled before the worker goes on.
     def ctrl_c_at_the_end(stage, done, total, loss):
