@@ -1110,8 +1110,6 @@ def check(*, adapter: Optional[str] = None, seed: Optional[int] = None,
         RuntimeError: a check is out of tolerance; the result dict is its ``report`` attribute.
         ValueError: ``adapter`` names no adapter.
     """
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "check.json")
         argv = ["check", "--json", path]
